@@ -1,0 +1,40 @@
+"""The provider-neutral rule model: pure, frozen, stdlib only, no I/O."""
+
+from cloudfw.model.addr import (
+    ANY,
+    ANY_V4,
+    ANY_V6,
+    EMPTY,
+    INTERNET,
+    PRIVATE,
+    AddressError,
+    AddressSet,
+    Peer,
+)
+from cloudfw.model.asset import Asset, Attachment, SourceRef
+from cloudfw.model.change import ChangeAction, ChangeEvent, PortSpec
+from cloudfw.model.errors import CloudfwError, ModelError
+from cloudfw.model.finding import Finding, Severity
+from cloudfw.model.intervals import Intervals
+from cloudfw.model.ports import (
+    ALL_PORTS,
+    ALL_PROTOCOLS,
+    PortError,
+    icmp_space,
+    parse_ports,
+    parse_protocol,
+    port_range,
+)
+from cloudfw.model.rule import Action, Direction, EvalSemantics, Logging, Rule
+from cloudfw.model.ruleset import DEFAULT_KEY, RuleSet
+from cloudfw.model.snapshot import Coverage, CoverageStatus, Snapshot
+from cloudfw.model.space import Box, Space
+
+__all__ = [
+    "ALL_PORTS", "ALL_PROTOCOLS", "ANY", "ANY_V4", "ANY_V6", "DEFAULT_KEY", "EMPTY", "INTERNET",
+    "PRIVATE", "Action", "AddressError", "AddressSet", "Asset", "Attachment", "Box", "ChangeAction",
+    "ChangeEvent", "CloudfwError", "Coverage", "CoverageStatus", "Direction", "EvalSemantics",
+    "Finding", "Intervals", "Logging", "ModelError", "Peer", "PortError", "PortSpec", "Rule",
+    "RuleSet", "Severity", "Snapshot", "SourceRef", "Space", "icmp_space", "parse_ports",
+    "parse_protocol", "port_range",
+]  # fmt: skip

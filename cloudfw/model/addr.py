@@ -1,0 +1,235 @@
+"""Address sets: IPv4 and IPv6 interval sets plus symbolic peers that cannot be resolved yet.
+
+`AddressSet` is the peer (or local) dimension of a rule. Numeric addresses are exact interval sets,
+one per family, so IPv4 and IPv6 never mix. Symbolic peers (a referenced security group, a service
+tag, a GCP network tag, a prefix list, an application security group, ...) are kept as opaque atoms:
+they are never silently dropped, and set algebra treats each atom as its own member.
+
+``ANY`` is *universal*: it also contains every symbolic peer, so ``X - ANY`` is empty for every X.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from functools import lru_cache
+
+from cloudfw.model.errors import ModelError
+from cloudfw.model.intervals import Intervals
+
+V4_MAX = (1 << 32) - 1
+V6_MAX = (1 << 128) - 1
+
+SYMBOL_KINDS = frozenset(
+    {"sg", "prefix-list", "service-tag", "network-tag", "service-account", "asg", "unresolved"}
+)
+
+
+class AddressError(ModelError):
+    """An address, CIDR or peer token that cannot be parsed."""
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Peer:
+    """A symbolic peer: ``kind`` is one of SYMBOL_KINDS, ``value`` the provider's identifier."""
+
+    kind: str
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+
+_NONE = Intervals()
+
+
+@dataclass(frozen=True, slots=True)
+class AddressSet:
+    v4: Intervals = _NONE
+    v6: Intervals = _NONE
+    symbols: frozenset[Peer] = frozenset()
+    universal: bool = False
+
+    # -- construction -------------------------------------------------------------------------
+    @staticmethod
+    def parse(token: str) -> AddressSet:
+        """Parse one token: a CIDR, an address, ``*`` (ANY), or ``kind:value`` for a symbol."""
+        return _parse_token(token.strip())
+
+    @staticmethod
+    def parse_many(tokens: list[str] | tuple[str, ...]) -> AddressSet:
+        out = EMPTY
+        for t in tokens:
+            out = out | AddressSet.parse(t)
+        return out
+
+    @staticmethod
+    def symbol(kind: str, value: str) -> AddressSet:
+        if kind not in SYMBOL_KINDS:
+            raise AddressError(f"unknown peer kind {kind!r}")
+        return AddressSet(symbols=frozenset({Peer(kind, value)}))
+
+    # -- algebra --------------------------------------------------------------------------------
+    def __or__(self, other: AddressSet) -> AddressSet:
+        if self.universal or other.universal:
+            return ANY
+        return AddressSet(self.v4 | other.v4, self.v6 | other.v6, self.symbols | other.symbols)
+
+    def __and__(self, other: AddressSet) -> AddressSet:
+        if self.universal:
+            return other
+        if other.universal:
+            return self
+        return AddressSet(self.v4 & other.v4, self.v6 & other.v6, self.symbols & other.symbols)
+
+    def __sub__(self, other: AddressSet) -> AddressSet:
+        if other.universal:
+            return EMPTY
+        if self.universal:
+            # ANY minus numeric ranges: the rest of the numeric space, and still every symbol
+            # except those removed explicitly. Symbols cannot be enumerated, so we keep universal
+            # semantics only when nothing symbolic was removed and no numeric range was removed.
+            if not other.v4 and not other.v6 and not other.symbols:
+                return ANY
+            return AddressSet(FULL_V4 - other.v4, FULL_V6 - other.v6, frozenset())
+        return AddressSet(self.v4 - other.v4, self.v6 - other.v6, self.symbols - other.symbols)
+
+    def is_empty(self) -> bool:
+        return not (self.universal or self.v4 or self.v6 or self.symbols)
+
+    def __bool__(self) -> bool:
+        return not self.is_empty()
+
+    def covers(self, other: AddressSet) -> bool:
+        if self.universal:
+            return True
+        if other.universal:
+            return False
+        return (
+            self.v4.covers(other.v4) and self.v6.covers(other.v6) and other.symbols <= self.symbols
+        )
+
+    def intersects(self, other: AddressSet) -> bool:
+        return not (self & other).is_empty()
+
+    # -- questions checks ask -----------------------------------------------------------------
+    def public(self) -> AddressSet:
+        """The numeric part of this set that is routable on the internet."""
+        return AddressSet(self.numeric_v4() & PUBLIC_V4, self.numeric_v6() & PUBLIC_V6)
+
+    def numeric_v4(self) -> Intervals:
+        return FULL_V4 if self.universal else self.v4
+
+    def numeric_v6(self) -> Intervals:
+        return FULL_V6 if self.universal else self.v6
+
+    def internet_share(self) -> float:
+        """Largest share (0..1) of either family's public space that this set contains."""
+        s4 = (self.numeric_v4() & PUBLIC_V4).size() / PUBLIC_V4_SIZE
+        s6 = (self.numeric_v6() & PUBLIC_V6).size() / PUBLIC_V6_SIZE
+        return max(s4, s6)
+
+    def is_internet(self, threshold: float = 0.5) -> bool:
+        """True when the set holds at least ``threshold`` of the public IPv4 or IPv6 space.
+
+        ``0.0.0.0/0`` and ``::/0`` hold all of it; ``0.0.0.0/0`` minus a few denied ranges still
+        counts, while an office /24 does not.
+        """
+        return self.internet_share() >= threshold
+
+    def widest_public_prefix(self) -> int | None:
+        """Shortest prefix length among the CIDR blocks of the public part (None if no public)."""
+        best: int | None = None
+        for net in self.public().networks():
+            plen = net.prefixlen if net.version == 4 else net.prefixlen - 96
+            best = plen if best is None else min(best, plen)
+        return best
+
+    def networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+        for lo, hi in self.numeric_v4().spans:
+            nets.extend(
+                ipaddress.summarize_address_range(
+                    ipaddress.IPv4Address(lo), ipaddress.IPv4Address(hi)
+                )
+            )
+        for lo, hi in self.numeric_v6().spans:
+            nets.extend(
+                ipaddress.summarize_address_range(
+                    ipaddress.IPv6Address(lo), ipaddress.IPv6Address(hi)
+                )
+            )
+        return nets
+
+    def to_tokens(self) -> tuple[str, ...]:
+        """Canonical string tokens; ``AddressSet.parse_many(x.to_tokens()) == x``."""
+        if self.universal:
+            return ("*",)
+        toks = [str(n) for n in self.networks()]
+        toks.extend(str(p) for p in sorted(self.symbols))
+        return tuple(toks)
+
+    def __str__(self) -> str:
+        return ", ".join(self.to_tokens()) or "(none)"
+
+
+def _net_span(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> tuple[int, int]:
+    return int(net.network_address), int(net.broadcast_address)
+
+
+@lru_cache(maxsize=65536)
+def _parse_token(tok: str) -> AddressSet:
+    if tok in ("*", "any", "ANY"):
+        return ANY
+    if not tok:
+        raise AddressError("empty address")
+    kind, sep, value = tok.partition(":")
+    if sep and kind in SYMBOL_KINDS:
+        if not value:
+            raise AddressError(f"empty {kind} reference in {tok!r}")
+        return AddressSet.symbol(kind, value)
+    if "-" in tok and "/" not in tok:
+        lo_s, _, hi_s = tok.partition("-")
+        try:
+            lo, hi = ipaddress.ip_address(lo_s.strip()), ipaddress.ip_address(hi_s.strip())
+        except ValueError as exc:
+            raise AddressError(f"bad address range {tok!r}") from exc
+        if lo.version != hi.version or int(lo) > int(hi):
+            raise AddressError(f"bad address range {tok!r}")
+        span = Intervals.of((int(lo), int(hi)))
+        return AddressSet(v4=span) if lo.version == 4 else AddressSet(v6=span)
+    try:
+        net = ipaddress.ip_network(tok, strict=False)
+    except ValueError as exc:
+        raise AddressError(f"bad CIDR or address {tok!r}") from exc
+    span = Intervals.of(_net_span(net))
+    return AddressSet(v4=span) if net.version == 4 else AddressSet(v6=span)
+
+
+def _cidrs(*cidrs: str) -> Intervals:
+    return Intervals.from_iter(_net_span(ipaddress.ip_network(c)) for c in cidrs)
+
+
+FULL_V4 = Intervals.of((0, V4_MAX))
+FULL_V6 = Intervals.of((0, V6_MAX))
+EMPTY = AddressSet()
+ANY = AddressSet(FULL_V4, FULL_V6, frozenset(), universal=True)
+ANY_V4 = AddressSet(v4=FULL_V4)
+ANY_V6 = AddressSet(v6=FULL_V6)
+
+# Not routable on the public internet (RFC 6890 special-purpose registries, abridged).
+NON_PUBLIC_V4 = _cidrs(
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+    "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15",
+    "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+)  # fmt: skip
+NON_PUBLIC_V6 = _cidrs("::/128", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8", "2001:db8::/32")
+PRIVATE_V4 = _cidrs("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+PRIVATE_V6 = _cidrs("fc00::/7")
+PUBLIC_V4 = FULL_V4 - NON_PUBLIC_V4
+PUBLIC_V6 = FULL_V6 - NON_PUBLIC_V6
+PUBLIC_V4_SIZE = PUBLIC_V4.size()
+PUBLIC_V6_SIZE = PUBLIC_V6.size()
+
+PRIVATE = AddressSet(PRIVATE_V4, PRIVATE_V6)
+INTERNET = AddressSet(PUBLIC_V4, PUBLIC_V6)

@@ -1,0 +1,48 @@
+"""Change events: who changed which firewall rule, when, from where."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from cloudfw.model.asset import SourceRef
+
+
+class ChangeAction(StrEnum):
+    AUTHORIZE = "authorize"
+    REVOKE = "revoke"
+    MODIFY = "modify"
+    CREATE = "create"
+    DELETE = "delete"
+    DISABLE_LOGGING = "disable_logging"
+
+
+@dataclass(frozen=True, slots=True)
+class PortSpec:
+    """``protocol`` lower-case; ``all`` with from/to None for every protocol. ICMP: type/code."""
+
+    protocol: str
+    from_port: int | None
+    to_port: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeEvent:
+    provider: str
+    account: str
+    region: str
+    time: datetime
+    action: ChangeAction
+    event_name: str
+    resource_id: str
+    direction: str = ""
+    peers: tuple[str, ...] = ()
+    any_peer: bool = False
+    ports: tuple[PortSpec, ...] = ()
+    principal: str = ""
+    source_ip: str = ""
+    success: bool = True
+    error_code: str = ""
+    event_id: str = ""
+    origin: SourceRef | None = None

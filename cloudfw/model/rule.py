@@ -1,0 +1,100 @@
+"""Rules and the enums that describe them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from cloudfw.model.addr import ANY, AddressSet
+from cloudfw.model.asset import SourceRef
+from cloudfw.model.intervals import Intervals
+from cloudfw.model.ports import ALL_PORTS, ALL_PROTOCOLS, ports_label, protocol_label
+
+
+class Direction(StrEnum):
+    INGRESS = "ingress"
+    EGRESS = "egress"
+
+
+class Action(StrEnum):
+    ALLOW = "allow"
+    DENY = "deny"
+    ALLOW_BYPASS = "allow-bypass"  # Windows authenticated bypass: beats block rules
+    LOG = "log"  # non-terminal: records, never decides
+    GOTO_NEXT = "goto_next"  # GCP firewall policies: defer to the next layer
+
+    @property
+    def terminal(self) -> bool:
+        return self in (Action.ALLOW, Action.DENY, Action.ALLOW_BYPASS)
+
+    @property
+    def permits(self) -> bool:
+        return self in (Action.ALLOW, Action.ALLOW_BYPASS)
+
+
+class Logging(StrEnum):
+    ON = "on"
+    OFF = "off"
+    UNKNOWN = "unknown"
+
+
+class EvalSemantics(StrEnum):
+    """How an enforcement point turns its rules into a decision. See `ruleset.evaluate`."""
+
+    ALLOW_UNION = "allow_union"  # AWS security group: union of allows, default deny
+    FIRST_MATCH_BY_NUMBER = "first_match_by_number"  # AWS NACL: lowest rule number wins
+    PRIORITY_FIRST_MATCH = "priority_first_match"  # Azure NSG / Azure Firewall collections
+    PRIORITY_DENY_WINS_TIES = "priority_deny_wins_ties"  # GCP VPC firewall rules
+    POLICY_THEN_VPC = "policy_then_vpc"  # GCP hierarchical -> network policy -> VPC (layers)
+    CHAIN_FIRST_MATCH = "chain_first_match"  # iptables / nftables (chains flattened in order)
+    LAST_MATCH_UNLESS_QUICK = "last_match_unless_quick"  # pf
+    BLOCK_OVERRIDES_ALLOW = "block_overrides_allow"  # Windows Defender Firewall
+    APP_LEVEL = "app_level"  # macOS Application Firewall: per-application allow/block
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule of one enforcement point, provider-neutral.
+
+    ``peers`` is the remote side (source for ingress, destination for egress); ``local`` is our
+    side. ``order`` is the rule number or priority (lower is evaluated first), ``layer`` orders
+    stacked policies (hierarchical policy 0, network policy 1, VPC rules 2, ...). ``targets`` limits
+    the rule to instances carrying one of these selectors (GCP tags or service accounts, Azure
+    ASGs); empty means every instance. ``unresolved`` explains a vendor construct cloudfw could not
+    model exactly; such a rule is kept and reported, never dropped.
+    """
+
+    key: str
+    direction: Direction
+    action: Action
+    protocols: Intervals = ALL_PROTOCOLS
+    ports: Intervals = ALL_PORTS
+    peers: AddressSet = ANY
+    local: AddressSet = ANY
+    order: int = 0
+    layer: int = 0
+    enabled: bool = True
+    logging: Logging = Logging.UNKNOWN
+    targets: frozenset[str] = frozenset()
+    quick: bool = False
+    description: str = ""
+    origin: SourceRef | None = None
+    unresolved: str = ""
+
+    @property
+    def protocol_label(self) -> str:
+        return protocol_label(self.protocols)
+
+    @property
+    def ports_label(self) -> str:
+        return ports_label(self.protocols, self.ports)
+
+    def applies_to(self, targets: frozenset[str]) -> bool:
+        return not self.targets or bool(self.targets & targets)
+
+    def summary(self) -> str:
+        side = "from" if self.direction is Direction.INGRESS else "to"
+        return (
+            f"{self.action} {self.direction} {self.protocol_label}/{self.ports_label} "
+            f"{side} {self.peers}"
+        )

@@ -1,0 +1,147 @@
+"""Rule sets (enforcement points) and their evaluation under every `EvalSemantics`.
+
+`RuleSet.allowed(direction)` answers the one question every check asks: which (protocol, port,
+peer, local) space does this enforcement point allow? Ordered semantics are all reduced to one
+layered first-match walk with a semantics-specific sort key:
+
+* ALLOW_UNION / APP_LEVEL: union of the allow rules, then the default action.
+* FIRST_MATCH_BY_NUMBER, PRIORITY_FIRST_MATCH, CHAIN_FIRST_MATCH: lowest ``order`` wins.
+* PRIORITY_DENY_WINS_TIES: lowest ``order`` wins; at equal order a deny beats an allow.
+* BLOCK_OVERRIDES_ALLOW: allow-bypass beats block, block beats allow, whatever the order.
+* LAST_MATCH_UNLESS_QUICK: the first matching ``quick`` rule wins, otherwise the last match.
+* POLICY_THEN_VPC: layers in ascending ``layer`` order; inside a layer lowest ``order`` wins (deny
+  wins ties); ``goto_next`` and no match both pass the traffic to the next layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from cloudfw.model.asset import Asset, Attachment
+from cloudfw.model.rule import Action, Direction, EvalSemantics, Logging, Rule
+from cloudfw.model.space import EVERYTHING, Box, Space
+
+DEFAULT_KEY = "(default)"
+
+SortKey = Callable[[Rule], tuple[int, ...]]
+
+
+def _deny_first(r: Rule) -> int:
+    return 0 if r.action is Action.DENY else 1
+
+
+_SORT: dict[EvalSemantics, SortKey] = {
+    EvalSemantics.FIRST_MATCH_BY_NUMBER: lambda r: (r.layer, r.order),
+    EvalSemantics.PRIORITY_FIRST_MATCH: lambda r: (r.layer, r.order),
+    EvalSemantics.CHAIN_FIRST_MATCH: lambda r: (r.layer, r.order),
+    EvalSemantics.PRIORITY_DENY_WINS_TIES: lambda r: (r.layer, r.order, _deny_first(r)),
+    EvalSemantics.POLICY_THEN_VPC: lambda r: (r.layer, r.order, _deny_first(r)),
+    EvalSemantics.BLOCK_OVERRIDES_ALLOW: lambda r: (
+        r.layer,
+        {Action.ALLOW_BYPASS: 0, Action.DENY: 1}.get(r.action, 2),
+        r.order,
+    ),
+    EvalSemantics.LAST_MATCH_UNLESS_QUICK: lambda r: (
+        (r.layer, 0, r.order) if r.quick else (r.layer, 1, -r.order)
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """One enforcement point: an SG, a NACL, an NSG, a firewall policy stack, a host chain...
+
+    ``default_ingress`` / ``default_egress`` decide traffic no rule matched. ``logging`` is the
+    state of the enforcement point's traffic log, and ``log_scope`` the resource whose setting
+    decides it (a VPC's flow log for an AWS SG, say). ``enabled`` is False for a host firewall that
+    is switched off: it then filters nothing. ``is_default`` marks provider defaults (AWS default
+    SG, GCP default network) for the ``default-group-open`` check.
+    """
+
+    asset: Asset
+    semantics: EvalSemantics
+    rules: tuple[Rule, ...] = ()
+    default_ingress: Action = Action.DENY
+    default_egress: Action = Action.DENY
+    logging: Logging = Logging.UNKNOWN
+    log_scope: Asset | None = None
+    attachments: tuple[Attachment, ...] = ()
+    is_default: bool = False
+    enabled: bool = True
+    layer_names: tuple[str, ...] = ()
+
+    def default_for(self, direction: Direction) -> Action:
+        return self.default_ingress if direction is Direction.INGRESS else self.default_egress
+
+    def rules_for(self, direction: Direction) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.direction is direction)
+
+    def target_profiles(self) -> tuple[frozenset[str], ...]:
+        """The distinct instance selectors worth evaluating: untagged, plus each rule's targets."""
+        seen: dict[frozenset[str], None] = {frozenset(): None}
+        for r in self.rules:
+            if r.targets:
+                seen.setdefault(r.targets, None)
+        return tuple(seen)
+
+    def allowed(self, direction: Direction, targets: frozenset[str] = frozenset()) -> Space:
+        """The space this enforcement point lets through in ``direction`` for ``targets``."""
+        if not self.enabled:
+            return Space((Box(EVERYTHING.protocols, EVERYTHING.ports, EVERYTHING.peers,
+                              EVERYTHING.local, DEFAULT_KEY),))  # fmt: skip
+        rules = [
+            r
+            for r in self.rules
+            if r.direction is direction and r.enabled and r.applies_to(targets)
+        ]
+        default = self.default_for(direction)
+        if self.semantics in (EvalSemantics.ALLOW_UNION, EvalSemantics.APP_LEVEL):
+            return _union(rules, default)
+        key = _SORT[self.semantics]
+        return _layered_first_match(sorted(rules, key=key), default)
+
+
+def _rule_box(r: Rule) -> Box:
+    return Box(r.protocols, r.ports, r.peers, r.local, r.key)
+
+
+def _union(rules: Iterable[Rule], default: Action) -> Space:
+    if default.permits:
+        return Space((_relabel(EVERYTHING, DEFAULT_KEY),))
+    return Space(tuple(_rule_box(r) for r in rules if r.action.permits))
+
+
+def _relabel(b: Box, key: str) -> Box:
+    return Box(b.protocols, b.ports, b.peers, b.local, key)
+
+
+def _layered_first_match(rules: list[Rule], default: Action) -> Space:
+    allowed: list[Box] = []
+    remaining: list[Box] = [EVERYTHING]
+    i = 0
+    while i < len(rules) and remaining:
+        layer = rules[i].layer
+        passed: list[Box] = []  # goto_next: handed to the next layer
+        while i < len(rules) and rules[i].layer == layer:
+            r = rules[i]
+            i += 1
+            if not (r.action.terminal or r.action is Action.GOTO_NEXT):
+                continue
+            rb = _rule_box(r)
+            nxt: list[Box] = []
+            for b in remaining:
+                m = b.intersect(rb)
+                if m is None:
+                    nxt.append(b)
+                    continue
+                if r.action.permits:
+                    allowed.append(_relabel(m, r.key))
+                elif r.action is Action.GOTO_NEXT:
+                    passed.append(m)
+                nxt.extend(b.minus(rb))
+            remaining = nxt
+        remaining = passed + remaining
+    if default.permits:
+        allowed.extend(_relabel(b, DEFAULT_KEY) for b in remaining)
+    return Space(tuple(allowed))

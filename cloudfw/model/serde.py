@@ -1,0 +1,389 @@
+"""Canonical dict form of the model (for snapshot files and reports). Pure: no I/O.
+
+Every decoding error names the path of the offending field, e.g.
+``rulesets[3].rules[5].ports: port '70000' is outside 0..65535``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from enum import Enum
+from typing import Any, TypeVar
+
+from cloudfw.model.addr import ANY, AddressSet
+from cloudfw.model.asset import Asset, Attachment, SourceRef
+from cloudfw.model.errors import ModelError
+from cloudfw.model.intervals import Intervals
+from cloudfw.model.ports import ALL_PORTS, ALL_PROTOCOLS, parse_ports, parse_protocol
+from cloudfw.model.rule import Action, Direction, EvalSemantics, Logging, Rule
+from cloudfw.model.ruleset import RuleSet
+from cloudfw.model.snapshot import Coverage, CoverageStatus, Snapshot
+
+SNAPSHOT_SCHEMA = "cloudfw.snapshot/1"
+
+E = TypeVar("E", bound=Enum)
+
+
+class DecodeError(ModelError):
+    """A snapshot document that does not fit the model; ``path`` names the field."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.detail = message
+
+
+# -- encoding --------------------------------------------------------------------------------
+
+
+def encode_intervals(iv: Intervals, full: Intervals) -> str:
+    return "all" if iv == full else str(iv)
+
+
+def asset_to_dict(a: Asset) -> dict[str, Any]:
+    d: dict[str, Any] = {
+        "provider": a.provider,
+        "account": a.account,
+        "region": a.region,
+        "resource_type": a.resource_type,
+        "resource_id": a.resource_id,
+    }
+    if a.name:
+        d["name"] = a.name
+    if a.parent:
+        d["parent"] = a.parent
+    if a.tags:
+        d["tags"] = dict(a.tags)
+    return d
+
+
+def rule_to_dict(r: Rule) -> dict[str, Any]:
+    d: dict[str, Any] = {
+        "key": r.key,
+        "direction": r.direction.value,
+        "action": r.action.value,
+        "protocol": encode_intervals(r.protocols, ALL_PROTOCOLS),
+        "ports": encode_intervals(r.ports, ALL_PORTS),
+        "peers": list(r.peers.to_tokens()),
+    }
+    if r.local != ANY:
+        d["local"] = list(r.local.to_tokens())
+    if r.order:
+        d["order"] = r.order
+    if r.layer:
+        d["layer"] = r.layer
+    if not r.enabled:
+        d["enabled"] = False
+    if r.logging is not Logging.UNKNOWN:
+        d["logging"] = r.logging.value
+    if r.targets:
+        d["targets"] = sorted(r.targets)
+    if r.quick:
+        d["quick"] = True
+    if r.description:
+        d["description"] = r.description
+    if r.origin is not None:
+        d["origin"] = source_to_dict(r.origin)
+    if r.unresolved:
+        d["unresolved"] = r.unresolved
+    return d
+
+
+def source_to_dict(s: SourceRef) -> dict[str, Any]:
+    d: dict[str, Any] = {"kind": s.kind, "location": s.location}
+    if s.line is not None:
+        d["line"] = s.line
+    if s.record is not None:
+        d["record"] = s.record
+    return d
+
+
+def attachment_to_dict(a: Attachment) -> dict[str, Any]:
+    d: dict[str, Any] = {"resource_type": a.resource_type, "resource_id": a.resource_id}
+    for name in ("instance_id", "subnet"):
+        if getattr(a, name):
+            d[name] = getattr(a, name)
+    if a.private_ips:
+        d["private_ips"] = list(a.private_ips)
+    if a.public_ips:
+        d["public_ips"] = list(a.public_ips)
+    if a.extra:
+        d["extra"] = dict(a.extra)
+    return d
+
+
+def ruleset_to_dict(rs: RuleSet) -> dict[str, Any]:
+    d: dict[str, Any] = {
+        "asset": asset_to_dict(rs.asset),
+        "semantics": rs.semantics.value,
+        "default_ingress": rs.default_ingress.value,
+        "default_egress": rs.default_egress.value,
+        "logging": rs.logging.value,
+        "rules": [rule_to_dict(r) for r in rs.rules],
+    }
+    if rs.log_scope is not None:
+        d["log_scope"] = asset_to_dict(rs.log_scope)
+    if rs.attachments:
+        d["attachments"] = [attachment_to_dict(a) for a in rs.attachments]
+    if rs.is_default:
+        d["is_default"] = True
+    if not rs.enabled:
+        d["enabled"] = False
+    if rs.layer_names:
+        d["layer_names"] = list(rs.layer_names)
+    return d
+
+
+def coverage_to_dict(c: Coverage) -> dict[str, Any]:
+    d: dict[str, Any] = {"provider": c.provider, "scope": c.scope, "status": c.status.value}
+    if c.reason:
+        d["reason"] = c.reason
+    d["resources"] = c.resources
+    return d
+
+
+def snapshot_to_dict(s: Snapshot) -> dict[str, Any]:
+    return {
+        "schema": SNAPSHOT_SCHEMA,
+        "tool_version": s.tool_version,
+        "collected_at": s.collected_at.isoformat(),
+        "coverage": [coverage_to_dict(c) for c in s.coverage],
+        "warnings": list(s.warnings),
+        "rulesets": [ruleset_to_dict(rs) for rs in s.rulesets],
+    }
+
+
+def canonical_json(doc: Any) -> bytes:
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def snapshot_digest(s: Snapshot) -> str:
+    """SHA-256 of the canonical JSON of the rules and coverage (not the collection time)."""
+    doc = snapshot_to_dict(s)
+    doc.pop("collected_at")
+    doc["rulesets"].sort(key=lambda r: (r["asset"]["provider"], r["asset"]["resource_id"]))
+    return hashlib.sha256(canonical_json(doc)).hexdigest()
+
+
+# -- decoding --------------------------------------------------------------------------------
+
+_RULE_KEYS = frozenset(
+    {"key", "direction", "action", "protocol", "ports", "peers", "local", "order", "layer",
+     "enabled", "logging", "targets", "quick", "description", "origin", "unresolved"}
+)  # fmt: skip
+_RS_KEYS = frozenset(
+    {"asset", "semantics", "default_ingress", "default_egress", "logging", "rules", "log_scope",
+     "attachments", "is_default", "enabled", "layer_names"}
+)  # fmt: skip
+_ASSET_KEYS = frozenset(
+    {"provider", "account", "region", "resource_type", "resource_id", "name", "parent", "tags"}
+)
+_SNAP_KEYS = frozenset(
+    {"schema", "tool_version", "collected_at", "coverage", "warnings", "rulesets"}
+)
+
+
+def _obj(v: Any, path: str, allowed: frozenset[str]) -> Mapping[str, Any]:
+    if not isinstance(v, dict):
+        raise DecodeError(path, f"expected an object, got {type(v).__name__}")
+    extra = v.keys() - allowed
+    if extra:
+        raise DecodeError(f"{path}.{sorted(extra)[0]}", "unknown field")
+    return v
+
+
+def _str(d: Mapping[str, Any], key: str, path: str, default: str | None = None) -> str:
+    v = d.get(key, default)
+    if v is None:
+        raise DecodeError(f"{path}.{key}", "missing required field")
+    if not isinstance(v, str):
+        raise DecodeError(f"{path}.{key}", f"expected a string, got {type(v).__name__}")
+    return v
+
+
+def _int(d: Mapping[str, Any], key: str, path: str, default: int = 0) -> int:
+    v = d.get(key, default)
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise DecodeError(f"{path}.{key}", f"expected an integer, got {type(v).__name__}")
+    return v
+
+
+def _bool(d: Mapping[str, Any], key: str, path: str, default: bool) -> bool:
+    v = d.get(key, default)
+    if not isinstance(v, bool):
+        raise DecodeError(f"{path}.{key}", f"expected true/false, got {type(v).__name__}")
+    return v
+
+
+def _strs(d: Mapping[str, Any], key: str, path: str) -> list[str]:
+    v = d.get(key, [])
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise DecodeError(f"{path}.{key}", "expected a list of strings")
+    return v
+
+
+def _enum(cls: type[E], d: Mapping[str, Any], key: str, path: str, default: str | None = None) -> E:
+    raw = _str(d, key, path, default)
+    try:
+        return cls(raw)
+    except ValueError:
+        values = ", ".join(str(m.value) for m in cls)
+        raise DecodeError(f"{path}.{key}", f"{raw!r} is not one of: {values}") from None
+
+
+def _intervals(text: str, path: str, full: Intervals, proto: bool) -> Intervals:
+    if text == "all":
+        return full
+    try:
+        if proto and "," not in text and "-" not in text:
+            return parse_protocol(text)
+        iv = parse_ports(text)
+    except ModelError as exc:
+        raise DecodeError(path, str(exc)) from None
+    if proto and not full.covers(iv):
+        raise DecodeError(path, f"protocol {text!r} is outside 0..255")
+    return iv
+
+
+def _addresses(tokens: list[str], path: str) -> AddressSet:
+    try:
+        return AddressSet.parse_many(tokens)
+    except ModelError as exc:
+        raise DecodeError(path, str(exc)) from None
+
+
+def asset_from_dict(v: Any, path: str) -> Asset:
+    d = _obj(v, path, _ASSET_KEYS)
+    tags = d.get("tags", {})
+    if not isinstance(tags, dict) or not all(
+        isinstance(k, str) and isinstance(x, str) for k, x in tags.items()
+    ):
+        raise DecodeError(f"{path}.tags", "expected an object of string values")
+    return Asset(
+        provider=_str(d, "provider", path),
+        account=_str(d, "account", path),
+        region=_str(d, "region", path),
+        resource_type=_str(d, "resource_type", path),
+        resource_id=_str(d, "resource_id", path),
+        name=_str(d, "name", path, ""),
+        parent=_str(d, "parent", path, ""),
+        tags=tuple(sorted(tags.items())),
+    )
+
+
+def source_from_dict(v: Any, path: str) -> SourceRef:
+    d = _obj(v, path, frozenset({"kind", "location", "line", "record"}))
+    line = d.get("line")
+    if line is not None and (not isinstance(line, int) or isinstance(line, bool)):
+        raise DecodeError(f"{path}.line", "expected an integer")
+    rec = d.get("record")
+    if rec is not None and not isinstance(rec, str):
+        raise DecodeError(f"{path}.record", "expected a string")
+    return SourceRef(_str(d, "kind", path), _str(d, "location", path), line, rec)
+
+
+def rule_from_dict(v: Any, path: str) -> Rule:
+    d = _obj(v, path, _RULE_KEYS)
+    origin = d.get("origin")
+    return Rule(
+        key=_str(d, "key", path),
+        direction=_enum(Direction, d, "direction", path),
+        action=_enum(Action, d, "action", path),
+        protocols=_intervals(_str(d, "protocol", path), f"{path}.protocol", ALL_PROTOCOLS, True),
+        ports=_intervals(_str(d, "ports", path, "all"), f"{path}.ports", ALL_PORTS, False),
+        peers=_addresses(_strs(d, "peers", path), f"{path}.peers"),
+        local=_addresses(_strs(d, "local", path), f"{path}.local") if "local" in d else ANY,
+        order=_int(d, "order", path),
+        layer=_int(d, "layer", path),
+        enabled=_bool(d, "enabled", path, True),
+        logging=_enum(Logging, d, "logging", path, "unknown"),
+        targets=frozenset(_strs(d, "targets", path)),
+        quick=_bool(d, "quick", path, False),
+        description=_str(d, "description", path, ""),
+        origin=None if origin is None else source_from_dict(origin, f"{path}.origin"),
+        unresolved=_str(d, "unresolved", path, ""),
+    )
+
+
+def attachment_from_dict(v: Any, path: str) -> Attachment:
+    keys = frozenset({"resource_type", "resource_id", "instance_id", "subnet", "private_ips",
+                      "public_ips", "extra"})  # fmt: skip
+    d = _obj(v, path, keys)
+    extra = d.get("extra", {})
+    if not isinstance(extra, dict):
+        raise DecodeError(f"{path}.extra", "expected an object")
+    return Attachment(
+        resource_type=_str(d, "resource_type", path),
+        resource_id=_str(d, "resource_id", path),
+        instance_id=_str(d, "instance_id", path, ""),
+        subnet=_str(d, "subnet", path, ""),
+        private_ips=tuple(_strs(d, "private_ips", path)),
+        public_ips=tuple(_strs(d, "public_ips", path)),
+        extra=tuple(sorted((str(k), str(x)) for k, x in extra.items())),
+    )
+
+
+def ruleset_from_dict(v: Any, path: str) -> RuleSet:
+    d = _obj(v, path, _RS_KEYS)
+    rules = d.get("rules", [])
+    if not isinstance(rules, list):
+        raise DecodeError(f"{path}.rules", "expected a list")
+    atts = d.get("attachments", [])
+    if not isinstance(atts, list):
+        raise DecodeError(f"{path}.attachments", "expected a list")
+    scope = d.get("log_scope")
+    return RuleSet(
+        asset=asset_from_dict(d.get("asset"), f"{path}.asset"),
+        semantics=_enum(EvalSemantics, d, "semantics", path),
+        rules=tuple(rule_from_dict(r, f"{path}.rules[{i}]") for i, r in enumerate(rules)),
+        default_ingress=_enum(Action, d, "default_ingress", path, "deny"),
+        default_egress=_enum(Action, d, "default_egress", path, "deny"),
+        logging=_enum(Logging, d, "logging", path, "unknown"),
+        log_scope=None if scope is None else asset_from_dict(scope, f"{path}.log_scope"),
+        attachments=tuple(
+            attachment_from_dict(a, f"{path}.attachments[{i}]") for i, a in enumerate(atts)
+        ),
+        is_default=_bool(d, "is_default", path, False),
+        enabled=_bool(d, "enabled", path, True),
+        layer_names=tuple(_strs(d, "layer_names", path)),
+    )
+
+
+def coverage_from_dict(v: Any, path: str) -> Coverage:
+    d = _obj(v, path, frozenset({"provider", "scope", "status", "reason", "resources"}))
+    return Coverage(
+        provider=_str(d, "provider", path),
+        scope=_str(d, "scope", path),
+        status=_enum(CoverageStatus, d, "status", path),
+        reason=_str(d, "reason", path, ""),
+        resources=_int(d, "resources", path),
+    )
+
+
+def snapshot_from_dict(v: Any) -> Snapshot:
+    d = _obj(v, "$", _SNAP_KEYS)
+    schema = d.get("schema")
+    if schema != SNAPSHOT_SCHEMA:
+        raise DecodeError("$.schema", f"expected {SNAPSHOT_SCHEMA!r}, got {schema!r}")
+    raw_time = _str(d, "collected_at", "$")
+    try:
+        when = datetime.fromisoformat(raw_time)
+    except ValueError:
+        raise DecodeError("$.collected_at", f"not an ISO 8601 time: {raw_time!r}") from None
+    for key in ("rulesets", "coverage"):
+        if not isinstance(d.get(key, []), list):
+            raise DecodeError(f"$.{key}", "expected a list")
+    return Snapshot(
+        rulesets=tuple(
+            ruleset_from_dict(r, f"$.rulesets[{i}]") for i, r in enumerate(d.get("rulesets", []))
+        ),
+        coverage=tuple(
+            coverage_from_dict(c, f"$.coverage[{i}]") for i, c in enumerate(d.get("coverage", []))
+        ),
+        collected_at=when,
+        tool_version=_str(d, "tool_version", "$", ""),
+        warnings=tuple(_strs(d, "warnings", "$")),
+    )
