@@ -1,0 +1,1 @@
+"""User configuration: baseline/policy YAML and catalogs, validated into typed config."""

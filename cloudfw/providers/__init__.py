@@ -1,0 +1,1 @@
+"""Cloud collectors. The only package that imports cloud SDKs (boto3, azure, google)."""

@@ -1,0 +1,59 @@
+"""What every cloud collector shares: options, progress reporting and the error base."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from cloudfw.model import CloudfwError
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CollectError(CloudfwError):
+    """Collection could not even start (bad endpoint, bad options). Per-scope failures are not
+    errors: they are recorded in the snapshot's coverage and make the run incomplete (exit 3)."""
+
+
+class Progress(Protocol):
+    """Injected progress sink; the CLI renders it on stderr when stderr is a terminal."""
+
+    def start(self, total: int, label: str) -> None: ...
+
+    def advance(self, unit: str, ok: bool) -> None: ...
+
+    def done(self) -> None: ...
+
+
+class NullProgress:
+    def start(self, total: int, label: str) -> None:
+        pass
+
+    def advance(self, unit: str, ok: bool) -> None:
+        pass
+
+    def done(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class CollectOptions:
+    """Scope and transport options for one collection run.
+
+    Empty scope lists mean "everything the credential can see". ``workers`` bounds concurrency
+    across scope units (account x region, subscription, project).
+    """
+
+    regions: tuple[str, ...] = ()
+    subscriptions: tuple[str, ...] = ()
+    projects: tuple[str, ...] = ()
+    azure_endpoint: str | None = None
+    gcp_endpoint: str | None = None
+    workers: int = 8
+    clock: Clock = field(default=utc_now)

@@ -1,0 +1,64 @@
+"""Shared test setup: refuse any network connection that is not loopback."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.pop("AWS_PROFILE", None)
+os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
+
+
+def _loopback(host: object) -> bool:
+    if host in (None, "", "localhost", "localhost.localdomain", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+_real_gai = socket.getaddrinfo
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _gai(host: Any, *a: Any, **k: Any) -> Any:
+    h = host.decode() if isinstance(host, bytes) else host
+    if not _loopback(h):
+        raise socket.gaierror(-2, f"test network guard: refused to resolve {h!r}")
+    return _real_gai(host, *a, **k)
+
+
+def _check(sock: socket.socket, addr: Any) -> None:
+    if sock.family in (socket.AF_INET, socket.AF_INET6) and not _loopback(addr[0]):
+        raise OSError(f"test network guard: refused to connect to {addr[0]!r}")
+
+
+def _connect(self: socket.socket, addr: Any) -> None:
+    _check(self, addr)
+    _real_connect(self, addr)
+
+
+def _connect_ex(self: socket.socket, addr: Any) -> int:
+    _check(self, addr)
+    return _real_connect_ex(self, addr)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _loopback_only() -> Iterator[None]:
+    socket.getaddrinfo = _gai  # type: ignore[assignment]
+    socket.socket.connect = _connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = _connect_ex  # type: ignore[method-assign]
+    yield
+    socket.getaddrinfo = _real_gai
+    socket.socket.connect = _real_connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = _real_connect_ex  # type: ignore[method-assign]
