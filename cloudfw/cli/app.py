@@ -22,9 +22,23 @@ app = typer.Typer(
 
 def _register_all() -> None:
     # Each module adds its commands. Keep one line per module; add yours at the end.
-    from cloudfw.cli import host
+    from cloudfw.cli import audit, demo, host
 
+    audit.register(app)
+    demo.register(app)
     host.register(app)
+    from cloudfw.cli import baseline
+
+    baseline.register(app)
+    from cloudfw.cli import events
+
+    events.register(app)
+    from cloudfw.cli import host_audit
+
+    host_audit.register(app)
+    from cloudfw.cli import host_detect
+
+    host_detect.register(app)
     # REGISTER-MARKER: add `from cloudfw.cli import <mod>` + `<mod>.register(app)` above this line
 
 

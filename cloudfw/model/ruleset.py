@@ -101,6 +101,19 @@ class RuleSet:
         key = _SORT[self.semantics]
         return _layered_first_match(sorted(rules, key=key), default)
 
+    def evaluation_order(
+        self, direction: Direction, targets: frozenset[str] = frozenset()
+    ) -> tuple[Rule, ...]:
+        """The enabled rules for ``direction``/``targets`` in the order `allowed` walks them
+        (input order for the order-free ALLOW_UNION / APP_LEVEL)."""
+        rules = [
+            r
+            for r in self.rules
+            if r.direction is direction and r.enabled and r.applies_to(targets)
+        ]
+        key = _SORT.get(self.semantics)
+        return tuple(sorted(rules, key=key) if key is not None else rules)
+
 
 def _rule_box(r: Rule) -> Box:
     return Box(r.protocols, r.ports, r.peers, r.local, r.key)

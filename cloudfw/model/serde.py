@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import Enum
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from cloudfw.model.addr import ANY, AddressSet
@@ -160,12 +161,26 @@ def canonical_json(doc: Any) -> bytes:
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def snapshot_digest(s: Snapshot) -> str:
-    """SHA-256 of the canonical JSON of the rules and coverage (not the collection time)."""
-    doc = snapshot_to_dict(s)
-    doc.pop("collected_at")
-    doc["rulesets"].sort(key=lambda r: (r["asset"]["provider"], r["asset"]["resource_id"]))
-    return hashlib.sha256(canonical_json(doc)).hexdigest()
+def snapshot_digest(s: Snapshot, dumps: Callable[[Any], bytes] = canonical_json) -> str:
+    """SHA-256 of the canonical JSON of the rules and coverage (not the collection time).
+
+    ``dumps`` must produce canonical JSON (sorted keys, no whitespace, UTF-8); callers outside
+    the model may inject a faster encoder that produces the same bytes.
+    """
+    if s.digest_hint:
+        return s.digest_hint
+    return document_digest(snapshot_to_dict(s), dumps)
+
+
+def document_digest(doc: dict[str, Any], dumps: Callable[[Any], bytes] = canonical_json) -> str:
+    """Digest of a snapshot *document* (as `snapshot_to_dict` makes it or a file holds it)."""
+    body = {k: v for k, v in doc.items() if k != "collected_at"}
+    rulesets = body.get("rulesets")
+    if isinstance(rulesets, list):
+        body["rulesets"] = sorted(
+            rulesets, key=lambda r: (r["asset"]["provider"], r["asset"]["resource_id"])
+        )
+    return hashlib.sha256(dumps(body)).hexdigest()
 
 
 # -- decoding --------------------------------------------------------------------------------
@@ -285,7 +300,70 @@ def source_from_dict(v: Any, path: str) -> SourceRef:
     return SourceRef(_str(d, "kind", path), _str(d, "location", path), line, rec)
 
 
+_DIRECTIONS = {m.value: m for m in Direction}
+_ACTIONS = {m.value: m for m in Action}
+_LOGGING = {m.value: m for m in Logging}
+_FAST_KEYS = frozenset(
+    {"key", "direction", "action", "protocol", "ports", "peers", "order", "layer", "logging",
+     "description"}
+)  # fmt: skip
+
+
+@lru_cache(maxsize=65536)
+def _peers_cached(tokens: tuple[str, ...]) -> AddressSet:
+    return AddressSet.parse_many(tokens)
+
+
+@lru_cache(maxsize=4096)
+def _intervals_cached(text: str, proto: bool) -> Intervals:
+    return _intervals(text, "", ALL_PROTOCOLS if proto else ALL_PORTS, proto)
+
+
+def _rule_fast(d: Any) -> Rule | None:
+    """Decode the common, well-formed shape quickly; None means "take the validating path"
+    (which then raises a precise, located error or decodes the unusual shape)."""
+    if type(d) is not dict or not d.keys() <= _FAST_KEYS:
+        return None
+    key, proto, peers = d.get("key"), d.get("protocol"), d.get("peers")
+    ports = d.get("ports", "all")
+    direction = _DIRECTIONS.get(d.get("direction"))  # type: ignore[arg-type]
+    action = _ACTIONS.get(d.get("action"))  # type: ignore[arg-type]
+    logging = _LOGGING.get(d.get("logging", "unknown"))
+    order, layer = d.get("order", 0), d.get("layer", 0)
+    if (
+        type(key) is not str
+        or direction is None
+        or action is None
+        or logging is None
+        or type(proto) is not str
+        or type(ports) is not str
+        or type(peers) is not list
+        or type(order) is not int
+        or type(layer) is not int
+        or type(d.get("description", "")) is not str
+    ):
+        return None
+    try:
+        return Rule(
+            key=key,
+            direction=direction,
+            action=action,
+            protocols=_intervals_cached(proto, True),
+            ports=_intervals_cached(ports, False),
+            peers=_peers_cached(tuple(peers)),
+            order=order,
+            layer=layer,
+            logging=logging,
+            description=d.get("description", ""),
+        )
+    except (ModelError, TypeError):
+        return None
+
+
 def rule_from_dict(v: Any, path: str) -> Rule:
+    fast = _rule_fast(v)
+    if fast is not None:
+        return fast
     d = _obj(v, path, _RULE_KEYS)
     origin = d.get("origin")
     return Rule(

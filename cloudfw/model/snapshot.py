@@ -36,6 +36,7 @@ class Snapshot:
     collected_at: datetime
     tool_version: str
     warnings: tuple[str, ...] = ()
+    digest_hint: str = ""  # set by readers that digested the canonical document already
 
     @property
     def complete(self) -> bool:

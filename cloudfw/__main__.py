@@ -1,0 +1,5 @@
+"""`python -m cloudfw`."""
+
+from cloudfw.cli import main
+
+main()

@@ -1,0 +1,240 @@
+"""`cloudfw audit` and `cloudfw collect`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cloudfw.cli.common import (
+    Exit,
+    StderrProgress,
+    exit_code,
+    fail,
+    handle_errors,
+    parse_severity,
+    write_output,
+)
+from cloudfw.model import Snapshot
+from cloudfw.providers.base import CollectOptions
+
+PROVIDER_NAMES = ("aws", "azure", "gcp")
+
+
+class Provider(StrEnum):
+    aws = "aws"
+    azure = "azure"
+    gcp = "gcp"
+
+
+RegionOpt = Annotated[
+    list[str] | None,
+    typer.Option("--region", "-r", help="AWS region (repeatable). Default: every enabled region."),
+]
+SubscriptionOpt = Annotated[
+    list[str] | None,
+    typer.Option("--subscription", help="Azure subscription id (repeatable). Default: all."),
+]
+ProjectOpt = Annotated[
+    list[str] | None,
+    typer.Option("--project", help="GCP project id (repeatable). Default: all visible."),
+]
+AzureEndpointOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--azure-endpoint",
+        envvar="CLOUDFW_AZURE_ENDPOINT",
+        help="ARM base URL (sovereign clouds, tests). Plain http only for loopback.",
+    ),
+]
+GcpEndpointOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--gcp-endpoint",
+        envvar="CLOUDFW_GCP_ENDPOINT",
+        help="Compute API endpoint (Private Service Connect, tests). Plain http only for loopback.",
+    ),
+]
+WorkersOpt = Annotated[
+    int,
+    typer.Option("--workers", min=1, max=64, help="Concurrent scope units (regions, projects…)."),
+]
+
+
+def collect_live(
+    providers: list[str],
+    options: CollectOptions,
+    progress: StderrProgress,
+) -> Snapshot:
+    from cloudfw.providers.registry import collector
+
+    snap: Snapshot | None = None
+    for name in providers:
+        part = collector(name)(options, progress)
+        snap = part if snap is None else snap.merge(part)
+    assert snap is not None
+    return snap
+
+
+def load_snapshots(paths: list[Path]) -> Snapshot:
+    from cloudfw.snapshotio import read_snapshot
+
+    snap: Snapshot | None = None
+    for p in paths:
+        part = read_snapshot(p)
+        snap = part if snap is None else snap.merge(part)
+    assert snap is not None
+    return snap
+
+
+def _options(
+    region: list[str] | None,
+    subscription: list[str] | None,
+    project: list[str] | None,
+    azure_endpoint: str | None,
+    gcp_endpoint: str | None,
+    workers: int,
+) -> CollectOptions:
+    return CollectOptions(
+        regions=tuple(region or ()),
+        subscriptions=tuple(subscription or ()),
+        projects=tuple(project or ()),
+        azure_endpoint=azure_endpoint,
+        gcp_endpoint=gcp_endpoint,
+        workers=workers,
+    )
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@handle_errors
+def audit(
+    baseline: Annotated[
+        Path | None,
+        typer.Option("--baseline", "-b", help="Baseline YAML: approved/required rules, policy."),
+    ] = None,
+    provider: Annotated[
+        list[Provider] | None,
+        typer.Option("--provider", "-p", help="Collect live from this cloud (repeatable)."),
+    ] = None,
+    snapshot: Annotated[
+        list[Path] | None,
+        typer.Option("--snapshot", "-s", help="Audit a snapshot file from `cloudfw collect`."),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report here (atomic).")
+    ] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 when a finding is at or above: info|low|medium|high|critical. "
+            "Default: the baseline's policy.fail_on, else high.",
+        ),
+    ] = None,
+    catalog: Annotated[
+        Path | None, typer.Option("--catalog", help="Service catalog YAML (default: built in).")
+    ] = None,
+    region: RegionOpt = None,
+    subscription: SubscriptionOpt = None,
+    project: ProjectOpt = None,
+    azure_endpoint: AzureEndpointOpt = None,
+    gcp_endpoint: GcpEndpointOpt = None,
+    workers: WorkersOpt = 8,
+) -> None:
+    """Audit firewall rules: internet exposure, allow-all, unlogged, baseline drift.
+
+    \b
+    Examples:
+      cloudfw audit --provider aws --baseline prod.yaml
+      cloudfw audit --provider aws --region eu-west-1 --format json -o report.json
+      cloudfw audit --snapshot snap.json --baseline prod.yaml --fail-on medium
+
+    Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 bad usage or
+    input; 3 incomplete (a region/account/subscription/project/file could not be read: the
+    report's coverage says which and why).
+    """
+    from cloudfw.cli.runner import audit_snapshot, load_policy
+
+    if not provider and not snapshot:
+        fail("nothing to audit: give --provider aws|azure|gcp or --snapshot FILE")
+    if fmt not in _formats():
+        fail(f"unknown --format {fmt!r} (known: {', '.join(_formats())})")
+    loaded = load_policy(baseline, catalog)
+    threshold = parse_severity(fail_on) if fail_on else loaded.policy.fail_on
+    parts: list[Snapshot] = []
+    if snapshot:
+        parts.append(load_snapshots(snapshot))
+    if provider:
+        opts = _options(region, subscription, project, azure_endpoint, gcp_endpoint, workers)
+        progress = StderrProgress()
+        parts.append(collect_live([p.value for p in provider], opts, progress))
+    snap = parts[0] if len(parts) == 1 else parts[0].merge(parts[1])
+    report = audit_snapshot(snap, loaded, datetime.now(UTC))
+    _emit(report, fmt, output)
+    raise typer.Exit(int(exit_code(report, threshold)))
+
+
+def _formats() -> list[str]:
+    from cloudfw.export import RENDERERS
+
+    return sorted(RENDERERS)
+
+
+def _emit(report: object, fmt: str, output: Path | None) -> None:
+    from cloudfw.export import render
+    from cloudfw.model.report import Report
+
+    assert isinstance(report, Report)
+    write_output(render(report, fmt), output)
+    if output is not None:
+        typer.echo(f"wrote {output}", err=True)
+
+
+@handle_errors
+def collect(
+    provider: Annotated[Provider, typer.Argument(help="aws | azure | gcp")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Snapshot file to write (.json/.gz).")],
+    region: RegionOpt = None,
+    subscription: SubscriptionOpt = None,
+    project: ProjectOpt = None,
+    azure_endpoint: AzureEndpointOpt = None,
+    gcp_endpoint: GcpEndpointOpt = None,
+    workers: WorkersOpt = 8,
+) -> None:
+    """Collect one cloud's firewall state into a snapshot file, for a later `audit --snapshot`.
+
+    \b
+    Examples:
+      cloudfw collect aws --region us-east-1 --out aws.json
+      cloudfw collect gcp --project my-proj --out gcp.json.gz
+
+    Exits 3 when a scope could not be read (the snapshot's coverage lists it).
+    """
+    from cloudfw.snapshotio import write_snapshot
+
+    opts = _options(region, subscription, project, azure_endpoint, gcp_endpoint, workers)
+    snap = collect_live([provider.value], opts, StderrProgress())
+    write_snapshot(snap, out)
+    rules = sum(len(rs.rules) for rs in snap.rulesets)
+    failed = [c for c in snap.coverage if not c.ok]
+    typer.echo(
+        f"wrote {out}: {len(snap.rulesets)} rule sets, {rules} rules, "
+        f"{len(snap.coverage) - len(failed)}/{len(snap.coverage)} scopes read",
+        err=True,
+    )
+    for c in failed:
+        typer.echo(f"  INCOMPLETE {c.scope}: {c.reason}", err=True)
+    raise typer.Exit(int(Exit.INCOMPLETE if failed else Exit.CLEAN))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("audit")(audit)
+    app.command("collect")(collect)

@@ -1,0 +1,116 @@
+"""Shared CLI plumbing: one-line errors, exit codes, output files, the stderr progress bar."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from enum import IntEnum
+from functools import wraps
+from pathlib import Path
+from typing import NoReturn, ParamSpec, TypeVar
+
+import typer
+
+from cloudfw.model import CloudfwError, Severity
+from cloudfw.model.report import Report
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class Exit(IntEnum):
+    CLEAN = 0
+    FINDINGS = 1
+    BAD_INPUT = 2
+    INCOMPLETE = 3
+
+
+def fail(message: str, code: Exit = Exit.BAD_INPUT) -> NoReturn:
+    """Print one line on stderr and exit. Never a traceback."""
+    typer.echo(f"cloudfw: error: {message}", err=True)
+    raise typer.Exit(int(code))
+
+
+def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn every cloudfw error (and OS errors on user-named files) into one line + exit 2."""
+
+    @wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except CloudfwError as exc:
+            fail(str(exc))
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            fail(f"{where}{exc.strerror or exc}")
+        except KeyboardInterrupt:
+            typer.echo("cloudfw: interrupted", err=True)
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def parse_severity(text: str) -> Severity:
+    try:
+        return Severity.parse(text)
+    except CloudfwError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def exit_code(report: Report, fail_on: Severity) -> Exit:
+    """3 when anything could not be read (never "clean"), else 1 when findings reach
+    ``fail_on``, else 0."""
+    if not report.complete:
+        return Exit.INCOMPLETE
+    if report.at_or_above(fail_on):
+        return Exit.FINDINGS
+    return Exit.CLEAN
+
+
+def write_output(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(f".{output.name}.tmp{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, output)
+
+
+class StderrProgress:
+    """A one-line progress indicator on stderr, shown only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool | None = None) -> None:
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self.total = 0
+        self.done_n = 0
+        self.failed = 0
+        self.label = ""
+
+    def start(self, total: int, label: str) -> None:
+        self.total, self.done_n, self.failed, self.label = total, 0, 0, label
+        self._draw("")
+
+    def advance(self, unit: str, ok: bool) -> None:
+        self.done_n += 1
+        self.failed += 0 if ok else 1
+        self._draw(unit)
+
+    def done(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+    def _draw(self, unit: str) -> None:
+        if not self.enabled:
+            return
+        width = 24
+        filled = int(width * self.done_n / self.total) if self.total else width
+        bar = "#" * filled + "." * (width - filled)
+        errs = f", {self.failed} failed" if self.failed else ""
+        sys.stderr.write(
+            f"\r\x1b[K{self.label} [{bar}] {self.done_n}/{self.total}{errs} {unit[:40]}"
+        )
+        sys.stderr.flush()

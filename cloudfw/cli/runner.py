@@ -1,0 +1,63 @@
+"""Loading policy inputs and running an audit: shared by `audit`, `demo` and `host audit`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from cloudfw.model import Finding, Snapshot
+from cloudfw.model.report import Report
+from cloudfw.policy.baseline import Baseline
+from cloudfw.policy.catalog import ServiceCatalog
+from cloudfw.policy.config import PolicyConfig
+
+
+@dataclass(frozen=True)
+class LoadedPolicy:
+    catalog: ServiceCatalog
+    baseline: Baseline | None
+    policy: PolicyConfig
+
+
+def known_check_ids() -> set[str]:
+    from cloudfw.baseline import DRIFT_CHECKS
+    from cloudfw.checks import REGISTRY
+
+    return set(REGISTRY) | set(DRIFT_CHECKS)
+
+
+def load_policy(baseline_path: Path | None, catalog_path: Path | None = None) -> LoadedPolicy:
+    from cloudfw.checks import validate_policy
+    from cloudfw.policy.baseline import load_baseline
+    from cloudfw.policy.catalog import load_catalog
+
+    catalog = load_catalog(catalog_path)
+    if baseline_path is None:
+        return LoadedPolicy(catalog, None, PolicyConfig())
+    baseline = load_baseline(
+        baseline_path,
+        known_checks=known_check_ids(),
+        validate_policy=lambda p: validate_policy(p, catalog),
+    )
+    return LoadedPolicy(catalog, baseline, baseline.policy)
+
+
+def audit_snapshot(
+    snapshot: Snapshot,
+    loaded: LoadedPolicy,
+    now: datetime,
+    extra_findings: tuple[Finding, ...] = (),
+) -> Report:
+    from cloudfw.pipeline import AuditRequest, run_audit
+
+    return run_audit(
+        AuditRequest(
+            snapshot=snapshot,
+            policy=loaded.policy,
+            catalog=loaded.catalog,
+            now=now,
+            baseline=loaded.baseline,
+            extra_findings=extra_findings,
+        )
+    )
