@@ -28,6 +28,9 @@ DEMO_ENV = {
     "CLOUDFW_AZURE_TOKEN": "demo-token",
     "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
 }
+# The recorded fixtures also hold a forbidden and a malformed subscription for the tests; the demo
+# audits the one realistic subscription so that its run is complete.
+DEMO_SUBSCRIPTION = "11111111-1111-4111-8111-111111111111"
 DROP_ENV = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "CLOUDFW_GCP_TOKEN")
 
 
@@ -71,9 +74,10 @@ def _azure(fixtures: Path, progress: StderrProgress) -> Snapshot:
 
     server, url = arm.start(fixtures, faults=arm.Faults())
     try:
-        _say(f"Azure ARM stand-in on {url} serving {fixtures}")
+        _say(f"Azure ARM stand-in on {url} serving {fixtures} (subscription {DEMO_SUBSCRIPTION})")
         with _demo_env("http://127.0.0.1:9"):
-            return collect(CollectOptions(azure_endpoint=url), progress)
+            opts = CollectOptions(azure_endpoint=url, subscriptions=(DEMO_SUBSCRIPTION,))
+            return collect(opts, progress)
     finally:
         arm.stop(server)
 

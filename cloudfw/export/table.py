@@ -4,14 +4,25 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
+from cloudfw.model import Asset
 from cloudfw.model.report import Report
 
 MAX_PEERS = 40
+MAX_RESOURCE = 36
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _peers(peers: tuple[str, ...]) -> str:
-    text = ", ".join(peers)
-    return text if len(text) <= MAX_PEERS else text[: MAX_PEERS - 1] + "…"
+    return _clip(", ".join(peers), MAX_PEERS)
+
+
+def _resource(a: Asset) -> str:
+    if len(a.resource_id) > 24:  # ARM ids, GCP paths: the name is what people recognise
+        return _clip(a.name or a.resource_id.rsplit("/", 1)[-1], MAX_RESOURCE)
+    return _clip(a.label(), MAX_RESOURCE)
 
 
 def render_table(report: Report) -> str:
@@ -22,7 +33,7 @@ def render_table(report: Report) -> str:
             f.asset.provider,
             f.asset.account,
             f.asset.region,
-            f.asset.label(),
+            _resource(f.asset),
             f.rule_keys[0] if f.rule_keys else "",
             f"{f.protocol}/{f.ports}" if f.protocol else "",
             _peers(f.peers),

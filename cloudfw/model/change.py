@@ -46,3 +46,5 @@ class ChangeEvent:
     error_code: str = ""
     event_id: str = ""
     origin: SourceRef | None = None
+    #: the changed rule's own action when the log says: "allow", "deny" or "" (unknown)
+    rule_action: str = ""

@@ -61,7 +61,9 @@ class Rule:
     stacked policies (hierarchical policy 0, network policy 1, VPC rules 2, ...). ``targets`` limits
     the rule to instances carrying one of these selectors (GCP tags or service accounts, Azure
     ASGs); empty means every instance. ``unresolved`` explains a vendor construct cloudfw could not
-    model exactly; such a rule is kept and reported, never dropped.
+    model exactly; such a rule is kept and reported, never dropped. ``builtin`` marks rules the
+    provider adds and users cannot change (the AWS NACL ``*`` deny, Azure default security rules,
+    GCP implied rules): they take part in evaluation, but hygiene checks do not report them.
     """
 
     key: str
@@ -80,6 +82,7 @@ class Rule:
     description: str = ""
     origin: SourceRef | None = None
     unresolved: str = ""
+    builtin: bool = False
 
     @property
     def protocol_label(self) -> str:

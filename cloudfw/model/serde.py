@@ -90,6 +90,8 @@ def rule_to_dict(r: Rule) -> dict[str, Any]:
         d["origin"] = source_to_dict(r.origin)
     if r.unresolved:
         d["unresolved"] = r.unresolved
+    if r.builtin:
+        d["builtin"] = True
     return d
 
 
@@ -187,7 +189,8 @@ def document_digest(doc: dict[str, Any], dumps: Callable[[Any], bytes] = canonic
 
 _RULE_KEYS = frozenset(
     {"key", "direction", "action", "protocol", "ports", "peers", "local", "order", "layer",
-     "enabled", "logging", "targets", "quick", "description", "origin", "unresolved"}
+     "enabled", "logging", "targets", "quick", "description", "origin", "unresolved",
+     "builtin"}
 )  # fmt: skip
 _RS_KEYS = frozenset(
     {"asset", "semantics", "default_ingress", "default_egress", "logging", "rules", "log_scope",
@@ -383,6 +386,7 @@ def rule_from_dict(v: Any, path: str) -> Rule:
         description=_str(d, "description", path, ""),
         origin=None if origin is None else source_from_dict(origin, f"{path}.origin"),
         unresolved=_str(d, "unresolved", path, ""),
+        builtin=_bool(d, "builtin", path, False),
     )
 
 

@@ -1,0 +1,188 @@
+"""One self-contained HTML report for auditors and managers: no network, no CDN.
+
+Charts are inline SVG drawn here (horizontal bars); tables are sortable by a few lines of inline
+JS; the CSP meta tag forbids every fetch. The page lists coverage gaps, the internet exposure
+(exposure-check findings, plus ``report.extra["exposure"]`` rows when an audit attaches them),
+the drift from the baseline, every finding, and the suppressed ones.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
+from html import escape
+from importlib import resources
+from string import Template
+
+from cloudfw.model import Finding, Severity
+from cloudfw.model.report import Report
+
+EXPOSURE_CHECKS = frozenset({"internet-ingress", "allow-all", "wide-public-source"})
+DRIFT_CHECKS = frozenset({"unexpectedly-authorized", "revoked", "modified"})
+SEVERITY_COLOUR = {
+    "critical": "#82071e",
+    "high": "#cf222e",
+    "medium": "#d4a72c",
+    "low": "#0969da",
+    "info": "#8c959f",
+}
+BAR_COLOUR = "#0969da"
+BAR_W, ROW_H, LABEL_W, MAX_BARS = 260, 22, 190, 20
+
+
+@cache
+def _template() -> Template:
+    text = resources.files("cloudfw").joinpath("data/report.html.tmpl").read_text("utf-8")
+    return Template(text)
+
+
+def bar_chart(name: str, items: Sequence[tuple[str, int]], colours: Mapping[str, str]) -> str:
+    """Horizontal bars, one ``rect.bar`` per item, largest first (top ``MAX_BARS``)."""
+    if not items:
+        return '<p class="empty">No findings.</p>'
+    items = list(items)[:MAX_BARS]
+    top = max(n for _, n in items) or 1
+    height = ROW_H * len(items) + 4
+    width = LABEL_W + BAR_W + 50
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg" data-chart="{name}" '
+        f'width="{width}" height="{height}" role="img" aria-label="findings by {name}">'
+    ]
+    for i, (label, n) in enumerate(items):
+        y = i * ROW_H + 2
+        w = max(1, round(BAR_W * n / top)) if n else 0
+        colour = colours.get(label, BAR_COLOUR)
+        lab = escape(label if len(label) <= 30 else label[:29] + "…")
+        parts.append(
+            f'<text x="{LABEL_W - 6}" y="{y + 15}" text-anchor="end" font-size="12">{lab}</text>'
+            f'<rect class="bar" data-label="{escape(label)}" data-value="{n}" x="{LABEL_W}" '
+            f'y="{y + 3}" width="{w}" height="{ROW_H - 6}" fill="{colour}"><title>{lab}: {n}'
+            f'</title></rect><text x="{LABEL_W + w + 4}" y="{y + 15}" font-size="12">{n}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _table(table_id: str, head: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """``rows`` cells are already-escaped HTML ``<td>`` contents (or full ``<td ...>`` tags)."""
+    body = [
+        "<tr>" + "".join(c if c.startswith("<td") else f"<td>{c}</td>" for c in row) + "</tr>"
+        for row in rows
+    ]
+    if not body:
+        return '<p class="empty">None.</p>'
+    ths = "".join(f"<th>{escape(h)}</th>" for h in head)
+    return (
+        f'<table class="sortable" id="{table_id}"><thead><tr>{ths}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def _sev_cell(sev: Severity) -> str:
+    return f'<td class="sev {sev.label}" data-sort="{int(sev)}">{sev.label}</td>'
+
+
+def _finding_rows(findings: Iterable[Finding], with_suppression: bool = False) -> list[list[str]]:
+    rows = []
+    for f in findings:
+        a = f.asset
+        traffic = f"{f.direction} {f.protocol}/{f.ports}" if f.protocol else f.direction
+        row = [
+            _sev_cell(f.severity),
+            f"<code>{escape(f.check)}</code>",
+            escape(a.provider),
+            escape(a.account),
+            escape(a.region),
+            escape(a.label()),
+            escape(", ".join(f.rule_keys)),
+            escape(traffic),
+            escape(", ".join(f.peers)),
+            escape(f.message),
+        ]
+        if with_suppression:
+            row.append(escape(f.suppressed_by))
+        rows.append(row)
+    return rows
+
+
+FINDING_HEAD = (
+    "Severity",
+    "Check",
+    "Provider",
+    "Account",
+    "Region",
+    "Resource",
+    "Rules",
+    "Traffic",
+    "Peers",
+    "Message",
+)
+
+
+def _exposure(report: Report) -> str:
+    exposed = [f for f in report.findings if f.base_check in EXPOSURE_CHECKS]
+    html = _table("exposure-table", FINDING_HEAD, _finding_rows(exposed))
+    extra = report.extra.get("exposure")
+    if isinstance(extra, list) and extra and all(isinstance(r, dict) for r in extra):
+        cols = sorted({str(k) for r in extra for k in r})
+        rows = [[escape(str(r.get(c, ""))) for c in cols] for r in extra]
+        html += "<h3>Effective exposure</h3>" + _table("effective-exposure-table", cols, rows)
+    return html
+
+
+def _coverage(report: Report) -> str:
+    failed = [c for c in report.coverage if not c.ok]
+    ok = len(report.coverage) - len(failed)
+    head = f"<p>{ok} of {len(report.coverage)} scopes read.</p>"
+    rows = [[escape(c.provider), escape(c.scope), escape(c.reason)] for c in failed]
+    if not rows:
+        return head + '<p class="empty">No gaps: every scope was read.</p>'
+    return head + _table("coverage-table", ("Provider", "Scope", "Reason"), rows)
+
+
+def _cards(report: Report) -> str:
+    counts = report.counts()
+    failed = sum(1 for c in report.coverage if not c.ok)
+    cards = [("Findings", str(len(report.findings)), "")]
+    cards += [
+        (s.capitalize(), str(counts[s]), "bad" if counts[s] and s in ("critical", "high") else "")
+        for s in ("critical", "high", "medium", "low")
+    ]
+    cards += [
+        ("Rule sets", str(report.rulesets), ""),
+        ("Rules", str(report.rules), ""),
+        ("Scopes not read", str(failed), "warn" if failed else ""),
+    ]
+    return "".join(
+        f'<div class="card {cls}"><b>{value}</b>{escape(label)}</div>'
+        for label, value, cls in cards
+    )
+
+
+def render_html(report: Report) -> str:
+    fs = report.findings
+    counts = report.counts()
+    sev_items = [(s.label, counts[s.label]) for s in sorted(Severity, reverse=True)]
+    by_provider = Counter(f.asset.provider for f in fs).most_common()
+    by_check = sorted(Counter(f.base_check for f in fs).items(), key=lambda kv: (-kv[1], kv[0]))
+    drift = [f for f in fs if f.base_check in DRIFT_CHECKS]
+    return _template().substitute(
+        generated=escape(report.generated_at.isoformat()),
+        version=escape(report.tool_version),
+        digest=escape(report.snapshot_digest or "-"),
+        baseline=escape(report.baseline or "none"),
+        cards=_cards(report),
+        chart_severity=bar_chart("severity", sev_items if fs else [], SEVERITY_COLOUR),
+        chart_provider=bar_chart("provider", by_provider, {}),
+        chart_check=bar_chart("check", by_check, {}),
+        coverage=_coverage(report),
+        exposure=_exposure(report),
+        drift=_table("drift-table", FINDING_HEAD, _finding_rows(drift)),
+        findings=_table("findings-table", FINDING_HEAD, _finding_rows(fs)),
+        suppressed=_table(
+            "suppressed-table",
+            (*FINDING_HEAD, "Exception"),
+            _finding_rows(report.suppressed, with_suppression=True),
+        ),
+    )

@@ -1,0 +1,81 @@
+"""Read-only boto3 sessions: every client made from them refuses non-read-only operations.
+
+Defense in depth next to the IAM policy in ``policies/iam/aws-readonly.json``: a botocore
+``before-parameter-build`` handler raises before a request is even built, unless the operation
+name starts with Describe, List, Get or Lookup.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3.session
+from botocore.config import Config
+
+from cloudfw.providers.aws.tuning import AwsTuning
+from cloudfw.providers.base import CollectError
+
+READ_ONLY_PREFIXES = ("Describe", "List", "Get", "Lookup")
+GUARD_ID = "cloudfw-read-only-guard"
+
+SessionFactory = Callable[[], boto3.session.Session]
+
+
+class ReadOnlyViolation(CollectError):
+    """cloudfw tried to make an AWS call that could change something. Always a bug."""
+
+
+def is_read_only(operation: str) -> bool:
+    return operation.startswith(READ_ONLY_PREFIXES)
+
+
+def _guard(model: Any = None, **_: Any) -> None:
+    name = str(getattr(model, "name", ""))
+    if not is_read_only(name):
+        service = getattr(getattr(model, "service_model", None), "service_name", "?")
+        raise ReadOnlyViolation(f"refused non-read-only AWS call {service}:{name}")
+
+
+def default_session() -> boto3.session.Session:
+    return boto3.session.Session()
+
+
+def read_only_session(factory: SessionFactory | None = None) -> boto3.session.Session:
+    """A session from ``factory`` (default: the standard credential chain) with the guard on."""
+    session = (factory or default_session)()
+    session.events.register("before-parameter-build", _guard, unique_id=GUARD_ID)
+    return session
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def make_client(session: boto3.session.Session, service: str, region: str, config: Config) -> Any:
+    """A client whose endpoint (``AWS_ENDPOINT_URL*`` included) is https, or http on loopback."""
+    client = session.client(service, region_name=region, config=config)
+    url = str(client.meta.endpoint_url)
+    parts = urlsplit(url)
+    if parts.scheme != "https" and not (parts.scheme == "http" and _loopback(parts.hostname or "")):
+        raise CollectError(
+            f"{service} endpoint {url}: plain http is allowed only for loopback; use https"
+        )
+    return client
+
+
+def client_config(tuning: AwsTuning) -> Config:
+    return Config(
+        # total_max_attempts counts the first request too, like AWS_MAX_ATTEMPTS
+        retries={"mode": tuning.retry_mode, "total_max_attempts": tuning.max_attempts},
+        connect_timeout=tuning.connect_timeout,
+        read_timeout=tuning.read_timeout,
+        user_agent_extra="cloudfw",
+    )

@@ -1,0 +1,146 @@
+"""GCP collection: one scope unit per project, run concurrently with bounded workers."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from cloudfw import __version__
+from cloudfw.model import Coverage, CoverageStatus, RuleSet, Snapshot
+from cloudfw.normalize.gcp import ProjectInput, normalize_project
+from cloudfw.providers.base import CollectOptions, Progress
+from cloudfw.providers.gcp.auth import RESOURCE_MANAGER, resolve_credentials, resolve_endpoint
+
+T = TypeVar("T")
+
+
+@dataclass
+class _Shared:
+    """State shared by the workers: settings and caches of organization-level reads."""
+
+    endpoint: str | None
+    credentials: object
+    retry_initial: float
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    folder_parents: dict[str, str] = field(default_factory=dict)
+    hier: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Result:
+    rulesets: tuple[RuleSet, ...]
+    coverage: Coverage
+
+
+def collect(
+    options: CollectOptions,
+    progress: Progress,
+    credentials: object | None = None,
+    *,
+    retry_initial: float = 1.0,
+) -> Snapshot:
+    """Collect every project in ``options.projects`` (or every project the credential lists).
+
+    Raises `CollectError` only when collection cannot start (bad endpoint, no credentials).
+    A project that cannot be read, fully or in part, gets an error in its coverage instead.
+    """
+    from cloudfw.providers.gcp.rm import ResourceManager, RmError
+
+    endpoint = resolve_endpoint(options)
+    creds = resolve_credentials(credentials, endpoint)
+    shared = _Shared(endpoint, creds, retry_initial)
+    projects = list(dict.fromkeys(options.projects))
+    if not projects:
+        rm = ResourceManager(endpoint or RESOURCE_MANAGER, creds, retry_initial)
+        try:
+            projects = rm.list_projects()
+        except RmError as exc:
+            cov = Coverage("gcp", "gcp:projects", CoverageStatus.ERROR, f"projects.list: {exc}")
+            return Snapshot((), (cov,), options.clock(), __version__)
+        finally:
+            rm.close()
+    progress.start(len(projects), "gcp projects")
+    results: dict[str, _Result] = {}
+    workers = max(1, min(options.workers, len(projects) or 1))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cloudfw-gcp") as pool:
+        futures = {p: pool.submit(_safe_project, p, shared) for p in projects}
+        for p, fut in futures.items():
+            results[p] = fut.result()
+            progress.advance(f"gcp:{p}", results[p].coverage.ok)
+    progress.done()
+    rulesets = tuple(rs for p in projects for rs in results[p].rulesets)
+    coverage = tuple(results[p].coverage for p in projects)
+    return Snapshot(rulesets, coverage, options.clock(), __version__)
+
+
+def _safe_project(project: str, shared: _Shared) -> _Result:
+    try:
+        return _project(project, shared)
+    except Exception as exc:  # a bug or an unexpected shape must not sink the other projects
+        reason = f"internal error: {type(exc).__name__}: {exc}"
+        return _Result((), Coverage("gcp", f"gcp:{project}", CoverageStatus.ERROR, reason))
+
+
+def _project(project: str, shared: _Shared) -> _Result:
+    from cloudfw.providers.gcp.compute import ApiCallError, ComputeReader
+    from cloudfw.providers.gcp.rm import ResourceManager, RmError
+
+    scope = f"gcp:{project}"
+    errors: list[str] = []
+
+    def call(fn: Callable[..., list[T]], *args: Any) -> list[T] | None:
+        try:
+            return fn(*args)
+        except (ApiCallError, RmError) as exc:
+            errors.append(str(exc))
+            return None
+
+    compute = ComputeReader(shared.endpoint, shared.credentials, shared.retry_initial)
+    try:
+        firewalls = compute.list_firewalls(project)
+    except ApiCallError as exc:  # 403 / missing project: stop here, nothing else will work
+        return _Result((), Coverage("gcp", scope, CoverageStatus.ERROR, str(exc)))
+    networks = call(compute.list_networks, project)
+    subnets = call(compute.list_subnetworks, project) or []
+    net_pols = call(compute.list_network_policies, project) or []
+    regions = sorted({str(s.get("region", "")).rsplit("/", 1)[-1] for s in subnets} - {""})
+    reg_pols: list[dict[str, Any]] = []
+    for region in regions:
+        reg_pols.extend(call(compute.list_region_policies, project, region) or [])
+    rm = ResourceManager(shared.endpoint or RESOURCE_MANAGER, shared.credentials,
+                         shared.retry_initial)  # fmt: skip
+    try:
+        ancestry = call(rm.ancestry, project, shared.folder_parents) or []
+    finally:
+        rm.close()
+    hier: list[dict[str, Any]] = []
+    for node in ancestry:
+        with shared.lock:
+            cached = shared.hier.get(node)
+        if cached is None:
+            cached = call(compute.list_hierarchical_policies, node)
+            if cached is not None:
+                with shared.lock:
+                    shared.hier[node] = cached
+        hier.extend(cached or [])
+    if networks is None:
+        return _Result((), Coverage("gcp", scope, CoverageStatus.ERROR, "; ".join(errors)))
+    result = normalize_project(
+        ProjectInput(
+            project=project,
+            networks=networks,
+            firewalls=firewalls,
+            subnetworks=subnets,
+            network_policies=net_pols,
+            regional_policies=reg_pols,
+            ancestry=ancestry,
+            hierarchical_policies=hier,
+        )
+    )
+    errors.extend(result.errors)
+    status = CoverageStatus.ERROR if errors else CoverageStatus.OK
+    cov = Coverage("gcp", scope, status, "; ".join(errors), result.resources)
+    return _Result(result.rulesets, cov)
