@@ -172,7 +172,10 @@ def _revoked(snapshot: Snapshot, baseline: Baseline) -> Iterator[Finding]:
                 present = [
                     r
                     for r in rs.rules
-                    if r.enabled and r.direction is spec.direction and r.action is spec.action
+                    if r.enabled
+                    and not r.builtin  # a provider's catch-all is not the rule users required
+                    and r.direction is spec.direction
+                    and r.action is spec.action
                 ]
                 if not Space(tuple(rule_box(r) for r in present)).covers(spec.box()):
                     yield _missing(rs.asset, entry, j, spec, present, baseline)

@@ -97,5 +97,6 @@ def rule_box(r: Rule) -> Box:
 
 
 def opens_traffic(r: Rule) -> bool:
-    """An enabled allow / allow-bypass rule whose space is not empty."""
-    return r.enabled and r.action.permits and not rule_box(r).is_empty()
+    """An enabled allow / allow-bypass rule whose space is not empty. Builtin rules (Azure
+    default rules, GCP implied rules) are the provider's, not drift: users cannot change them."""
+    return r.enabled and r.action.permits and not r.builtin and not rule_box(r).is_empty()

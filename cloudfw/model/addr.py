@@ -53,7 +53,8 @@ class AddressSet:
     # -- construction -------------------------------------------------------------------------
     @staticmethod
     def parse(token: str) -> AddressSet:
-        """Parse one token: a CIDR, an address, ``*`` (ANY), or ``kind:value`` for a symbol."""
+        """Parse one token: a CIDR, an address, ``*`` (ANY), ``internet`` (the public address
+        space, as Azure's ``Internet`` tag), or ``kind:value`` for a symbol."""
         return _parse_token(token.strip())
 
     @staticmethod
@@ -181,6 +182,8 @@ def _net_span(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> tuple[int, 
 def _parse_token(tok: str) -> AddressSet:
     if tok in ("*", "any", "ANY"):
         return ANY
+    if tok.lower() == "internet":
+        return INTERNET
     if not tok:
         raise AddressError("empty address")
     kind, sep, value = tok.partition(":")

@@ -23,9 +23,6 @@ EXPECTED = sorted(
         ("internet-ingress[rdp]", "fp-prod", ("dnat-rcg/inbound-dnat/rdp-to-jump",)),
         # deny-all at 100 hides allow-any at 200: no exposure, only hygiene findings
         ("shadowed-rule", "nsg-legacy-shadow", ("allow-any",)),
-        ("shadowed-rule", "nsg-legacy-shadow", ("default:AllowVnetInBound",)),
-        ("shadowed-rule", "nsg-legacy-shadow", ("default:AllowAzureLoadBalancerInBound",)),
-        ("redundant-rule", "nsg-legacy-shadow", ("default:DenyAllInBound",)),
         # flow log present but disabled; firewall with a metrics-only diagnostic setting;
         # the sandbox subscription has no flow logs at all
         ("unlogged", "nsg-legacy-shadow", ()),

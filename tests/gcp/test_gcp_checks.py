@@ -68,5 +68,7 @@ def test_run_checks_yields_the_expected_findings(standin: GceStandin) -> None:
         ("global", P, ("allow-elastic",)),  # prod-policy deny 9200 (BEFORE_CLASSIC)
         ("global", P, ("allow-ssh-v6",)),  # deny-ssh-v6 wins the tie
     } <= shadowed
+    assert ("global", D, ("default-allow-rdp",)) not in shadowed, "goto_next passed 3389 down"
+    assert not {k for k in shadowed if k[2][0].startswith("implied-")}, "builtins never reported"
     rdp = next(f for f in findings if f.check == "internet-ingress[rdp]")
     assert "CIS GCP 3.7" in rdp.compliance

@@ -1,0 +1,121 @@
+"""`run_checks`: evaluate every enabled check over a snapshot.
+
+When ``allow-all`` fires for a rule set, its per-service ``internet-ingress`` findings are folded
+into it (``evidence["services"]``): one finding says "everything is open", not 25.
+
+Per rule set, each target profile's allowed ingress space is computed once (`allowed_public`: the
+model's `RuleSet.allowed`, restricted to boxes with a public peer) and shared by the exposure
+checks. The same finding seen under several target profiles (GCP target
+tags, Azure ASGs) is reported once, listing the profiles in ``evidence["targets"]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import replace
+
+from cloudfw.checks.base import Context, allowed_public
+from cloudfw.checks.exposure import allow_all, internet_ingress, wide_public_source
+from cloudfw.checks.hygiene import default_group_open, unlogged
+from cloudfw.checks.ordering import dead_rules
+from cloudfw.checks.params import Params, resolve_policy
+from cloudfw.model import Direction, Finding, RuleSet, Snapshot
+from cloudfw.policy.catalog import ServiceCatalog
+from cloudfw.policy.config import PolicyConfig
+
+Profile = frozenset[str]
+
+
+def _targets_phrase(profiles: list[Profile]) -> str:
+    if frozenset() in profiles:
+        return ""
+    tags = "; ".join(",".join(sorted(p)) for p in profiles)
+    return f" (applies to instances with targets: {tags})"
+
+
+def _merge(
+    found: dict[tuple[str, tuple[str, ...]], tuple[Finding, list[Profile]]],
+) -> list[Finding]:
+    out: list[Finding] = []
+    for f, profiles in found.values():
+        ev = f.evidence
+        assert isinstance(ev, dict)  # built by make_finding, still ours to complete
+        ev["targets"] = [sorted(p) for p in profiles]
+        suffix = _targets_phrase(profiles)
+        if suffix:
+            msg = f.message[:-1] + suffix + "." if f.message.endswith(".") else f.message + suffix
+            f = replace(f, message=msg)
+        out.append(f)
+    return out
+
+
+def _fold(everything: Finding, services: list[Finding]) -> Finding:
+    """Every port is open from the internet: one ``allow-all`` finding, not one per service.
+    The services it exposes go into its evidence, and it takes the gravest service severity."""
+    ev = everything.evidence
+    assert isinstance(ev, dict)
+    ev["services"] = sorted(f.check.partition("[")[2].rstrip("]") for f in services)
+    worst = max([everything.severity, *(f.severity for f in services)])
+    names = ", ".join(ev["services"][:6]) + ("…" if len(services) > 6 else "")
+    msg = everything.message.rstrip(".") + f"; that includes {names}."
+    return replace(everything, severity=worst, message=msg)
+
+
+def _ruleset_findings(rs: RuleSet, ctx: Context, enabled: dict[str, Params]) -> list[Finding]:
+    ii = enabled.get("internet-ingress")
+    aa = enabled.get("allow-all")
+    wps = enabled.get("wide-public-source")
+    found: dict[tuple[str, tuple[str, ...]], tuple[Finding, list[Profile]]] = {}
+    directions: tuple[str, ...] = (aa.get_names("directions") or ()) if aa is not None else ()
+    for profile in rs.target_profiles():
+        batch: list[Finding] = []
+        if ii is not None or wps is not None or "ingress" in directions:
+            pub = allowed_public(rs, Direction.INGRESS, profile, ctx.shares)
+            everything = (
+                allow_all(rs, pub, Direction.INGRESS, ctx, aa)
+                if aa is not None and "ingress" in directions
+                else []
+            )
+            services = internet_ingress(rs, pub, ctx, ii) if ii is not None else []
+            if everything and services:
+                everything = [_fold(everything[0], services), *everything[1:]]
+            else:
+                batch.extend(services)
+            batch.extend(everything)
+            if wps is not None:
+                batch.extend(wide_public_source(rs, pub, ctx, wps))
+        if aa is not None and "egress" in directions:
+            pub_out = allowed_public(rs, Direction.EGRESS, profile, ctx.shares)
+            batch.extend(allow_all(rs, pub_out, Direction.EGRESS, ctx, aa))
+        for f in batch:
+            key = (f.check, f.rule_keys)
+            if key in found:
+                found[key][1].append(profile)
+            else:
+                found[key] = (f, [profile])
+    out = _merge(found) if found else []
+    if "default-group-open" in enabled:
+        out.extend(default_group_open(rs, ctx))
+    if "shadowed-rule" in enabled or "redundant-rule" in enabled:
+        out.extend(f for f in dead_rules(rs, ctx) if f.check in enabled)
+    return out
+
+
+def run_checks(
+    snapshot: Snapshot,
+    policy: PolicyConfig,
+    catalog: ServiceCatalog,
+    *,
+    other_checks: Collection[str] = (),
+) -> list[Finding]:
+    """Every finding of every enabled check, in snapshot order (rule set by rule set), then the
+    per-scope ``unlogged`` findings. Raises `PolicyError` for an invalid ``policy``; drift ids
+    (`FOREIGN_CHECKS`) and ``other_checks`` in the policy are left to their owners."""
+    enabled = resolve_policy(policy, catalog, other_checks=other_checks)
+    ctx = Context(catalog)
+    out: list[Finding] = []
+    for rs in snapshot.rulesets:
+        out.extend(_ruleset_findings(rs, ctx, enabled))
+    if "unlogged" in enabled:
+        out.extend(unlogged(snapshot.rulesets, ctx))
+    return out

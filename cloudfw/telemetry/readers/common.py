@@ -1,0 +1,77 @@
+"""Helpers every reader shares: time and integer parsing that fail with a clear message."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+def parse_time(value: Any) -> datetime | None:
+    """ISO 8601 (``Z``, nanoseconds, a blank instead of ``T``) or Unix epoch seconds, millis
+    or micros (number or digit string). Naive times are UTC. ``None``/``""`` give ``None``."""
+    kind = type(value)
+    if kind is float or kind is int:
+        x = float(value)
+        return datetime.fromtimestamp(x / _scale(x), UTC)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"bad time {value!r}")
+    if isinstance(value, int | float) or (isinstance(value, str) and _is_number(value)):
+        x = float(value)
+        return datetime.fromtimestamp(x / _scale(x), UTC)
+    if not isinstance(value, str):
+        raise ValueError(f"bad time {value!r}")
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    text = _FRACTION.sub(r"\1", text)
+    if text.endswith(" UTC"):
+        text = text[:-4] + "+00:00"
+    try:
+        t = datetime.fromisoformat(text)
+    except ValueError:
+        try:  # osquery calendarTime: "Tue Sep 30 17:37:30 2014 UTC"
+            t = datetime.strptime(value.strip(), "%a %b %d %H:%M:%S %Y %Z")
+        except ValueError:
+            raise ValueError(f"bad time {value!r}") from None
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t
+
+
+def _scale(x: float) -> float:
+    """Epoch seconds, millis, micros or nanos -> the divisor to seconds."""
+    return 1e9 if x > 1e17 else 1e6 if x > 1e14 else 1e3 if x > 1e11 else 1.0
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def to_int(value: Any, field: str) -> int | None:
+    """An integer from a number, a decimal string or a ``0x`` hex string (Windows pids)."""
+    if type(value) is int:
+        return value
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"{field}: expected an integer, got {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return int(text, 16) if text.lower().startswith("0x") else int(text)
+        except ValueError:
+            pass
+    raise ValueError(f"{field}: expected an integer, got {value!r}")
+
+
+def to_str(value: Any) -> str:
+    return "" if value is None else str(value)
