@@ -8,7 +8,9 @@ from datetime import date, datetime
 from cloudfw import __version__
 from cloudfw.baseline import apply_exceptions, drift_findings
 from cloudfw.checks import run_checks
-from cloudfw.model import Finding, Snapshot
+from cloudfw.events.posture import attach_events, event_drift
+from cloudfw.exposure.grade import grade_by_exposure
+from cloudfw.model import ChangeEvent, Coverage, Finding, Snapshot
 from cloudfw.model.report import Report
 from cloudfw.policy.baseline import Baseline
 from cloudfw.policy.catalog import ServiceCatalog
@@ -24,6 +26,22 @@ class AuditRequest:
     now: datetime
     baseline: Baseline | None = None
     extra_findings: tuple[Finding, ...] = ()
+    events: tuple[ChangeEvent, ...] = ()  # `audit --events`: who changed what
+    extra_coverage: tuple[Coverage, ...] = ()  # e.g. event files that could not be read
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    """One finding per (check, resource, rules, direction) across regions: a GCP VPC rule is
+    evaluated in its global and in each regional rule set, and is one problem."""
+    seen: set[tuple[str, str, str, str, tuple[str, ...], str]] = set()
+    out: list[Finding] = []
+    for f in sorted(findings, key=lambda f: f.asset.region != "global"):
+        a = f.asset
+        key = (f.check, a.provider, a.account, a.resource_id, f.rule_keys, f.direction)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
 
 
 def _order(f: Finding) -> tuple[int, str, str, str]:
@@ -33,16 +51,23 @@ def _order(f: Finding) -> tuple[int, str, str, str]:
 def run_audit(req: AuditRequest) -> Report:
     snap = req.snapshot
     findings = run_checks(snap, req.policy, req.catalog)
+    findings = grade_by_exposure(findings, snap.rulesets, req.catalog)
     if req.baseline is not None:
         findings.extend(drift_findings(snap, req.baseline))
+        if req.events:
+            assets = [rs.asset for rs in snap.rulesets]
+            findings.extend(event_drift(req.events, req.baseline, assets))
     findings.extend(req.extra_findings)
+    findings = _dedupe(findings)
+    if req.events:
+        findings = attach_events(findings, req.events)
     suppressed: list[Finding] = []
     if req.baseline is not None:
         today: date = req.now.date()
         findings, suppressed = apply_exceptions(findings, req.baseline, today)
     return Report(
         findings=tuple(sorted(findings, key=_order)),
-        coverage=snap.coverage,
+        coverage=snap.coverage + req.extra_coverage,
         generated_at=req.now,
         tool_version=__version__,
         snapshot_digest=digest(snap),

@@ -54,6 +54,18 @@ def _connect_ex(self: socket.socket, addr: Any) -> int:
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _private_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Scan history defaults to the user's data dir: keep the tests out of the real one."""
+    old = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("xdg-data"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = old
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _loopback_only() -> Iterator[None]:
     socket.getaddrinfo = _gai  # type: ignore[assignment]
     socket.socket.connect = _connect  # type: ignore[method-assign]

@@ -8,9 +8,17 @@ Checks never branch on provider: each asks the model which space a rule set allo
     validate_policy raises PolicyError(field="policy.checks.<id>.<param>") for a bad policy
 """
 
-from cloudfw.checks.meta import FOREIGN_CHECKS, REGISTRY, CheckMeta, ParamSpec
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from cloudfw.checks.host import HOST_CHECKS
+from cloudfw.checks.meta import FOREIGN_CHECKS, CheckMeta, ParamSpec
+from cloudfw.checks.meta import REGISTRY as _CORE
 from cloudfw.checks.params import Params, resolve_policy, validate_policy
 from cloudfw.checks.runner import run_checks
+
+#: every check `run_checks` can report: the core checks and the host-only checks
+REGISTRY: Mapping[str, CheckMeta] = MappingProxyType({**_CORE, **HOST_CHECKS})
 
 __all__ = [
     "FOREIGN_CHECKS",

@@ -344,7 +344,7 @@ def make_finding(
         protocol=protocol,
         ports=ports,
         peers=peers,
-        techniques=meta.techniques,
+        techniques=meta.techniques_for(asset.provider),
         compliance=comp,
         risk=meta.risk,
         remediation=meta.remediation,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from types import MappingProxyType
 
 from cloudfw.checks.base import make_finding
@@ -99,8 +100,6 @@ def _finding(
 ) -> Finding:
     f = make_finding(meta, rs.asset, msg, severity=severity, rule_keys=rule_keys, evidence=dict(kw))
     if rs.asset.resource_type.startswith("windows-firewall"):
-        from dataclasses import replace
-
         f = replace(f, techniques=WINDOWS_TECHNIQUES)
     return f
 
@@ -224,4 +223,4 @@ def host_findings(
     return out
 
 
-__all__ = ["HOST_CHECKS", "Action", "firewall_disabled", "host_findings"]
+__all__ = ["HOST_CHECKS", "firewall_disabled", "host_findings"]

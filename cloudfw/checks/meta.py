@@ -31,6 +31,10 @@ from cloudfw.model import Severity
 ParamKind = Literal["bool", "int", "float", "names"]
 
 EXPOSURE_TECHNIQUES = ("T1686.001", "T1562.007")
+# A host firewall left open is T1686 "Disable or Modify System Firewall" (legacy T1562.004); the
+# cloud sub-technique .001 does not apply to hosts.
+HOST_TECHNIQUES = ("T1686", "T1562.004")
+BY_PROVIDER = {"host": HOST_TECHNIQUES}
 LOGGING_TECHNIQUES = ("T1685.002", "T1562.008")
 
 
@@ -65,9 +69,14 @@ class CheckMeta:
     params: Mapping[str, ParamSpec] = field(default_factory=dict)
     doc: str = ""
     parametrized: bool = False  # finding ids look like ``<id>[<param>]``
+    provider_techniques: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def compliance_for(self, provider: str) -> tuple[str, ...]:
         return self.compliance.get(provider, ())
+
+    def techniques_for(self, provider: str) -> tuple[str, ...]:
+        """ATT&CK ids for findings on this provider's assets (data, not a code branch)."""
+        return self.provider_techniques.get(provider, self.techniques)
 
 
 def _meta(
@@ -83,6 +92,7 @@ def _meta(
     doc: str = "",
     parametrized: bool = False,
 ) -> CheckMeta:
+    provider_techniques = BY_PROVIDER if techniques == EXPOSURE_TECHNIQUES else {}
     all_params = {"enabled": ENABLED, **(params or {})}
     return CheckMeta(
         id=id,
@@ -95,6 +105,7 @@ def _meta(
         params=MappingProxyType(all_params),
         doc=doc,
         parametrized=parametrized,
+        provider_techniques=MappingProxyType(dict(provider_techniques)),
     )
 
 

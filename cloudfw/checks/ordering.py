@@ -88,6 +88,8 @@ def _walk(order: tuple[Rule, ...]) -> dict[str, Verdict]:
         rb = _box(r)
         if rb.is_empty():
             continue
+        if r.unresolved:
+            continue  # its real match is unknown: it neither decides others nor is judged dead
         by, reaching = _deciders(rb, _bounds(rb), decided)
         if r.action.terminal and not reaching and not r.builtin:
             same = all(

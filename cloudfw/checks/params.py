@@ -145,4 +145,6 @@ def validate_policy(
     policy: PolicyConfig, catalog: ServiceCatalog, *, other_checks: Collection[str] = ()
 ) -> None:
     """Raise `PolicyError` (field ``policy.checks.<id>[.<param>]``) if ``policy`` is invalid."""
-    resolve_policy(policy, catalog, other_checks=other_checks)
+    from cloudfw.checks.host import HOST_CHECKS
+
+    resolve_policy(policy, catalog, other_checks=(*other_checks, *HOST_CHECKS))

@@ -16,10 +16,11 @@ from dataclasses import replace
 
 from cloudfw.checks.base import Context, allowed_public
 from cloudfw.checks.exposure import allow_all, internet_ingress, wide_public_source
+from cloudfw.checks.host import HOST_CHECKS, host_findings
 from cloudfw.checks.hygiene import default_group_open, unlogged
 from cloudfw.checks.ordering import dead_rules
 from cloudfw.checks.params import Params, resolve_policy
-from cloudfw.model import Direction, Finding, RuleSet, Snapshot
+from cloudfw.model import Direction, EvalSemantics, Finding, RuleSet, Snapshot
 from cloudfw.policy.catalog import ServiceCatalog
 from cloudfw.policy.config import PolicyConfig
 
@@ -65,6 +66,11 @@ def _ruleset_findings(rs: RuleSet, ctx: Context, enabled: dict[str, Params]) -> 
     ii = enabled.get("internet-ingress")
     aa = enabled.get("allow-all")
     wps = enabled.get("wide-public-source")
+    if rs.semantics is EvalSemantics.APP_LEVEL:
+        # An application firewall allows programs, not ports: which services an allowed program
+        # exposes is unknown, so port exposure is not judged (app-allowed, stealth-off and
+        # firewall-disabled report what it does decide).
+        ii = aa = wps = None
     found: dict[tuple[str, tuple[str, ...]], tuple[Finding, list[Profile]]] = {}
     directions: tuple[str, ...] = (aa.get_names("directions") or ()) if aa is not None else ()
     for profile in rs.target_profiles():
@@ -111,11 +117,16 @@ def run_checks(
     """Every finding of every enabled check, in snapshot order (rule set by rule set), then the
     per-scope ``unlogged`` findings. Raises `PolicyError` for an invalid ``policy``; drift ids
     (`FOREIGN_CHECKS`) and ``other_checks`` in the policy are left to their owners."""
-    enabled = resolve_policy(policy, catalog, other_checks=other_checks)
+    host_ids = frozenset(HOST_CHECKS)
+    enabled = resolve_policy(policy, catalog, other_checks=(*other_checks, *host_ids))
     ctx = Context(catalog)
     out: list[Finding] = []
     for rs in snapshot.rulesets:
         out.extend(_ruleset_findings(rs, ctx, enabled))
     if "unlogged" in enabled:
         out.extend(unlogged(snapshot.rulesets, ctx))
+    off = frozenset(
+        cid for cid, raw in policy.checks.items() if cid in host_ids and raw.get("enabled") is False
+    )
+    out.extend(host_findings(snapshot.rulesets, off))
     return out

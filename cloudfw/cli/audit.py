@@ -18,6 +18,7 @@ from cloudfw.cli.common import (
     parse_severity,
     write_output,
 )
+from cloudfw.cli.history import NewOnlyOpt, NoStoreOpt, StoreOpt, record_audit
 from cloudfw.model import Snapshot
 from cloudfw.providers.base import CollectOptions
 
@@ -127,7 +128,12 @@ def audit(
         list[Path] | None,
         typer.Option("--snapshot", "-s", help="Audit a snapshot file from `cloudfw collect`."),
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", "-f", help="table | json | csv | sarif | ocsf | junit | html | markdown"
+        ),
+    ] = "table",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the report here (atomic).")
     ] = None,
@@ -148,6 +154,18 @@ def audit(
     azure_endpoint: AzureEndpointOpt = None,
     gcp_endpoint: GcpEndpointOpt = None,
     workers: WorkersOpt = 8,
+    events: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--events",
+            "-e",
+            help="Change-event logs (files, dirs, s3://, cloudtrail://): attach who changed each "
+            "rule, and judge the changes against the baseline.",
+        ),
+    ] = None,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
+    new_only: NewOnlyOpt = False,
 ) -> None:
     """Audit firewall rules: internet exposure, allow-all, unlogged, baseline drift.
 
@@ -156,12 +174,17 @@ def audit(
       cloudfw audit --provider aws --baseline prod.yaml
       cloudfw audit --provider aws --region eu-west-1 --format json -o report.json
       cloudfw audit --snapshot snap.json --baseline prod.yaml --fail-on medium
+      cloudfw audit --provider aws -b prod.yaml --events s3://trail-bucket/AWSLogs/
+      cloudfw audit --provider aws --new-only --format sarif -o new.sarif
+
+    Every run is recorded in the scan history (--store, default under the user data
+    dir; --no-store turns it off): see `cloudfw history` and `cloudfw diff A B`.
 
     Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 bad usage or
     input; 3 incomplete (a region/account/subscription/project/file could not be read: the
     report's coverage says which and why).
     """
-    from cloudfw.cli.runner import audit_snapshot, load_policy
+    from cloudfw.cli.runner import audit_snapshot, load_policy, read_change_events
 
     if not provider and not snapshot:
         fail("nothing to audit: give --provider aws|azure|gcp or --snapshot FILE")
@@ -177,7 +200,11 @@ def audit(
         progress = StderrProgress()
         parts.append(collect_live([p.value for p in provider], opts, progress))
     snap = parts[0] if len(parts) == 1 else parts[0].merge(parts[1])
-    report = audit_snapshot(snap, loaded, datetime.now(UTC))
+    changes, event_coverage = read_change_events(events) if events else ((), ())
+    report = audit_snapshot(
+        snap, loaded, datetime.now(UTC), events=changes, extra_coverage=event_coverage
+    )
+    report = record_audit(report, snap, store, no_store, new_only)
     _emit(report, fmt, output)
     raise typer.Exit(int(exit_code(report, threshold)))
 

@@ -19,6 +19,7 @@ import typer
 
 from cloudfw.cli.common import StderrProgress, exit_code, fail, handle_errors, write_output
 from cloudfw.model import Snapshot
+from cloudfw.model.report import Report
 from cloudfw.providers.base import CollectOptions
 
 DEMO_ENV = {
@@ -95,6 +96,15 @@ def _gcp(fixtures: Path, progress: StderrProgress) -> Snapshot:
         server.stop()
 
 
+def _hosts(fixtures: Path) -> Snapshot:
+    from cloudfw.hosts.audit import load_snapshot
+
+    # `large/` holds a 9,000-line kube-proxy ruleset for the tests and benchmarks
+    paths = sorted(p for p in fixtures.iterdir() if p.name != "large")
+    _say(f"host snapshots: {', '.join(p.name for p in paths)}")
+    return load_snapshot(paths, datetime.now(UTC))
+
+
 @handle_errors
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Directory for the reports.")] = Path(
@@ -132,14 +142,31 @@ def demo(
         snap = snap.merge(_azure(fixtures / "azure", progress))
     if (fixtures / "gcp").is_dir():
         snap = snap.merge(_gcp(fixtures / "gcp", progress))
+    if (fixtures / "hosts").is_dir():
+        snap = snap.merge(_hosts(fixtures / "hosts"))
     report = audit_snapshot(snap, loaded, datetime.now(UTC))
     out.mkdir(parents=True, exist_ok=True)
     write_snapshot(snap, out / "demo-snapshot.json")
     write_output(render(report, "json"), out / "demo-report.json")
+    _write_exports(report, out)
     write_output(render(report, "table"), None)
     code = exit_code(report, loaded.policy.fail_on)
     _say(f"wrote {out / 'demo-report.json'} and {out / 'demo-snapshot.json'}")
-    _say(f"`cloudfw audit` on this estate would exit {int(code)} (fail_on {loaded.policy.fail_on.label})")
+    threshold = loaded.policy.fail_on.label
+    _say(f"`cloudfw audit` on this estate would exit {int(code)} (fail_on {threshold})")
+
+
+def _write_exports(report: Report, out: Path) -> None:
+    """reports/demo-report.{sarif,ocsf.json,csv,html,md,junit.xml} next to the JSON report."""
+    from cloudfw.cli.runner import known_check_ids
+    from cloudfw.export import render
+    from cloudfw.export.junit import render_junit
+
+    for fmt, suffix in (("sarif", "sarif"), ("ocsf", "ocsf.json"), ("csv", "csv"),
+                        ("html", "html"), ("markdown", "md")):  # fmt: skip
+        write_output(render(report, fmt), out / f"demo-report.{suffix}")
+    write_output(render_junit(report, sorted(known_check_ids())), out / "demo-report.junit.xml")
+    _say(f"wrote {out}/demo-report.{{sarif,ocsf.json,csv,html,md,junit.xml}}")
 
 
 def register(app: typer.Typer) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from cloudfw.model import Finding, Snapshot
+from cloudfw.model import ChangeEvent, Coverage, Finding, Snapshot
 from cloudfw.model.report import Report
 from cloudfw.policy.baseline import Baseline
 from cloudfw.policy.catalog import ServiceCatalog
@@ -48,6 +48,8 @@ def audit_snapshot(
     loaded: LoadedPolicy,
     now: datetime,
     extra_findings: tuple[Finding, ...] = (),
+    events: tuple[ChangeEvent, ...] = (),
+    extra_coverage: tuple[Coverage, ...] = (),
 ) -> Report:
     from cloudfw.pipeline import AuditRequest, run_audit
 
@@ -59,5 +61,27 @@ def audit_snapshot(
             now=now,
             baseline=loaded.baseline,
             extra_findings=extra_findings,
+            events=events,
+            extra_coverage=extra_coverage,
         )
     )
+
+
+def read_change_events(paths: list[str]) -> tuple[tuple[ChangeEvent, ...], tuple[Coverage, ...]]:
+    """`audit --events`: every change event under ``paths`` (streamed, then kept: a posture
+    audit needs them all), and a coverage entry per unreadable input so the run exits 3."""
+    from cloudfw.cli.events import build_units, check_paths, report_stats
+    from cloudfw.events import EventReader, ReadOptions
+    from cloudfw.model import CoverageStatus
+
+    check_paths(paths)
+    reader = EventReader(ReadOptions())
+    events = tuple(reader.read(build_units(paths, None, None)))
+    report_stats(reader.stats)
+    coverage = tuple(
+        Coverage("events", f"events:{p.location}", CoverageStatus.ERROR, p.message)
+        for p in reader.stats.problems
+    )
+    if not reader.stats.complete and not coverage:
+        coverage = (Coverage("events", "events", CoverageStatus.ERROR, reader.stats.summary()),)
+    return events, coverage

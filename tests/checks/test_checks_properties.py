@@ -62,8 +62,13 @@ def canon(fs: list[Finding]) -> set[tuple[object, ...]]:
 
 def weak(fs: list[Finding]) -> set[tuple[object, ...]]:
     """What must survive adding an allow rule: which checks fire (the naming may change), and
-    per-rule findings by rule."""
-    return {(f.check, f.rule_keys) if f.check == "wide-public-source" else (f.check,) for f in fs}
+    per-rule findings by rule. A service folded into ``allow-all`` still counts as exposed."""
+    out = {(f.check, f.rule_keys) if f.check == "wide-public-source" else (f.check,) for f in fs}
+    for f in fs:
+        services = f.evidence.get("services", []) if f.check == "allow-all" else []
+        assert isinstance(services, list)
+        out |= {(f"internet-ingress[{svc}]",) for svc in services}
+    return out
 
 
 @settings(max_examples=60, deadline=None)

@@ -1,0 +1,183 @@
+"""`cloudfw host audit` and `cloudfw host collector`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cloudfw.cli.common import exit_code, fail, handle_errors, parse_severity, write_output
+from cloudfw.cli.host import host_app
+from cloudfw.cli.runner import LoadedPolicy, known_check_ids
+
+SCRIPTS = {
+    "macos": "collect-posix.sh",
+    "linux": "collect-posix.sh",
+    "windows": "collect-windows.ps1",
+}
+
+
+class Platform(StrEnum):
+    macos = "macos"
+    linux = "linux"
+    windows = "windows"
+
+
+def _load_policy(baseline: Path | None, catalog: Path | None) -> LoadedPolicy:
+    from cloudfw.checks import validate_policy
+    from cloudfw.checks.host import HOST_CHECKS
+    from cloudfw.hosts.audit import split_policy
+    from cloudfw.policy.baseline import load_baseline
+    from cloudfw.policy.catalog import load_catalog
+    from cloudfw.policy.config import PolicyConfig
+
+    cat = load_catalog(catalog)
+    if baseline is None:
+        return LoadedPolicy(cat, None, PolicyConfig())
+    b = load_baseline(
+        baseline,
+        known_checks=known_check_ids() | set(HOST_CHECKS),
+        validate_policy=lambda p: validate_policy(split_policy(p)[0], cat),
+    )
+    return LoadedPolicy(cat, b, b.policy)
+
+
+def _input_formats() -> list[str]:
+    from cloudfw.hosts.parsers import BY_NAME
+
+    return list(BY_NAME)
+
+
+@handle_errors
+def audit(
+    snapshots: Annotated[
+        list[Path],
+        typer.Argument(help="Snapshot files, bundles (dir or .tar.gz) or directories of many."),
+    ],
+    baseline: Annotated[
+        Path | None,
+        typer.Option("--baseline", "-b", help="Baseline YAML (match hosts with `hosts: GLOB`)."),
+    ] = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Report format: table | json. An input format name "
+            "(iptables, pf, ...) is accepted here too and forces that parser.",
+        ),
+    ] = "table",
+    input_format: Annotated[
+        str | None,
+        typer.Option(
+            "--input-format",
+            "-F",
+            help="Force the parser for loose files (skip "
+            "detection): " + ", ".join(_input_formats()),
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report here (atomic).")
+    ] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 at or above: info|low|medium|high|critical. "
+            "Default: the baseline's policy.fail_on, else high.",
+        ),
+    ] = None,
+    catalog: Annotated[
+        Path | None, typer.Option("--catalog", help="Service catalog YAML (default: built in).")
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help="Processes auditing hosts in parallel.")
+    ] = 1,
+) -> None:
+    """Audit host firewall snapshots: disabled firewalls, internet exposure, logging, drift.
+
+    Reads what the collector scripts gather (see `cloudfw host collector`): iptables-save,
+    ip6tables-save, nft -j, ufw status verbose, firewall-cmd --list-all-zones, pfctl -sr/-sa/
+    -s info and pf.conf, com.apple.alf.plist, socketfilterfw, system_profiler
+    SPFirewallDataType, Get-NetFirewallProfile/Rule JSON, netsh advfirewall, osquery results.
+    Formats are detected from content.
+
+    \b
+    Examples:
+      cloudfw host audit web-01.tar.gz db-01/
+      cloudfw host audit fleet/ --baseline hosts.yaml --format json -o report.json
+      cloudfw host audit rules.v4 --input-format iptables --fail-on medium
+
+    Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 bad usage;
+    3 incomplete (a file or bundle could not be read: the error names file:line, the other
+    hosts are still audited and the report's coverage lists it).
+    """
+    from cloudfw.export import RENDERERS, render
+    from cloudfw.hosts.audit import HostAuditRequest, audit_hosts
+    from cloudfw.hosts.parsers import BY_NAME
+
+    if fmt in BY_NAME and input_format is None:
+        fmt, input_format = "table", fmt
+    if fmt not in RENDERERS:
+        fail(
+            f"unknown --format {fmt!r} (report formats: {', '.join(sorted(RENDERERS))}; "
+            f"input formats: {', '.join(BY_NAME)})"
+        )
+    if input_format is not None and input_format not in BY_NAME:
+        fail(f"unknown --input-format {input_format!r} (known: {', '.join(BY_NAME)})")
+    loaded = _load_policy(baseline, catalog)
+    threshold = parse_severity(fail_on) if fail_on else loaded.policy.fail_on
+    report = audit_hosts(
+        HostAuditRequest(
+            paths=tuple(snapshots),
+            policy=loaded.policy,
+            catalog=loaded.catalog,
+            now=datetime.now(UTC),
+            baseline=loaded.baseline,
+            fmt=input_format,
+            workers=workers,
+        )
+    )
+    write_output(render(report, fmt), output)
+    for c in report.coverage:
+        if not c.ok:
+            typer.echo(f"cloudfw: error: {c.reason}", err=True)
+    if output is not None:
+        typer.echo(f"wrote {output}", err=True)
+    raise typer.Exit(int(exit_code(report, threshold)))
+
+
+def collector_script(platform: str) -> str:
+    name = SCRIPTS[platform]
+    res = resources.files("cloudfw").joinpath(f"data/collectors/{name}")
+    return res.read_text(encoding="utf-8")
+
+
+@handle_errors
+def collector(
+    platform: Annotated[Platform, typer.Option("--platform", "-p", help="macos | linux | windows")],
+) -> None:
+    """Print the read-only collector script for a platform (no dependencies beyond the OS).
+
+    \b
+    Examples:
+      cloudfw host collector --platform linux > collect.sh && sudo sh collect.sh /tmp/out
+      cloudfw host collector --platform macos | sudo sh -s -- /tmp/out
+      cloudfw host collector --platform windows > collect.ps1   # run as Administrator
+
+    The script writes one bundle (a directory and a .tar.gz with manifest.json) that
+    `cloudfw host audit` reads.
+    """
+    write_output(collector_script(platform.value), None)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `audit` and `collector` to the `host` sub-app (which `cli.host` registers)."""
+    if any(c.name == "audit" for c in host_app.registered_commands):
+        return  # already attached (register is called once per app; host_app is shared)
+    host_app.command("audit")(audit)
+    host_app.command("collector")(collector)

@@ -1,0 +1,141 @@
+"""Shared normalization helpers: times, protocols, port specs and peers. Pure functions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from cloudfw.events.errors import RecordError
+from cloudfw.model import PortSpec
+from cloudfw.model.ports import NUMBER_NAMES
+
+ALL_PROTOCOL_TOKENS = frozenset({"-1", "all", "*", "any"})
+ANY_PEERS = frozenset({"0.0.0.0/0", "::/0", "*", "internet", "any", "0.0.0.0"})
+ALL = PortSpec("all", None, None)
+
+
+def parse_time(value: object, field: str) -> datetime:
+    """ISO-8601 (``Z`` or offset, up to 7 fractional digits), or epoch seconds -> aware UTC."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
+    if not isinstance(value, str) or not value:
+        raise RecordError(f"expected a timestamp, got {type(value).__name__}", field)
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    if "." in text:  # Azure writes 7 fractional digits; fromisoformat accepts at most 6
+        head, _, rest = text.partition(".")
+        digits = "".join(c for c in rest if c.isdigit())
+        tail = rest[len(digits) :]
+        text = f"{head}.{digits[:6].ljust(6, '0')}{tail}"
+    try:
+        t = datetime.fromisoformat(text)
+    except ValueError:
+        raise RecordError(f"not a timestamp: {value!r}", field) from None
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+def protocol_name(value: object) -> str:
+    """``tcp``/``TCP``/``6`` -> ``tcp``; ``-1``/``*``/``all`` -> ``all``; unknown numbers stay."""
+    tok = str(value).strip().lower()
+    if tok in ALL_PROTOCOL_TOKENS:
+        return "all"
+    if tok.isdigit():
+        return NUMBER_NAMES.get(int(tok), tok)
+    return tok
+
+
+def port_int(value: object, field: str) -> int | None:
+    """A port (or ICMP type/code) that may be logged as a string; ``-1`` and absent -> None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise RecordError("expected a port number, got a boolean", field)
+    if isinstance(value, int):
+        n = value
+    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        n = int(value)
+    else:
+        raise RecordError(f"expected a port number, got {value!r}", field)
+    if n == -1:
+        return None
+    if not 0 <= n <= 65535:
+        raise RecordError(f"port {n} is outside 0..65535", field)
+    return n
+
+
+def port_spec(protocol: object, from_port: object, to_port: object, field: str) -> PortSpec:
+    proto = protocol_name(protocol)
+    if proto == "all":
+        return ALL
+    lo = port_int(from_port, f"{field}.from")
+    hi = port_int(to_port, f"{field}.to")
+    return PortSpec(proto, lo, hi)
+
+
+def range_specs(protocol: object, ranges: Iterable[str], field: str) -> list[PortSpec]:
+    """``tcp`` + ``["22", "8000-8080", "*"]`` -> specs; no ranges means every port."""
+    proto = protocol_name(protocol)
+    out: list[PortSpec] = []
+    items = [str(r).strip() for r in ranges if str(r).strip()]
+    if not items:
+        if proto == "all":
+            return [ALL]
+        if proto in ("tcp", "udp", "sctp"):
+            return [PortSpec(proto, 0, 65535)]
+        return [PortSpec(proto, None, None)]
+    for r in items:
+        if r in ("*", "any", "all"):
+            out.append(ALL if proto == "all" else PortSpec(proto, 0, 65535))
+            continue
+        lo, _, hi = r.partition("-")
+        a = port_int(lo, field)
+        b = port_int(hi, field) if hi else a
+        out.append(PortSpec(proto, a, b))
+    return out
+
+
+def any_peer(peers: Iterable[str]) -> bool:
+    return any(p.strip().lower() in ANY_PEERS for p in peers)
+
+
+def obj(value: object, field: str) -> Mapping[str, Any]:
+    """A JSON object, or an empty one for null/absent; anything else is a located error."""
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return value
+    raise RecordError(f"expected an object, got {type(value).__name__}", field)
+
+
+def seq(value: object, field: str) -> list[Any]:
+    """A JSON list; null -> []; a single object -> [it]."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    if isinstance(value, Mapping):
+        return [value]
+    raise RecordError(f"expected a list, got {type(value).__name__}", field)
+
+
+def strs(value: object, field: str) -> list[str]:
+    """A list of strings, or a single string."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [str(v) for v in value if v is not None and not isinstance(v, dict | list)]
+    raise RecordError(f"expected a string or list, got {type(value).__name__}", field)
+
+
+def text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def dedupe(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(i for i in items if i))

@@ -1,0 +1,345 @@
+"""Events meet posture: pure functions the audit wires in (``cloudfw audit --events``).
+
+* :func:`attach_events` adds to each finding the change that created its rule: who, when, from
+  where (``evidence["change"]``), matched by resource and overlapping ports/peers.
+* :func:`event_drift` judges change events against a baseline:
+
+  - ``unexpectedly-authorized``: a successful authorize/create/modify whose resulting allow rule
+    the baseline's ``approved`` entries for that resource do not cover;
+  - ``revoked``: a successful revoke/delete that removes (part of) a rule a ``required`` entry
+    needs, or deletes a resource a ``required`` entry names;
+  - ``unapproved-principal``: a change (successful, or attempted: LOW) by a principal matching
+    none of the baseline's ``approved_principals`` globs (only when that key is set).
+
+Events have no tags, so an entry that matches by tags only applies when ``assets`` (from a
+snapshot) supplies them for the event's resource.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from fnmatch import fnmatchcase
+
+from cloudfw.baseline.matching import entry_matches, in_drift_scope
+from cloudfw.baseline.meta import REVOKED, UNEXPECTEDLY_AUTHORIZED, DriftCheck
+from cloudfw.events.serialize import format_time, port_text
+from cloudfw.model import (
+    ANY,
+    EMPTY,
+    Action,
+    AddressSet,
+    Asset,
+    Box,
+    ChangeAction,
+    ChangeEvent,
+    CloudfwError,
+    Direction,
+    Finding,
+    Intervals,
+    PortSpec,
+    Severity,
+    Space,
+    icmp_space,
+    parse_ports,
+    parse_protocol,
+    port_range,
+)
+from cloudfw.model.ports import ALL_PORTS, ALL_PROTOCOLS
+from cloudfw.policy.baseline import Baseline, Entry
+
+UNAPPROVED_PRINCIPAL = DriftCheck(
+    id="unapproved-principal",
+    title="Firewall changed by a principal the baseline does not approve",
+    severity=Severity.MEDIUM,
+    risk="Someone outside the approved change principals (pipelines, break-glass roles) changed "
+    "a firewall: a bypass of change control or a compromised identity (ATT&CK T1686.001, was "
+    "T1562.007).",
+    remediation="Confirm the change with its author; revert it if unexplained; add the principal "
+    "to `approved_principals` if it is a legitimate change path.",
+    compliance=("NIST-800-53:CM-5", "NIST-800-53:AC-6"),
+)
+OPENING = frozenset({ChangeAction.AUTHORIZE, ChangeAction.CREATE, ChangeAction.MODIFY})
+CLOSING = frozenset({ChangeAction.REVOKE, ChangeAction.DELETE})
+_TYPES = {"sg-": "security-group", "acl-": "network-acl", "fl-": "flow-log"}
+
+
+def event_asset(ev: ChangeEvent, assets: Mapping[str, Asset] | None = None) -> Asset:
+    """The enforcement point an event changed, as an Asset (tags from ``assets`` when known).
+
+    Azure rule-level ids map to their NSG / policy; GCP resource names keep the rule name."""
+    rid = ev.resource_id
+    low = rid.lower()
+    for marker in ("/securityrules/", "/rulecollectiongroups/"):
+        if marker in low:
+            rid = rid[: low.index(marker)]
+    name = rid.rstrip("/").rsplit("/", 1)[-1]
+    if assets:
+        for key in (rid, rid.lower(), name):
+            if key in assets:
+                return assets[key]
+    rtype = next((t for p, t in _TYPES.items() if rid.startswith(p)), "")
+    return Asset(ev.provider, ev.account, ev.region, rtype, rid, name if name != rid else "")
+
+
+def _peers(tokens: Iterable[str]) -> AddressSet:
+    out = EMPTY
+    for tok in tokens:
+        t = tok.strip()
+        low = t.lower()
+        if low in ("*", "any", "internet"):
+            part = ANY
+        elif t.startswith("sg-"):
+            part = AddressSet.symbol("sg", t)
+        elif t.startswith("pl-"):
+            part = AddressSet.symbol("prefix-list", t)
+        elif t.startswith("tag:"):
+            part = AddressSet.symbol("network-tag", t[4:])
+        elif t.startswith("serviceAccount:"):
+            part = AddressSet.symbol("service-account", t.split(":", 1)[1])
+        else:
+            try:
+                part = AddressSet.parse(t)
+            except CloudfwError:
+                part = AddressSet.symbol("service-tag", t)
+        out = out | part
+    return out
+
+
+def _port_box(p: PortSpec, peers: AddressSet) -> Box:
+    if p.protocol == "all":
+        ports = ALL_PORTS if p.from_port is None else port_range(p.from_port, p.to_port or 65535)
+        return Box(ALL_PROTOCOLS, ports, peers, ANY)
+    try:
+        protos = parse_protocol(p.protocol)
+    except CloudfwError:
+        protos = ALL_PROTOCOLS
+    if p.protocol in ("icmp", "icmpv6"):
+        return Box(protos, icmp_space(p.from_port, p.to_port), peers, ANY)
+    if p.from_port is None:
+        return Box(protos, ALL_PORTS, peers, ANY)
+    hi = p.to_port if p.to_port is not None else p.from_port
+    return Box(protos, port_range(min(p.from_port, hi), max(p.from_port, hi)), peers, ANY)
+
+
+def event_space(ev: ChangeEvent) -> Space | None:
+    """The traffic space the event's rule covers; None when the log does not say."""
+    if not ev.ports or not ev.peers:
+        return None
+    peers = _peers(ev.peers)
+    return Space(tuple(_port_box(p, peers) for p in ev.ports))
+
+
+def _direction(ev: ChangeEvent) -> Direction | None:
+    return {"ingress": Direction.INGRESS, "egress": Direction.EGRESS}.get(ev.direction)
+
+
+def _change(ev: ChangeEvent) -> dict[str, object]:
+    return {
+        "who": ev.principal,
+        "when": format_time(ev),
+        "from": ev.source_ip,
+        "action": ev.action.value,
+        "event_name": ev.event_name,
+        "event_id": ev.event_id,
+        "success": ev.success,
+        "error_code": ev.error_code,
+        "source": str(ev.origin) if ev.origin else "",
+    }
+
+
+def _finding(
+    check: DriftCheck, severity: Severity, ev: ChangeEvent, asset: Asset, message: str,
+    extra: Mapping[str, object],
+) -> Finding:  # fmt: skip
+    return Finding(
+        check=check.id,
+        severity=severity,
+        asset=asset,
+        message=message,
+        rule_keys=(ev.event_id,) if ev.event_id else (),
+        direction=ev.direction,
+        protocol=",".join(dict.fromkeys(p.protocol for p in ev.ports)),
+        ports=" ".join(port_text(p) for p in ev.ports),
+        peers=ev.peers,
+        techniques=check.techniques,
+        compliance=check.compliance,
+        risk=check.risk,
+        remediation=check.remediation,
+        evidence={"change": _change(ev), **extra},
+    )
+
+
+def _who(ev: ChangeEvent) -> str:
+    return f"{ev.principal or 'unknown principal'} from {ev.source_ip or 'unknown address'}"
+
+
+def _unexpected(ev: ChangeEvent, asset: Asset, baseline: Baseline) -> Finding | None:
+    direction, space = _direction(ev), event_space(ev)
+    if ev.action not in OPENING or direction is None or space is None:
+        return None
+    if ev.rule_action not in ("", "allow"):
+        return None
+    if not any(in_drift_scope(b.peers, baseline.drift_scope) for b in space.boxes):
+        return None
+    entries = [e for e in baseline.approved if entry_matches(e.match, asset)]
+    approved = Space(
+        tuple(
+            s.box()
+            for e in entries
+            for s in e.rules
+            if s.direction is direction and s.action is Action.ALLOW
+        )
+    )
+    if all(approved.covers(b) for b in space.boxes):
+        return None
+    severity = Severity.HIGH if ev.any_peer else Severity.MEDIUM
+    why = (
+        "not covered by approved entries " + ", ".join(repr(e.id) for e in entries)
+        if entries
+        else "no approved entry matches this resource"
+    )
+    return _finding(
+        UNEXPECTEDLY_AUTHORIZED, severity, ev, asset,
+        f"{asset.label()}: {ev.event_name} at {format_time(ev)} by {_who(ev)} opened "
+        f"{ev.direction} {' '.join(port_text(p) for p in ev.ports)} from "
+        f"{' '.join(ev.peers)}: {why}",
+        {"baseline": baseline.path, "approved_entries": [e.id for e in entries]},
+    )  # fmt: skip
+
+
+def _revoked(ev: ChangeEvent, asset: Asset, baseline: Baseline) -> list[Finding]:
+    if ev.action not in CLOSING:
+        return []
+    direction, space = _direction(ev), event_space(ev)
+    out: list[Finding] = []
+    for entry in baseline.required:
+        if not entry_matches(entry.match, asset):
+            continue
+        hit = _required_hit(entry, direction, space, ev)
+        if not hit:
+            continue
+        message = (
+            f"{asset.label()}: {ev.event_name} at {format_time(ev)} by {_who(ev)} removed {hit} "
+            f"required by entry {entry.id!r} ({baseline.where(entry.line)})"
+        )
+        extra = {"baseline": baseline.path, "entry": entry.id}
+        out.append(_finding(REVOKED, REVOKED.severity, ev, asset, message, extra))
+    return out
+
+
+def _required_hit(
+    entry: Entry, direction: Direction | None, space: Space | None, ev: ChangeEvent
+) -> str:
+    if space is None:  # the resource (or a rule the log does not describe) was deleted
+        whole = ev.action is ChangeAction.DELETE and not ev.direction
+        return "the resource" if whole else ("a rule" if ev.action is ChangeAction.DELETE else "")
+    for j, spec in enumerate(entry.rules):
+        if direction is not None and spec.direction is not direction:
+            continue
+        if any(spec.box().intersect(b) is not None for b in space.boxes):
+            return f"rule {spec.rule_id or f'{entry.id}.rules[{j}]'} ({spec.label()})"
+    return ""
+
+
+def _principal(ev: ChangeEvent, asset: Asset, baseline: Baseline) -> Finding | None:
+    globs = baseline.approved_principals
+    if not globs or any(fnmatchcase(ev.principal, g) for g in globs):
+        return None
+    if ev.success:
+        opened = ev.any_peer and ev.action in OPENING
+        severity = Severity.HIGH if opened else UNAPPROVED_PRINCIPAL.severity
+        what = "changed"
+    else:
+        severity, what = Severity.LOW, f"tried to change ({ev.error_code or 'failed'})"
+    return _finding(
+        UNAPPROVED_PRINCIPAL, severity, ev, asset,
+        f"{asset.label()}: {ev.principal or 'an unknown principal'} {what} it "
+        f"({ev.event_name} at {format_time(ev)} from {ev.source_ip or 'unknown address'}), "
+        "and is not in approved_principals",
+        {"baseline": baseline.path, "approved_principals": list(globs)},
+    )  # fmt: skip
+
+
+def event_drift(
+    events: Iterable[ChangeEvent], baseline: Baseline, assets: Sequence[Asset] = ()
+) -> list[Finding]:
+    """Findings for change events judged against ``baseline`` (see the module docstring).
+
+    Failed and dry-run calls changed nothing: they only count for ``unapproved-principal``."""
+    index: dict[str, Asset] = {}
+    for a in assets:
+        for key in (a.resource_id, a.resource_id.lower(), a.name):
+            if key:
+                index.setdefault(key, a)
+    out: list[Finding] = []
+    for ev in events:
+        asset = event_asset(ev, index)
+        if ev.success:
+            f = _unexpected(ev, asset, baseline)
+            if f is not None:
+                out.append(f)
+            out.extend(_revoked(ev, asset, baseline))
+        p = _principal(ev, asset, baseline)
+        if p is not None:
+            out.append(p)
+    return out
+
+
+def _finding_space(f: Finding) -> Space | None:
+    if not f.peers:
+        return None
+    try:
+        protos = parse_protocol(f.protocol) if f.protocol else ALL_PROTOCOLS
+        ports: Intervals = parse_ports(f.ports) if f.ports else ALL_PORTS
+    except CloudfwError:
+        return None
+    try:
+        peers = AddressSet.parse_many(list(f.peers))
+    except CloudfwError:
+        peers = _peers(f.peers)
+    return Space((Box(protos, ports, peers, ANY),))
+
+
+def _overlap(a: Space, b: Space) -> bool:
+    return any(x.intersect(y) is not None for x in a.boxes for y in b.boxes)
+
+
+def _same_resource(f: Finding, asset: Asset) -> bool:
+    mine = {f.asset.resource_id.lower(), f.asset.name.lower()} - {""}
+    return bool(mine & ({asset.resource_id.lower(), asset.name.lower()} - {""}))
+
+
+def _related(
+    f: Finding, fspace: Space | None, ev: ChangeEvent, asset: Asset, space: Space | None
+) -> bool:
+    return (
+        ev.provider == f.asset.provider
+        and _same_resource(f, asset)
+        and (not f.direction or not ev.direction or f.direction == ev.direction)
+        and (fspace is None or space is None or _overlap(fspace, space))
+    )
+
+
+def attach_events(findings: Sequence[Finding], events: Iterable[ChangeEvent]) -> list[Finding]:
+    """Each finding, with ``evidence["change"]`` set to the latest successful change that
+    opened its rule (same resource, same direction, overlapping ports and peers), and
+    ``evidence["changes"]`` counting every such change. Findings without one are unchanged."""
+    opening = [e for e in events if e.success and e.action in OPENING]
+    assets = [event_asset(e) for e in opening]
+    spaces = [event_space(e) for e in opening]
+    out: list[Finding] = []
+    for f in findings:
+        fspace = _finding_space(f)
+        hits = [
+            ev
+            for ev, asset, space in zip(opening, assets, spaces, strict=True)
+            if _related(f, fspace, ev, asset, space)
+        ]
+        if not hits:
+            out.append(f)
+            continue
+        latest = max(hits, key=lambda e: e.time)
+        evidence = {**f.evidence, "change": _change(latest), "changes": len(hits)}
+        out.append(dataclasses.replace(f, evidence=evidence))
+    return out

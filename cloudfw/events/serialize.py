@@ -1,0 +1,103 @@
+"""ChangeEvent -> the JSON Lines contract, CSV and a table. Pure: returns strings/dicts."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+from tabulate import tabulate
+
+from cloudfw.model import ChangeEvent, PortSpec
+
+SCHEMA = "cloudfw.change/1"
+FIELDS = (
+    "provider", "account", "region", "time", "action", "event_name", "resource_id", "direction",
+    "peers", "any_peer", "ports", "principal", "source_ip", "success", "error_code", "event_id",
+)  # fmt: skip
+
+
+def format_time(ev: ChangeEvent) -> str:
+    t = ev.time
+    frac = f".{t.microsecond:06d}" if t.microsecond else ""
+    return t.strftime("%Y-%m-%dT%H:%M:%S") + frac + "Z"
+
+
+def port_to_dict(p: PortSpec) -> dict[str, Any]:
+    return {"protocol": p.protocol, "from": p.from_port, "to": p.to_port}
+
+
+def port_text(p: PortSpec) -> str:
+    if p.protocol == "all" and p.from_port is None:
+        return "all"
+    if p.from_port is None and p.to_port is None:
+        return p.protocol
+    if p.protocol in ("icmp", "icmpv6"):
+        code = "*" if p.to_port is None else str(p.to_port)
+        kind = "*" if p.from_port is None else str(p.from_port)
+        return f"{p.protocol}:{kind}/{code}"
+    if p.from_port == p.to_port:
+        return f"{p.protocol}:{p.from_port}"
+    return f"{p.protocol}:{p.from_port}-{p.to_port}"
+
+
+def event_to_dict(ev: ChangeEvent) -> dict[str, Any]:
+    """The ``cloudfw events --format jsonl`` contract: exactly :data:`FIELDS`, in order."""
+    return {
+        "provider": ev.provider,
+        "account": ev.account,
+        "region": ev.region,
+        "time": format_time(ev),
+        "action": ev.action.value,
+        "event_name": ev.event_name,
+        "resource_id": ev.resource_id,
+        "direction": ev.direction,
+        "peers": list(ev.peers),
+        "any_peer": ev.any_peer,
+        "ports": [port_to_dict(p) for p in ev.ports],
+        "principal": ev.principal,
+        "source_ip": ev.source_ip,
+        "success": ev.success,
+        "error_code": ev.error_code,
+        "event_id": ev.event_id,
+    }
+
+
+def to_jsonl(ev: ChangeEvent) -> bytes:
+    return orjson.dumps(event_to_dict(ev)) + b"\n"
+
+
+def csv_row(ev: ChangeEvent) -> list[str]:
+    d = event_to_dict(ev)
+    d["peers"] = " ".join(ev.peers)
+    d["ports"] = " ".join(port_text(p) for p in ev.ports)
+    d["any_peer"] = "true" if ev.any_peer else "false"
+    d["success"] = "true" if ev.success else "false"
+    return [str(d[f]) for f in FIELDS]
+
+
+def to_csv(events: Iterable[ChangeEvent], header: bool = True) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    if header:
+        w.writerow(FIELDS)
+    for ev in events:
+        w.writerow(csv_row(ev))
+    return buf.getvalue()
+
+
+def _row(ev: ChangeEvent) -> list[str]:
+    return [
+        format_time(ev), ev.provider, ev.account, ev.action.value, ev.resource_id, ev.direction,
+        " ".join(port_text(p) for p in ev.ports), " ".join(ev.peers), ev.principal, ev.source_ip,
+        "ok" if ev.success else f"FAILED {ev.error_code}",
+    ]  # fmt: skip
+
+
+def to_table(events: Iterable[ChangeEvent]) -> str:
+    rows = [_row(ev) for ev in events]
+    head = ["time", "cloud", "account", "action", "resource", "dir", "ports", "peers",
+            "principal", "source ip", "result"]  # fmt: skip
+    return tabulate(rows, headers=head, tablefmt="simple")

@@ -1,0 +1,1 @@
+"""Host firewall snapshots: parsers per format, snapshot bundles and the host audit."""

@@ -1,0 +1,67 @@
+"""Merge the parts one host's files produced into that host's rule sets.
+
+pf rules meet ``pfctl -s info`` (enabled/disabled), ALF settings meet the application list,
+Windows rules meet the profiles that decide defaults and state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from cloudfw.hosts.parsers.alf import alf_ruleset
+from cloudfw.hosts.parsers.base import AppEntry, HostPart, WinRule, host_asset
+from cloudfw.hosts.parsers.windows import windows_rulesets
+from cloudfw.model import Action, Attachment, EvalSemantics, Logging, RuleSet
+
+
+@dataclass
+class HostState:
+    host: str
+    rulesets: list[RuleSet] = field(default_factory=list)
+    facts: dict[str, str] = field(default_factory=dict)
+    apps: list[AppEntry] = field(default_factory=list)
+    win_rules: list[WinRule] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def add(self, part: HostPart) -> None:
+        self.rulesets.extend(part.rulesets)
+        self.facts.update(part.facts)
+        self.apps.extend(part.apps)
+        self.win_rules.extend(part.win_rules)
+        self.warnings.extend(part.warnings)
+
+
+def assemble(state: HostState) -> list[RuleSet]:
+    """The host's final rule sets."""
+    out: list[RuleSet] = []
+    status = state.facts.get("pf.status")
+    saw_pf = False
+    for rs in state.rulesets:
+        if rs.semantics is EvalSemantics.LAST_MATCH_UNLESS_QUICK and status:
+            saw_pf = True
+            tags = (*rs.asset.tags, ("status", status))
+            rs = replace(rs, enabled=status != "disabled", asset=replace(rs.asset, tags=tags))
+        out.append(rs)
+    if status and not saw_pf:
+        out.append(
+            RuleSet(
+                asset=host_asset(
+                    state.host, "pf", "pf", {"status": status, "rules": "not collected"}
+                ),
+                semantics=EvalSemantics.LAST_MATCH_UNLESS_QUICK,
+                default_ingress=Action.ALLOW,
+                default_egress=Action.ALLOW,
+                logging=Logging.UNKNOWN,
+                enabled=status != "disabled",
+            )
+        )
+        if status != "disabled":
+            state.warnings.append(f"{state.host}: pf is {status} but its rules were not collected")
+    if any(k.startswith("alf.") for k in state.facts) or state.apps:
+        out.append(alf_ruleset(state.host, state.facts, state.apps))
+    if any(k.startswith("windows.") for k in state.facts) or state.win_rules:
+        if not state.win_rules:
+            state.warnings.append(f"{state.host}: Windows firewall rules were not collected")
+        out.extend(windows_rulesets(state.host, state.facts, state.win_rules))
+    att = (Attachment("host", state.host, instance_id=state.host),)
+    return [replace(rs, attachments=att) for rs in out]

@@ -1,0 +1,109 @@
+"""AWS event sources: CloudTrail log objects in S3, and CloudTrail LookupEvents.
+
+Only this module touches boto3 for events. It yields raw material (object streams, LookupEvents
+items) for the pure readers in ``cloudfw.events``. Read-only: ListObjectsV2, GetObject and
+LookupEvents, through the read-only guarded session. Endpoints follow the standard
+``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL_CLOUDTRAIL`` variables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import IO, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from cloudfw.providers.aws.session import SessionFactory, read_only_session
+from cloudfw.providers.base import CollectError
+
+SKIP_PARTS = ("/CloudTrail-Digest/", "/CloudTrail-Insight/", "/CloudTrail-Insights/")
+SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".gz")
+
+
+class EventSourceError(CollectError):
+    """An event source that failed (listing, paging). ``location`` names it."""
+
+    def __init__(self, location: str, message: str) -> None:
+        super().__init__(f"{location}: {message}")
+        self.location = location
+
+
+def parse_s3_url(url: str) -> tuple[str, str]:
+    if not url.startswith("s3://"):
+        raise EventSourceError(url, "expected s3://bucket/prefix")
+    bucket, _, prefix = url[5:].partition("/")
+    if not bucket:
+        raise EventSourceError(url, "missing bucket name")
+    return bucket, prefix
+
+
+def _describe(e: Exception) -> str:
+    if isinstance(e, ClientError):
+        err = e.response.get("Error", {})
+        return f"{err.get('Code', 'Error')}: {err.get('Message', '')}".rstrip(": ")
+    return f"{type(e).__name__}: {e}"
+
+
+def s3_objects(
+    url: str,
+    session_factory: SessionFactory | None = None,
+    client: Any = None,
+    page_size: int = 1000,
+) -> Iterator[tuple[str, Callable[[], IO[bytes]]]]:
+    """(``s3://bucket/key``, opener) for every log object under the prefix, in key order.
+
+    Digest and Insight objects are skipped. The opener returns the streaming body: nothing is
+    downloaded whole. A listing failure raises EventSourceError naming the prefix."""
+    bucket, prefix = parse_s3_url(url)
+    s3 = client or read_only_session(session_factory).client("s3")
+    try:
+        pages = s3.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size}
+        )
+        for page in pages:
+            for obj in page.get("Contents", []):
+                key = str(obj["Key"])
+                if any(p in f"/{key}" for p in SKIP_PARTS) or not key.endswith(SUFFIXES):
+                    continue
+                yield f"s3://{bucket}/{key}", _opener(s3, bucket, key)
+    except (ClientError, BotoCoreError) as e:
+        raise EventSourceError(url, _describe(e)) from None
+
+
+def _opener(s3: Any, bucket: str, key: str) -> Callable[[], IO[bytes]]:
+    def open_() -> IO[bytes]:
+        try:
+            body: IO[bytes] = s3.get_object(Bucket=bucket, Key=key)["Body"]
+        except (ClientError, BotoCoreError) as e:
+            raise EventSourceError(f"s3://{bucket}/{key}", _describe(e)) from None
+        return body
+
+    return open_
+
+
+def lookup_events(
+    region: str,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    session_factory: SessionFactory | None = None,
+    client: Any = None,
+    page_size: int = 50,
+) -> Iterator[dict[str, Any]]:
+    """Every write (``ReadOnly=false``) management event from LookupEvents in one region.
+
+    Items keep the API shape: ``CloudTrailEvent`` is the full record as a JSON string."""
+    ct = client or read_only_session(session_factory).client("cloudtrail", region_name=region)
+    args: dict[str, Any] = {
+        "LookupAttributes": [{"AttributeKey": "ReadOnly", "AttributeValue": "false"}],
+        "PaginationConfig": {"PageSize": page_size},
+    }
+    if since:
+        args["StartTime"] = since
+    if until:
+        args["EndTime"] = until
+    try:
+        for page in ct.get_paginator("lookup_events").paginate(**args):
+            yield from page.get("Events", [])
+    except (ClientError, BotoCoreError) as e:
+        raise EventSourceError(f"cloudtrail://{region}", _describe(e)) from None
