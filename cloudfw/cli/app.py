@@ -39,6 +39,12 @@ def _register_all() -> None:
     from cloudfw.cli import host_detect
 
     host_detect.register(app)
+    from cloudfw.cli import history
+
+    history.register(app)
+    from cloudfw.cli import exposure
+
+    exposure.register(app)
     # REGISTER-MARKER: add `from cloudfw.cli import <mod>` + `<mod>.register(app)` above this line
 
 

@@ -110,15 +110,15 @@ def demo(
     out: Annotated[Path, typer.Option("--out", help="Directory for the reports.")] = Path(
         "reports"
     ),
-    scenarios: Annotated[
-        Path, typer.Option("--scenarios", help="moto scenario directory.")
-    ] = Path("moto_fixtures/scenarios"),
+    scenarios: Annotated[Path, typer.Option("--scenarios", help="moto scenario directory.")] = Path(
+        "moto_fixtures/scenarios"
+    ),
     fixtures: Annotated[
         Path, typer.Option("--fixtures", help="Recorded Azure/GCP/host fixtures.")
     ] = Path("fixtures"),
-    baseline: Annotated[
-        Path, typer.Option("--baseline", help="Demo baseline.")
-    ] = Path("policies/demo-baseline.yaml"),
+    baseline: Annotated[Path, typer.Option("--baseline", help="Demo baseline.")] = Path(
+        "policies/demo-baseline.yaml"
+    ),
 ) -> None:
     """Run a complete audit on local stand-ins and write the reports (no credentials needed).
 

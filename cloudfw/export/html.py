@@ -83,6 +83,15 @@ def _sev_cell(sev: Severity) -> str:
     return f'<td class="sev {sev.label}" data-sort="{int(sev)}">{sev.label}</td>'
 
 
+def _resource_cell(f: Finding) -> str:
+    """ARM ids and GCP paths are long: show the name, keep the id in the tooltip."""
+    a = f.asset
+    if len(a.resource_id) <= 40:
+        return escape(a.label())
+    short = a.name or a.resource_id.rsplit("/", 1)[-1]
+    return f'<td title="{escape(a.resource_id)}">{escape(short)}</td>'
+
+
 def _finding_rows(findings: Iterable[Finding], with_suppression: bool = False) -> list[list[str]]:
     rows = []
     for f in findings:
@@ -94,7 +103,7 @@ def _finding_rows(findings: Iterable[Finding], with_suppression: bool = False) -
             escape(a.provider),
             escape(a.account),
             escape(a.region),
-            escape(a.label()),
+            _resource_cell(f),
             escape(", ".join(f.rule_keys)),
             escape(traffic),
             escape(", ".join(f.peers)),

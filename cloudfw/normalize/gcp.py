@@ -44,6 +44,7 @@ from cloudfw.normalize.gcp_fields import (
     req_str,
     resource_path,
 )
+from cloudfw.normalize.gcp_instances import instance_attachments
 from cloudfw.normalize.gcp_rules import PolicyRule, firewall_rules, policy_label, policy_rules
 
 IMPLIED_DENY_INGRESS = "implied-deny-ingress"
@@ -78,6 +79,7 @@ class ProjectInput:
     regional_policies: Sequence[Json] = ()
     ancestry: Sequence[str] = ()
     hierarchical_policies: Sequence[Json] = ()
+    instances: Sequence[Json] = ()  # optional: VMs, for effective exposure
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ class _Net:
     global_policies: list[tuple[str, list[PolicyRule]]] | None = None
     regional: dict[str, list[tuple[str, list[PolicyRule]]]] | None = None
     subnets: list[tuple[str, Attachment]] | None = None
+    instances: list[tuple[str, Attachment]] | None = None
 
 
 def normalize_project(data: ProjectInput) -> NormalizeResult:
@@ -157,6 +160,10 @@ def normalize_project(data: ProjectInput) -> NormalizeResult:
         sn_net = net(link)
         sn_net.subnets = (sn_net.subnets or []) + [(region, att)]
 
+    for path, region, att in instance_attachments(data.instances, errors):
+        vm_net = net(path)
+        vm_net.instances = (vm_net.instances or []) + [(region, att)]
+
     hier = _hierarchy_layers(data, errors)
     rulesets: list[RuleSet] = []
     for path in sorted(nets):
@@ -164,7 +171,7 @@ def normalize_project(data: ProjectInput) -> NormalizeResult:
     count = (
         len(data.networks) + len(data.firewalls) + len(data.subnetworks)
         + len(data.network_policies) + len(data.regional_policies)
-        + len(data.hierarchical_policies)
+        + len(data.hierarchical_policies) + len(data.instances)
     )  # fmt: skip
     return NormalizeResult(tuple(rulesets), tuple(errors), count)
 
@@ -262,6 +269,7 @@ def _rulesets(project: str, n: _Net, hier: list[tuple[str, list[PolicyRule]]]) -
     subnets = n.subnets or []
     out: list[RuleSet] = []
     regions: list[str | None] = [None, *sorted(n.regional or {})]
+    regional = set(n.regional or {})
     for region in regions:
         stack: list[tuple[str, list[Rule]]] = [glob]
         if region is not None:
@@ -283,6 +291,10 @@ def _rulesets(project: str, n: _Net, hier: list[tuple[str, list[PolicyRule]]]) -
             name=n.name,
         )
         atts = tuple(a for r, a in subnets if region is None or r == region)
+        # a VM is governed by its region's rule set when there is one, else by the global one
+        atts += tuple(
+            a for r, a in n.instances or [] if r == region or (region is None and r not in regional)
+        )
         out.append(
             RuleSet(
                 asset=asset,

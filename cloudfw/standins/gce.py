@@ -14,6 +14,7 @@ Fixture layout (``fixtures/gcp/``)::
     projects/<p>/networks.json             gcloud compute networks list
     projects/<p>/firewall-rules.json       gcloud compute firewall-rules list
     projects/<p>/subnets.json              gcloud compute networks subnets list
+    projects/<p>/instances.json            gcloud compute instances list (optional)
     projects/<p>/network-firewall-policies.json            ... list --global
     projects/<p>/regional-network-firewall-policies.json   ... --regions=R (filtered by region)
     projects/<p>/<file>.raw                served verbatim instead of <file>.json (bad bodies)
@@ -290,6 +291,27 @@ def _aggregated_subnets(h: _Handler, m: re.Match[str], q: dict[str, list[str]]) 
     return h._json(200, body)
 
 
+def _aggregated_instances(h: _Handler, m: re.Match[str], q: dict[str, list[str]]) -> None:
+    """``projects/<p>/instances.json`` (optional) grouped by zone, as instances.aggregatedList."""
+    d = h._project_dir(m[1], "compute.instances.list")
+    if d is None:
+        return None
+    page, nxt = h._page(h._load(d / "instances.json"), q)
+    items: dict[str, dict[str, list[Any]]] = {}
+    for vm in page:
+        zone = str(vm.get("zone", "")).rstrip("/").rsplit("/", 1)[-1]
+        items.setdefault(f"zones/{zone}", {"instances": []})["instances"].append(vm)
+    body: dict[str, Any] = {
+        "kind": "compute#instanceAggregatedList",
+        "id": f"projects/{m[1]}/aggregated/instances",
+        "items": items,
+        "selfLink": f"{SELF}/projects/{m[1]}/aggregated/instances",
+    }
+    if nxt:
+        body["nextPageToken"] = nxt
+    return h._json(200, body)
+
+
 def _hier_policies(h: _Handler, m: re.Match[str], q: dict[str, list[str]]) -> None:
     parent = (q.get("parentId") or [""])[0]
     pols = h._load(h.server.fixtures / "hierarchical" / "firewall-policies.json")
@@ -344,6 +366,7 @@ _ROUTES: list[tuple[re.Pattern[str], Route]] = [
     (re.compile(r"^/compute/v1/locations/global/firewallPolicies/([^/]+)$"), _hier_policy_get),
     (re.compile(rf"^{_P}/regions/([^/]+)/subnetworks$"), _region_subnets),
     (re.compile(rf"^{_P}/aggregated/subnetworks$"), _aggregated_subnets),
+    (re.compile(rf"^{_P}/aggregated/instances$"), _aggregated_instances),
     (re.compile(r"^/compute/v1/locations/global/firewallPolicies$"), _hier_policies),
     (re.compile(r"^/v1/projects$"), _rm_projects),
     (re.compile(r"^/v3/projects/([^/]+)$"), _rm_project),

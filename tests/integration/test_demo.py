@@ -25,8 +25,14 @@ def test_demo_prints_table_and_writes_reports(
     assert res.exit_code == 0, res.stderr
     assert dict(os.environ) == before, "the demo restores the environment"
     out = res.stdout
-    for needle in ("internet-ingress[ssh]", "allow-all", "unlogged", "unexpectedly-authorized",
-                   "revoked", "SEVERITY"):  # fmt: skip
+    for needle in (
+        "internet-ingress[ssh]",
+        "allow-all",
+        "unlogged",
+        "unexpectedly-authorized",
+        "revoked",
+        "SEVERITY",
+    ):
         assert needle in out, needle
     doc = json.loads((tmp_path / "demo-report.json").read_text())
     # the recorded Linux bundle carries a source its collector could not read: the one gap

@@ -21,9 +21,22 @@ ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "moto_fixtures" / "scenarios"
 BASELINE = ROOT / "policies" / "demo-baseline.yaml"
 CONTRACT = {
-    "check", "severity", "provider", "account", "region", "resource_type", "resource_id",
-    "rule_id", "direction", "protocol", "ports", "peers", "message", "techniques", "compliance",
-}  # fmt: skip
+    "check",
+    "severity",
+    "provider",
+    "account",
+    "region",
+    "resource_type",
+    "resource_id",
+    "rule_id",
+    "direction",
+    "protocol",
+    "ports",
+    "peers",
+    "message",
+    "techniques",
+    "compliance",
+}
 
 _register_all()
 runner = CliRunner()
@@ -51,9 +64,19 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, estate: tuple[str, dict[str, str]])
 def _audit(*args: str) -> tuple[int, dict[str, Any], str]:
     res = runner.invoke(
         app,
-        ["audit", "--provider", "aws", "--region", "us-east-1", "--region", "eu-west-1",
-         "--format", "json", *args],
-    )  # fmt: skip
+        [
+            "audit",
+            "--provider",
+            "aws",
+            "--region",
+            "us-east-1",
+            "--region",
+            "eu-west-1",
+            "--format",
+            "json",
+            *args,
+        ],
+    )
     doc = json.loads(res.stdout) if res.stdout.strip().startswith("{") else {}
     return res.exit_code, doc, res.stderr
 
@@ -75,15 +98,27 @@ def test_scenario_expectations_hold(aws_env: dict[str, str]) -> None:
                 failures.append(f"{sc.name}: {e.check} on {e.resource} ({rid}) present={e.present}")
     assert not failures, "\n".join(failures)
     for f in doc["findings"]:
-        assert CONTRACT <= f.keys()
+        assert f.keys() >= CONTRACT
         if not f["check"].endswith("-rule"):  # hygiene checks are not attack techniques
             assert f["techniques"], f"{f['check']} carries ATT&CK ids"
     assert {c["scope"].split(":")[-1] for c in doc["coverage"]} == {"us-east-1", "eu-west-1"}
 
 
 def test_fail_on_threshold_and_table(aws_env: dict[str, str]) -> None:
-    res = runner.invoke(app, ["audit", "-p", "aws", "-r", "us-east-1", "--fail-on", "critical",
-                              "--baseline", str(BASELINE)])  # fmt: skip
+    res = runner.invoke(
+        app,
+        [
+            "audit",
+            "-p",
+            "aws",
+            "-r",
+            "us-east-1",
+            "--fail-on",
+            "critical",
+            "--baseline",
+            str(BASELINE),
+        ],
+    )
     assert res.exit_code in (0, 1)
     assert "SEVERITY" in res.stdout and "Coverage: 1 of 1 scopes read." in res.stdout
 
@@ -111,15 +146,19 @@ def test_region_that_always_errors_is_listed(aws_env: dict[str, str]) -> None:
     [
         ("version: 1\napproved: [\n", "bad.yaml:"),
         ("version: 1\npolicy: {checks: {no-such-check: {}}}\n", "no-such-check"),
-        ("version: 1\napproved:\n  - id: a\n    match: {provider: aws}\n    rules:\n"
-         "      - {direction: ingress, protocol: tcp, ports: '70000', peers: [0.0.0.0/0]}\n",
-         "bad.yaml:6"),
-        ("version: 1\napproved:\n  - id: a\n    match: {provider: aws}\n    rules:\n"
-         "      - {direction: ingress, protocol: tcp, ports: '22', peers: [10.0.0.300/8]}\n",
-         "peers"),
+        (
+            "version: 1\napproved:\n  - id: a\n    match: {provider: aws}\n    rules:\n"
+            "      - {direction: ingress, protocol: tcp, ports: '70000', peers: [0.0.0.0/0]}\n",
+            "bad.yaml:6",
+        ),
+        (
+            "version: 1\napproved:\n  - id: a\n    match: {provider: aws}\n    rules:\n"
+            "      - {direction: ingress, protocol: tcp, ports: '22', peers: [10.0.0.300/8]}\n",
+            "peers",
+        ),
         ("version: one\n", "version"),
     ],
-)  # fmt: skip
+)
 def test_bad_baseline_is_one_line_exit_2(tmp_path: Path, text: str, needle: str) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(text)
@@ -134,11 +173,14 @@ def test_bad_baseline_is_one_line_exit_2(tmp_path: Path, text: str, needle: str)
     ("text", "needle"),
     [
         ('{"schema": "cloudfw.snapshot/1", "rulesets": [', "line 1: invalid JSON"),
-        ('{"schema": "cloudfw.snapshot/1", "collected_at": "2026-01-01T00:00:00+00:00", '
-         '"rulesets": [{"asset": 5}]}', "$.rulesets[0].asset"),
+        (
+            '{"schema": "cloudfw.snapshot/1", "collected_at": "2026-01-01T00:00:00+00:00", '
+            '"rulesets": [{"asset": 5}]}',
+            "$.rulesets[0].asset",
+        ),
         ("\x00\x01garbage", "invalid JSON"),
     ],
-)  # fmt: skip
+)
 def test_bad_snapshot_is_one_line_exit_2(tmp_path: Path, text: str, needle: str) -> None:
     snap = tmp_path / "snap.json"
     snap.write_text(text)

@@ -4,15 +4,27 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cloudfw.model import ALL_PORTS, ALL_PROTOCOLS, PortError, icmp_space, parse_ports, parse_protocol
+from cloudfw.model import (
+    ALL_PORTS,
+    ALL_PROTOCOLS,
+    PortError,
+    icmp_space,
+    parse_ports,
+    parse_protocol,
+)
 from cloudfw.model.ports import ports_label, protocol_label
 
 
 @pytest.mark.parametrize(
     ("text", "spans"),
-    [("22", ((22, 22),)), ("80,443", ((80, 80), (443, 443))), ("1024-65535", ((1024, 65535),)),
-     ("*", ((0, 65535),)), ("20-21,21-25", ((20, 25),))],
-)  # fmt: skip
+    [
+        ("22", ((22, 22),)),
+        ("80,443", ((80, 80), (443, 443))),
+        ("1024-65535", ((1024, 65535),)),
+        ("*", ((0, 65535),)),
+        ("20-21,21-25", ((20, 25),)),
+    ],
+)
 def test_parse_ports(text: str, spans: tuple[tuple[int, int], ...]) -> None:
     assert parse_ports(text).spans == spans
 

@@ -29,10 +29,27 @@ WORLD = AddressSet.parse("0.0.0.0/0")
 IN = Direction.INGRESS
 
 
-def rule(key: str, action: Action, ports: str = "*", peers: str = "0.0.0.0/0", order: int = 0,
-         layer: int = 0, quick: bool = False, proto: str = "tcp") -> Rule:  # fmt: skip
-    return Rule(key, IN, action, parse_protocol(proto), parse_ports(ports),
-                AddressSet.parse(peers), order=order, layer=layer, quick=quick)  # fmt: skip
+def rule(
+    key: str,
+    action: Action,
+    ports: str = "*",
+    peers: str = "0.0.0.0/0",
+    order: int = 0,
+    layer: int = 0,
+    quick: bool = False,
+    proto: str = "tcp",
+) -> Rule:
+    return Rule(
+        key,
+        IN,
+        action,
+        parse_protocol(proto),
+        parse_ports(ports),
+        AddressSet.parse(peers),
+        order=order,
+        layer=layer,
+        quick=quick,
+    )
 
 
 def ssh_peers(rs: RuleSet) -> AddressSet:
@@ -44,25 +61,31 @@ def rs_of(sem: EvalSemantics, *rules: Rule, default: Action = Action.DENY) -> Ru
 
 
 def test_nacl_deny_first_hides_allow() -> None:
-    rs = rs_of(EvalSemantics.FIRST_MATCH_BY_NUMBER,
-               rule("allow", Action.ALLOW, order=100, proto="-1"),
-               rule("deny22", Action.DENY, "22", order=90))  # fmt: skip
+    rs = rs_of(
+        EvalSemantics.FIRST_MATCH_BY_NUMBER,
+        rule("allow", Action.ALLOW, order=100, proto="-1"),
+        rule("deny22", Action.DENY, "22", order=90),
+    )
     assert ssh_peers(rs).is_empty()
     assert rs.allowed(IN).peers_for(TCP, parse_ports("443")) == WORLD
     assert rs.allowed(IN).restrict(TCP, parse_ports("443")).rule_keys() == ("allow",)
 
 
 def test_allow_before_deny_wins() -> None:
-    rs = rs_of(EvalSemantics.FIRST_MATCH_BY_NUMBER,
-               rule("allow22", Action.ALLOW, "22", order=80),
-               rule("deny22", Action.DENY, "22", order=90))  # fmt: skip
+    rs = rs_of(
+        EvalSemantics.FIRST_MATCH_BY_NUMBER,
+        rule("allow22", Action.ALLOW, "22", order=80),
+        rule("deny22", Action.DENY, "22", order=90),
+    )
     assert ssh_peers(rs) == WORLD
 
 
 def test_partial_deny_carves_peers() -> None:
-    rs = rs_of(EvalSemantics.PRIORITY_FIRST_MATCH,
-               rule("deny-office", Action.DENY, "22", "8.8.8.0/24", order=100),
-               rule("allow-any", Action.ALLOW, "*", "*", order=200))  # fmt: skip
+    rs = rs_of(
+        EvalSemantics.PRIORITY_FIRST_MATCH,
+        rule("deny-office", Action.DENY, "22", "8.8.8.0/24", order=100),
+        rule("allow-any", Action.ALLOW, "*", "*", order=200),
+    )
     peers = ssh_peers(rs)
     assert not peers.covers(AddressSet.parse("8.8.8.8"))
     assert peers.covers(AddressSet.parse("1.1.1.1"))
@@ -83,9 +106,10 @@ def test_pf_last_match_unless_quick() -> None:
     quick_block = rule("qblock", Action.DENY, order=1, quick=True, proto="-1")
     assert ssh_peers(rs_of(EvalSemantics.LAST_MATCH_UNLESS_QUICK, quick_block, pass22)).is_empty()
     pass_then_block = rs_of(
-        EvalSemantics.LAST_MATCH_UNLESS_QUICK, rule("p", Action.ALLOW, "22", order=1),
+        EvalSemantics.LAST_MATCH_UNLESS_QUICK,
+        rule("p", Action.ALLOW, "22", order=1),
         rule("b", Action.DENY, order=2, proto="-1"),
-    )  # fmt: skip
+    )
     assert ssh_peers(pass_then_block).is_empty()
 
 
@@ -114,18 +138,22 @@ def test_policy_layers_and_goto_next() -> None:
 def test_default_allow_and_disabled_ruleset() -> None:
     rs = rs_of(EvalSemantics.CHAIN_FIRST_MATCH, rule("d", Action.DENY, "22"), default=Action.ALLOW)
     assert ssh_peers(rs) == AddressSet.parse("::/0"), "a v4-only deny leaves IPv6 open"
-    rs = rs_of(EvalSemantics.CHAIN_FIRST_MATCH, rule("d", Action.DENY, "22", "*"),
-               default=Action.ALLOW)  # fmt: skip
+    rs = rs_of(
+        EvalSemantics.CHAIN_FIRST_MATCH, rule("d", Action.DENY, "22", "*"), default=Action.ALLOW
+    )
     assert ssh_peers(rs).is_empty()
     https = rs.allowed(IN).restrict(TCP, parse_ports("443"))
     assert https.rule_keys() == (DEFAULT_KEY,)
-    off = RuleSet(ASSET, EvalSemantics.CHAIN_FIRST_MATCH, (rule("d", Action.DENY, "22"),),
-                  enabled=False)  # fmt: skip
+    off = RuleSet(
+        ASSET, EvalSemantics.CHAIN_FIRST_MATCH, (rule("d", Action.DENY, "22"),), enabled=False
+    )
     assert ssh_peers(off) == ANY
 
 
 def test_targets_limit_rules() -> None:
-    tagged = Rule("web", IN, Action.ALLOW, TCP, parse_ports("22"), WORLD, targets=frozenset({"tag:web"}))
+    tagged = Rule(
+        "web", IN, Action.ALLOW, TCP, parse_ports("22"), WORLD, targets=frozenset({"tag:web"})
+    )
     rs = rs_of(EvalSemantics.PRIORITY_DENY_WINS_TIES, tagged)
     assert rs.target_profiles() == (frozenset(), frozenset({"tag:web"}))
     assert rs.allowed(IN).is_empty()
@@ -157,8 +185,9 @@ def brute_force(rules: list[Rule], port: int, addr: str) -> bool:
 def test_first_match_agrees_with_brute_force(spec: list[tuple[Action, str, str]]) -> None:
     rules = build(spec)
     space = rs_of(EvalSemantics.FIRST_MATCH_BY_NUMBER, *rules).allowed(IN)
-    for port, addr in itertools.product([22, 80, 443, 1500, 3000], ["1.1.1.1", "10.1.1.1",
-                                                                    "8.8.8.8", "2001:4860::1"]):  # fmt: skip
+    for port, addr in itertools.product(
+        [22, 80, 443, 1500, 3000], ["1.1.1.1", "10.1.1.1", "8.8.8.8", "2001:4860::1"]
+    ):
         expected = brute_force(rules, port, addr)
         assert space.allows(6, port, AddressSet.parse(addr)) == expected, (port, addr)
 

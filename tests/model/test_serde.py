@@ -32,16 +32,48 @@ WHEN = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
 def sample() -> Snapshot:
-    a = Asset("aws", "123456789012", "us-east-1", "security-group", "sg-1", "web", "vpc-1",
-              (("Role", "web"),))  # fmt: skip
+    a = Asset(
+        "aws",
+        "123456789012",
+        "us-east-1",
+        "security-group",
+        "sg-1",
+        "web",
+        "vpc-1",
+        (("Role", "web"),),
+    )
     rules = (
-        Rule("sgr-1", Direction.INGRESS, Action.ALLOW, parse_protocol("tcp"), parse_ports("22"),
-             AddressSet.parse_many(["0.0.0.0/0", "::/0"]), description="ssh"),  # fmt: skip
-        Rule("sgr-2", Direction.INGRESS, Action.ALLOW, parse_protocol("icmp"), icmp_space(8, None),
-             AddressSet.symbol("sg", "sg-2"), origin=SourceRef("api", "ec2", record="sgr-2")),  # fmt: skip
-        Rule("r3", Direction.EGRESS, Action.DENY, order=5, layer=1, enabled=False,
-             logging=Logging.OFF, targets=frozenset({"tag:web"}), quick=True,
-             local=AddressSet.parse("10.0.0.0/8"), unresolved="odd"),  # fmt: skip
+        Rule(
+            "sgr-1",
+            Direction.INGRESS,
+            Action.ALLOW,
+            parse_protocol("tcp"),
+            parse_ports("22"),
+            AddressSet.parse_many(["0.0.0.0/0", "::/0"]),
+            description="ssh",
+        ),
+        Rule(
+            "sgr-2",
+            Direction.INGRESS,
+            Action.ALLOW,
+            parse_protocol("icmp"),
+            icmp_space(8, None),
+            AddressSet.symbol("sg", "sg-2"),
+            origin=SourceRef("api", "ec2", record="sgr-2"),
+        ),
+        Rule(
+            "r3",
+            Direction.EGRESS,
+            Action.DENY,
+            order=5,
+            layer=1,
+            enabled=False,
+            logging=Logging.OFF,
+            targets=frozenset({"tag:web"}),
+            quick=True,
+            local=AddressSet.parse("10.0.0.0/8"),
+            unresolved="odd",
+        ),
     )
     rs = RuleSet(a, EvalSemantics.ALLOW_UNION, rules, logging=Logging.ON, is_default=True)
     cov = (Coverage("aws", "aws:123456789012:us-east-1", CoverageStatus.OK, resources=1),)

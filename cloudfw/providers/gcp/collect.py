@@ -106,6 +106,10 @@ def _project(project: str, shared: _Shared) -> _Result:
     networks = call(compute.list_networks, project)
     subnets = call(compute.list_subnetworks, project) or []
     net_pols = call(compute.list_network_policies, project) or []
+    try:  # optional: without compute.instances.list exposure stays per target profile
+        instances: list[dict[str, Any]] = compute.list_instances(project)
+    except ApiCallError:
+        instances = []
     regions = sorted({str(s.get("region", "")).rsplit("/", 1)[-1] for s in subnets} - {""})
     reg_pols: list[dict[str, Any]] = []
     for region in regions:
@@ -138,6 +142,7 @@ def _project(project: str, shared: _Shared) -> _Result:
             regional_policies=reg_pols,
             ancestry=ancestry,
             hierarchical_policies=hier,
+            instances=instances,
         )
     )
     errors.extend(result.errors)

@@ -44,7 +44,7 @@ def _plain(msg: Any) -> dict[str, Any]:
 
 
 class ComputeReader:
-    """The six Compute clients for one worker, pointed at one endpoint."""
+    """The Compute clients for one worker, pointed at one endpoint."""
 
     def __init__(self, endpoint: str | None, credentials: object, retry_initial: float) -> None:
         from google.api_core.client_options import ClientOptions
@@ -63,6 +63,7 @@ class ComputeReader:
         self.network_policies = compute_v1.NetworkFirewallPoliciesClient(**kw)
         self.region_policies = compute_v1.RegionNetworkFirewallPoliciesClient(**kw)
         self.org_policies = compute_v1.FirewallPoliciesClient(**kw)
+        self.instances = compute_v1.InstancesClient(**kw)
         self.retry = _retry(retry_initial)
 
     def _pages(self, call: str, start: Callable[[], Any], items: Callable[[Any], Iterable[Any]]
@@ -102,6 +103,15 @@ class ComputeReader:
                 request=req, retry=self.retry, timeout=TIMEOUT
             ),
             lambda page: [sn for scoped in page.items.values() for sn in scoped.subnetworks],
+        )
+
+    def list_instances(self, project: str) -> list[dict[str, Any]]:
+        """Every VM (tags, service accounts, interfaces with external IPs), for exposure."""
+        req = self._c.AggregatedListInstancesRequest(project=project)
+        return self._pages(
+            "instances.aggregatedList",
+            lambda: self.instances.aggregated_list(request=req, retry=self.retry, timeout=TIMEOUT),
+            lambda page: [vm for scoped in page.items.values() for vm in scoped.instances],
         )
 
     def _get(self, call: str, get: Callable[[str], Any], name: str) -> dict[str, Any]:

@@ -1,0 +1,155 @@
+"""`cloudfw exposure`: what the internet can really reach, per asset, through every layer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cloudfw.cli.audit import (
+    AzureEndpointOpt,
+    GcpEndpointOpt,
+    ProjectOpt,
+    Provider,
+    RegionOpt,
+    SubscriptionOpt,
+    WorkersOpt,
+    collect_live,
+    load_snapshots,
+)
+from cloudfw.cli.common import Exit, StderrProgress, fail, handle_errors, write_output
+from cloudfw.exposure import AssetExposure
+from cloudfw.model import Snapshot
+from cloudfw.providers.base import CollectOptions
+
+
+class ExposureFormat(StrEnum):
+    table = "table"
+    json = "json"
+    html = "html"
+
+
+@handle_errors
+def exposure(
+    provider: Annotated[
+        list[Provider] | None,
+        typer.Option("--provider", "-p", help="Collect live from this cloud (repeatable)."),
+    ] = None,
+    snapshot: Annotated[
+        list[Path] | None,
+        typer.Option("--snapshot", "-s", help="A snapshot file from `cloudfw collect`."),
+    ] = None,
+    fmt: Annotated[
+        ExposureFormat, typer.Option("--format", "-f", help="table | json | html")
+    ] = ExposureFormat.table,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here (atomic) instead of stdout.")
+    ] = None,
+    show_all: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Table/html: also list assets without a public address, narrow sources."
+        ),
+    ] = False,
+    region: RegionOpt = None,
+    subscription: SubscriptionOpt = None,
+    project: ProjectOpt = None,
+    azure_endpoint: AzureEndpointOpt = None,
+    gcp_endpoint: GcpEndpointOpt = None,
+    workers: WorkersOpt = 8,
+) -> None:
+    """Effective exposure: the protocol/ports the internet can reach on each asset.
+
+    Every enforcement point in front of an asset is stacked, each under its own semantics:
+    AWS subnet NACL (stateless: the reply's ephemeral ports must be allowed out) and the union of
+    the ENI's security groups; Azure subnet NSG and NIC NSG, plus Azure Firewall DNAT rules in
+    front of a private address; GCP hierarchical -> network policy -> VPC rules (goto_next,
+    targets); a host firewall snapshot whose host id is the instance id (or one of its private
+    IPs) is the innermost layer. "Internet" applies only to assets with a public address (AWS
+    route tables are not read: a public IP is assumed routed). Each line names the
+    allowing rule on every layer (path), or the layer and rule that block an open port.
+
+    \b
+    Examples:
+      cloudfw exposure --provider aws --region eu-west-1
+      cloudfw exposure --snapshot aws.json --snapshot azure.json --format json -o exposure.json
+      cloudfw exposure --snapshot snap.json --format html -o exposure.html --all
+
+    JSON: schema "cloudfw.exposure/1" (see cloudfw/exposure/report.py).
+    Exit codes: 0 nothing reachable from the internet; 1 something is; 2 bad usage or input;
+    3 incomplete (a scope could not be read: never reported as clean).
+    """
+    from cloudfw.exposure import build_paths, effective_exposure
+
+    if not provider and not snapshot:
+        fail("nothing to analyse: give --provider aws|azure|gcp or --snapshot FILE")
+    parts: list[Snapshot] = []
+    if snapshot:
+        parts.append(load_snapshots(snapshot))
+    if provider:
+        opts = CollectOptions(
+            regions=tuple(region or ()),
+            subscriptions=tuple(subscription or ()),
+            projects=tuple(project or ()),
+            azure_endpoint=azure_endpoint,
+            gcp_endpoint=gcp_endpoint,
+            workers=workers,
+        )
+        parts.append(collect_live([p.value for p in provider], opts, StderrProgress()))
+    snap = parts[0] if len(parts) == 1 else parts[0].merge(parts[1])
+    results = effective_exposure(build_paths(snap.rulesets))
+    now = datetime.now(UTC)
+    write_output(_render(fmt, results, snap, now, show_all), output)
+    if output is not None:
+        typer.echo(f"wrote {output}", err=True)
+    if not snap.complete:
+        for c in snap.coverage:
+            if not c.ok:
+                typer.echo(f"cloudfw: incomplete: {c.scope}: {c.reason}", err=True)
+        raise typer.Exit(int(Exit.INCOMPLETE))
+    raise typer.Exit(int(Exit.FINDINGS if any(r.reachable for r in results) else Exit.CLEAN))
+
+
+def _render(
+    fmt: ExposureFormat, res: list[AssetExposure], snap: Snapshot, now: datetime, show_all: bool
+) -> str:
+    import orjson
+
+    from cloudfw.exposure.report import document, rows
+
+    if fmt is ExposureFormat.json:
+        doc = document(res, snap.coverage, now)
+        return orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n"
+    table_rows = rows(res, everything=show_all)
+    if fmt is ExposureFormat.html:
+        from cloudfw import __version__
+        from cloudfw.export import render
+        from cloudfw.model.report import Report
+
+        report = Report(
+            findings=(),
+            coverage=snap.coverage,
+            generated_at=now,
+            tool_version=__version__,
+            rulesets=len(snap.rulesets),
+            extra={"exposure": table_rows},
+        )
+        return render(report, "html")
+    from tabulate import tabulate
+
+    if not table_rows:
+        return (
+            f"nothing reachable from the internet ({len({r.path.asset.uid for r in res})} assets)\n"
+        )
+    cols = ["asset", "public_ips", "protocol/ports", "status", "path"]
+    body = tabulate([[r[c] for c in cols] for r in table_rows], headers=cols, tablefmt="simple")
+    every = {r.path.asset.uid for r in res}
+    reach = {r.path.asset.uid for r in res if r.reachable}
+    return f"{body}\n\n{len(reach)} of {len(every)} assets reachable from the internet\n"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("exposure")(exposure)

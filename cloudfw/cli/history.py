@@ -1,0 +1,226 @@
+"""`cloudfw history` and `cloudfw diff`: the scan history that `audit` records.
+
+Also the glue `audit` uses to record a run and to keep only new findings (`--new-only`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import orjson
+import typer
+from tabulate import tabulate
+
+from cloudfw.cli.common import fail, handle_errors, write_output
+from cloudfw.model import Snapshot
+from cloudfw.model.report import Report
+
+if TYPE_CHECKING:
+    from cloudfw.store import RuleRow, ScanDiff
+
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        envvar="CLOUDFW_STORE",
+        help="Scan history file (SQLite). Default: history.sqlite under the user data dir.",
+    ),
+]
+NoStoreOpt = Annotated[
+    bool, typer.Option("--no-store", help="Do not record this run in the scan history.")
+]
+NewOnlyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--new-only",
+        help="Report only findings that the previous scan of the same scope did not have "
+        "(the exit code follows what is shown).",
+    ),
+]
+
+
+def store_path(store: Path | None) -> Path:
+    from cloudfw.store import default_store_path
+
+    return store if store is not None else default_store_path()
+
+
+def record_audit(
+    report: Report, snap: Snapshot, store: Path | None, no_store: bool, new_only: bool
+) -> Report:
+    """Record the audit (unless ``no_store``) and, with ``new_only``, drop the findings the
+    previous scan of the same scope already had. Returns the report to render."""
+    from cloudfw.store import Store, audit_scope, rule_rows
+
+    if no_store:
+        if new_only:
+            fail("--new-only needs the scan history: drop --no-store")
+        return report
+    scope = audit_scope(report.coverage)
+    with Store(store_path(store)) as db:
+        previous = db.previous_scan("audit", scope)
+        scan_id = db.record_scan(
+            "audit",
+            scope,
+            report.snapshot_digest,
+            report.coverage,
+            report.findings,
+            rule_rows(snap),
+            tool_version=report.tool_version,
+            suppressed=report.suppressed,
+        )
+        typer.echo(f"recorded scan {scan_id} in {db.path}", err=True)
+        if not new_only:
+            return report
+        if previous is None:
+            typer.echo("no previous scan of this scope: every finding is new", err=True)
+            return report
+        known = db.finding_keys(previous.id)
+    fresh = tuple(f for f in report.findings if f.key not in known)
+    typer.echo(
+        f"--new-only: {len(fresh)} of {len(report.findings)} findings are new since scan "
+        f"{previous.id} ({previous.started_at})",
+        err=True,
+    )
+    return replace(report, findings=fresh)
+
+
+@handle_errors
+def history(
+    store: StoreOpt = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="Only scans of this kind (audit, ...).")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Newest N scans.")] = 20,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
+) -> None:
+    """List recorded scans, newest first.
+
+    \b
+    Examples:
+      cloudfw history
+      cloudfw history --kind audit -n 5 --format json
+      cloudfw history --store ci-history.sqlite
+    """
+    from cloudfw.store import Store
+
+    if fmt not in ("table", "json"):
+        fail(f"unknown --format {fmt!r} (known: json, table)")
+    path = store_path(store)
+    if not path.exists():
+        typer.echo(f"no scans recorded yet ({path} does not exist)", err=True)
+        write_output("[]\n" if fmt == "json" else "", None)
+        return
+    with Store(path) as db:
+        scans = db.scans(kind=kind, limit=limit)
+    if fmt == "json":
+        docs = [
+            {
+                "id": s.id,
+                "kind": s.kind,
+                "scope": s.scope,
+                "started_at": s.started_at,
+                "digest": s.digest,
+                "tool_version": s.tool_version,
+                "complete": s.complete,
+                "findings": s.findings,
+                "rules": s.rules,
+            }
+            for s in scans
+        ]
+        write_output(orjson.dumps(docs, option=orjson.OPT_INDENT_2).decode() + "\n", None)
+        return
+    rows = [
+        (
+            s.id,
+            s.started_at[:19],
+            s.kind,
+            _clip(s.scope, 48),
+            s.digest[:12],
+            "yes" if s.complete else "NO",
+            s.findings,
+            s.rules,
+        )
+        for s in scans
+    ]
+    head = ("SCAN", "STARTED", "KIND", "SCOPE", "DIGEST", "COMPLETE", "FINDINGS", "RULES")
+    write_output((tabulate(rows, headers=head) if rows else "No scans.") + "\n", None)
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _diff_doc(d: ScanDiff) -> dict[str, Any]:
+    def rule(r: RuleRow) -> dict[str, str]:
+        return {"ruleset": r.ruleset, "rule_key": r.rule_key, "content_hash": r.content_hash}
+
+    return {
+        "schema": "cloudfw.diff/1",
+        "scan_a": d.a.id,
+        "scan_b": d.b.id,
+        "rules_added": [rule(r) for r in d.rules_added],
+        "rules_removed": [rule(r) for r in d.rules_removed],
+        "rules_changed": [{**rule(b), "previous_hash": a.content_hash} for a, b in d.rules_changed],
+        "findings_new": list(d.findings_new),
+        "findings_resolved": list(d.findings_resolved),
+    }
+
+
+def _diff_text(d: ScanDiff) -> str:
+    lines = [f"scan {d.a.id} ({d.a.started_at[:19]}) -> scan {d.b.id} ({d.b.started_at[:19]})"]
+    if d.a.scope != d.b.scope:
+        lines.append(f"note: different scopes: {d.a.scope!r} vs {d.b.scope!r}")
+    sections = [
+        ("rules added", [f"+ {r.ruleset} {r.rule_key}" for r in d.rules_added]),
+        ("rules removed", [f"- {r.ruleset} {r.rule_key}" for r in d.rules_removed]),
+        ("rules changed", [f"~ {b.ruleset} {b.rule_key}" for _, b in d.rules_changed]),
+        ("findings new", [_finding_line("+", f) for f in d.findings_new]),
+        ("findings resolved", [_finding_line("-", f) for f in d.findings_resolved]),
+    ]
+    for title, items in sections:
+        lines.append(f"{title}: {len(items)}")
+        lines.extend(f"  {item}" for item in items)
+    return "\n".join(lines) + "\n"
+
+
+def _finding_line(sign: str, f: dict[str, Any]) -> str:
+    rule = f.get("rule_id") or "-"
+    return f"{sign} [{f.get('severity')}] {f.get('check')} {f.get('resource_id')} rule {rule}"
+
+
+@handle_errors
+def diff(
+    scan_a: Annotated[int, typer.Argument(help="The older scan id (see `cloudfw history`).")],
+    scan_b: Annotated[int, typer.Argument(help="The newer scan id.")],
+    store: StoreOpt = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
+) -> None:
+    """What changed between two recorded scans: rules added, removed and changed; findings new
+    and resolved (by finding key).
+
+    \b
+    Examples:
+      cloudfw diff 41 42
+      cloudfw diff 41 42 --format json --store ci-history.sqlite
+    """
+    from cloudfw.store import Store
+
+    if fmt not in ("table", "json"):
+        fail(f"unknown --format {fmt!r} (known: json, table)")
+    path = store_path(store)
+    if not path.exists():
+        fail(f"{path}: no scan history yet (run `cloudfw audit` first)")
+    with Store(path) as db:
+        d = db.diff(scan_a, scan_b)
+    if fmt == "json":
+        write_output(orjson.dumps(_diff_doc(d), option=orjson.OPT_INDENT_2).decode() + "\n", None)
+    else:
+        write_output(_diff_text(d), None)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("history")(history)
+    app.command("diff")(diff)

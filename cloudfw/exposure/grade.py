@@ -1,0 +1,134 @@
+"""Grade ``internet-ingress`` findings by effective exposure. Pure.
+
+A finding names one rule set (its asset) and the rules that open a catalog service. When the
+layers in front of that rule set are known (it sits on at least one asset's path):
+
+* **critical**: some asset with a public address is reachable from the internet on the service's
+  ports, with the finding's rule on the allowing path;
+* **medium**: the rule is open, but every asset behind it is protected by another layer, or has
+  no public address; the message and ``evidence["effective_exposure"]`` say which layer blocks;
+* unchanged: no path runs through the rule set (nothing known is attached), or the only
+  reachable assets have an unknown public address (GCP networks without instance data); the
+  evidence then says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from cloudfw.exposure.stack import AssetExposure, Blocked, Exposure
+from cloudfw.model import Finding, Intervals, RuleSet, Severity
+from cloudfw.policy.catalog import ServiceCatalog
+
+CHECK = "internet-ingress"
+Endpoints = tuple[tuple[Intervals, Intervals], ...]
+
+
+def _hits(protos: Intervals, ports: Intervals, endpoints: Endpoints) -> bool:
+    return any(protos.intersects(p) and ports.intersects(q) for p, q in endpoints)
+
+
+def _opens(e: Exposure, rs_id: str, keys: frozenset[str]) -> bool:
+    return any(h.ruleset == rs_id and h.rule in keys for h in e.path)
+
+
+def _blocks(b: Blocked, rs_id: str, keys: frozenset[str]) -> bool:
+    return b.opened_by.ruleset == rs_id and b.opened_by.rule in keys
+
+
+def _index(results: Sequence[AssetExposure]) -> dict[str, list[AssetExposure]]:
+    """Rule-set uid -> the asset results whose path goes through it."""
+    out: dict[str, list[AssetExposure]] = {}
+    for r in results:
+        for layer in r.path.layers:
+            for rs in layer.rulesets:
+                out.setdefault(rs.asset.uid, []).append(r)
+    return out
+
+
+def grade_findings(
+    findings: Sequence[Finding], results: Sequence[AssetExposure], catalog: ServiceCatalog
+) -> list[Finding]:
+    """``findings`` with every gradable internet-ingress finding regraded (order kept)."""
+    index = _index(results)
+    return [_grade(f, index, catalog) for f in findings]
+
+
+def _grade(f: Finding, index: dict[str, list[AssetExposure]], catalog: ServiceCatalog) -> Finding:
+    if f.base_check != CHECK:
+        return f
+    behind = index.get(f.asset.uid)
+    svc = catalog.resolve(str(f.evidence.get("service", "")))
+    if not behind or svc is None:
+        return f
+    eps: Endpoints = tuple((e.protocols, e.ports) for e in svc.endpoints)
+    rs_id, keys = f.asset.resource_id, frozenset(f.rule_keys)
+    reachable: list[tuple[AssetExposure, Exposure]] = []
+    unknown: list[AssetExposure] = []
+    blockers: list[str] = []
+    private: list[str] = []
+    for r in behind:
+        open_here = [
+            e
+            for e in r.exposures
+            if e.internet and _opens(e, rs_id, keys) and _hits(e.protocols, e.ports, eps)
+        ]
+        if open_here and r.path.public is True:
+            reachable.extend((r, e) for e in open_here)
+        elif open_here and r.path.public is None:
+            unknown.append(r)
+        elif open_here:
+            private.append(r.path.asset.resource_id)
+        for b in r.blocked:
+            if _blocks(b, rs_id, keys) and _hits(b.protocols, b.ports, eps):
+                bb = b.blocked_by
+                what = "return path" if b.reason == "return-path" else "rule"
+                blockers.append(
+                    f"{r.path.asset.resource_id}: blocked by {bb.layer} {bb.ruleset} "
+                    f"{what} {bb.rule}"
+                )
+    blockers = sorted(set(blockers))
+    assets = sorted({r.path.asset.resource_id for r in behind})
+    ev: dict[str, object] = {
+        "assets": assets,
+        "reachable": [
+            {
+                "asset": r.path.asset.resource_id,
+                "public_ips": list(r.path.public_ips),
+                "path": [str(h) for h in e.path],
+            }
+            for r, e in reachable
+        ],
+        "blocked_by": blockers,
+        "no_public_address": sorted(set(private)),
+        "public_unknown": sorted({r.path.asset.resource_id for r in unknown}),
+    }
+    evidence = {**dict(f.evidence), "effective_exposure": ev}
+    if reachable:
+        names = sorted({r.path.asset.resource_id for r, _ in reachable})
+        msg = f"{f.message} Effective exposure: reachable on {', '.join(names[:4])}" + (
+            f" and {len(names) - 4} more." if len(names) > 4 else "."
+        )
+        return replace(f, severity=Severity.CRITICAL, message=msg, evidence=evidence)
+    if unknown:
+        msg = f"{f.message} Effective exposure: open through every layer; public address unknown."
+        return replace(f, message=msg, evidence=evidence)
+    why = blockers[:3] + [f"{a}: no public address" for a in sorted(set(private))[:3]]
+    if not why:
+        why = [f"no other layer allows it on {', '.join(assets[:3])}"]
+    msg = f"{f.message} Effective exposure: not reachable ({'; '.join(why)})."
+    sev = min(f.severity, Severity.MEDIUM)
+    return replace(f, severity=sev, message=msg, evidence=evidence)
+
+
+def grade_by_exposure(
+    findings: Sequence[Finding], rulesets: Sequence[RuleSet], catalog: ServiceCatalog
+) -> list[Finding]:
+    """Stack the snapshot's paths and regrade; free when there is no internet-ingress finding."""
+    if not any(f.base_check == CHECK for f in findings):
+        return list(findings)
+    from cloudfw.exposure.paths import build_paths
+    from cloudfw.exposure.stack import effective_exposure
+
+    return grade_findings(findings, effective_exposure(build_paths(rulesets)), catalog)

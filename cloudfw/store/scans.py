@@ -1,0 +1,289 @@
+"""Scan history: record a scan atomically, list scans, diff two scans.
+
+A scan is one run of ``audit`` (or ``host audit``, ``events``: ``kind`` says which) over a
+``scope``. It keeps the snapshot digest, the coverage, every finding (the JSON contract document,
+zlib-compressed, keyed by `Finding.key`) and every rule as (rule set uid, rule key, content
+hash), so a diff can say which rules were added, removed or changed and which findings are new
+or resolved. Rule sets are stored once per version: an unchanged estate adds one row per rule set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import zlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from cloudfw.export.json_report import finding_to_dict
+from cloudfw.model import AddressSet, Coverage, Finding, Rule, Snapshot
+from cloudfw.store.db import StoreError, connect, transaction
+
+BATCH = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRow:
+    ruleset: str
+    rule_key: str
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScanInfo:
+    id: int
+    kind: str
+    scope: str
+    started_at: str
+    digest: str
+    tool_version: str
+    complete: bool
+    findings: int
+    rules: int
+
+
+@dataclass(frozen=True, slots=True)
+class ScanDiff:
+    a: ScanInfo
+    b: ScanInfo
+    rules_added: tuple[RuleRow, ...]
+    rules_removed: tuple[RuleRow, ...]
+    rules_changed: tuple[tuple[RuleRow, RuleRow], ...]
+    findings_new: tuple[dict[str, Any], ...]
+    findings_resolved: tuple[dict[str, Any], ...]
+
+
+def _addr(a: AddressSet) -> tuple[object, ...]:
+    return (a.v4.spans, a.v6.spans, sorted(repr(p) for p in a.symbols), a.universal)
+
+
+def rule_hash(r: Rule) -> str:
+    """A stable hash of what a rule does (where it was read from excluded). Built from the
+    model's interval spans, not the printable tokens: about 5x cheaper on big estates."""
+    content = (
+        r.direction.value,
+        r.action.value,
+        r.protocols.spans,
+        r.ports.spans,
+        _addr(r.peers),
+        _addr(r.local),
+        r.order,
+        r.layer,
+        r.enabled,
+        r.logging.value,
+        sorted(r.targets),
+        r.quick,
+        r.description,
+        r.unresolved,
+    )
+    return hashlib.sha256(repr(content).encode()).hexdigest()[:32]
+
+
+def rule_rows(snapshot: Snapshot) -> Iterator[RuleRow]:
+    """Every rule of a snapshot as (rule set uid, rule key, content hash)."""
+    for rs in snapshot.rulesets:
+        uid = rs.asset.uid
+        for r in rs.rules:
+            yield RuleRow(uid, r.key, rule_hash(r))
+
+
+def audit_scope(coverage: Iterable[Coverage]) -> str:
+    """The scope of an audit: its sorted scope units (``aws:ACCOUNT:REGION``, ...)."""
+    units = sorted({c.scope for c in coverage})
+    return ",".join(units) if units else "-"
+
+
+def _batches(rows: Iterable[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
+    it = iter(rows)
+    while chunk := list(islice(it, BATCH)):
+        yield chunk
+
+
+def _info(row: tuple[Any, ...]) -> ScanInfo:
+    return ScanInfo(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), row[7], row[8])
+
+
+SCAN_COLUMNS = "id, kind, scope, started_at, digest, tool_version, complete, findings, rules"
+
+
+class Store:
+    """The scan history in one SQLite file. ``clock`` stamps scans (injected for tests)."""
+
+    def __init__(self, path: Path, clock: Callable[[], datetime] | None = None) -> None:
+        self.path = path
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.conn = connect(path)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def record_scan(
+        self,
+        kind: str,
+        scope: str,
+        digest: str,
+        coverage: Iterable[Coverage],
+        findings: Iterable[Finding],
+        rules: Iterable[RuleRow],
+        *,
+        tool_version: str = "",
+        suppressed: Iterable[Finding] = (),
+        finding_doc: Callable[[Finding], dict[str, Any]] | None = None,
+    ) -> int:
+        """Record one scan in a single transaction and return its id. All or nothing: a crash
+        or a kill before the commit leaves the store as it was."""
+        to_doc = finding_doc or finding_to_dict
+        cov = list(coverage)
+        try:
+            with transaction(self.conn) as c:
+                cur = c.execute(
+                    "INSERT INTO scans (kind, scope, started_at, digest, tool_version, complete,"
+                    " findings, rules) VALUES (?, ?, ?, ?, ?, ?, 0, 0)",
+                    (
+                        kind,
+                        scope,
+                        self.clock().isoformat(),
+                        digest,
+                        tool_version,
+                        int(all(x.ok for x in cov)),
+                    ),
+                )
+                scan_id = int(cur.lastrowid or 0)
+                c.executemany(
+                    "INSERT INTO coverage VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (scan_id, x.provider, x.scope, x.status.value, x.reason, x.resources)
+                        for x in cov
+                    ],
+                )
+                n_findings = 0
+                rows = (
+                    (
+                        scan_id,
+                        f.key,
+                        f.check,
+                        f.severity.label,
+                        f.asset.uid,
+                        int(sup),
+                        zlib.compress(orjson.dumps(to_doc(f)), 1),
+                    )
+                    for sup, fs in ((False, findings), (True, suppressed))
+                    for f in fs
+                )
+                for chunk in _batches(rows):
+                    c.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?)", chunk)
+                    n_findings += sum(1 for r in chunk if not r[5])
+                n_rules = self._record_rules(c, scan_id, rules)
+                c.execute(
+                    "UPDATE scans SET findings = ?, rules = ? WHERE id = ?",
+                    (n_findings, n_rules, scan_id),
+                )
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: could not record the scan: {exc}") from None
+        return scan_id
+
+    @staticmethod
+    def _record_rules(c: sqlite3.Connection, scan_id: int, rules: Iterable[RuleRow]) -> int:
+        """Rule sets are stored once per version (rule set uid + digest of its rules); a scan
+        points at the versions it saw, so an unchanged estate costs one row per rule set."""
+        by_set: dict[str, dict[str, str]] = defaultdict(dict)
+        for r in rules:
+            by_set[r.ruleset][r.rule_key] = r.content_hash
+        versions: list[tuple[Any, ...]] = []
+        rows: list[tuple[Any, ...]] = []
+        for ruleset, members in by_set.items():
+            items = sorted(members.items())
+            digest = hashlib.sha256(repr(items).encode()).hexdigest()[:24]
+            versions.append((scan_id, ruleset, digest))
+            rows.extend((ruleset, digest, key, h) for key, h in items)
+        for chunk in _batches(rows):
+            c.executemany("INSERT OR IGNORE INTO ruleset_rules VALUES (?, ?, ?, ?)", chunk)
+        for chunk in _batches(versions):
+            c.executemany("INSERT OR IGNORE INTO scan_rulesets VALUES (?, ?, ?)", chunk)
+        return len(rows)
+
+    def scans(self, kind: str | None = None, limit: int | None = None) -> list[ScanInfo]:
+        """Newest first."""
+        sql = f"SELECT {SCAN_COLUMNS} FROM scans"
+        args: list[Any] = []
+        if kind:
+            sql += " WHERE kind = ?"
+            args.append(kind)
+        sql += " ORDER BY id DESC"
+        if limit:
+            sql += " LIMIT ?"
+            args.append(limit)
+        return [_info(r) for r in self._read(sql, args)]
+
+    def scan(self, scan_id: int) -> ScanInfo:
+        rows = self._read(f"SELECT {SCAN_COLUMNS} FROM scans WHERE id = ?", [scan_id])
+        if not rows:
+            raise StoreError(f"{self.path}: no scan {scan_id} (see `cloudfw history`)")
+        return _info(rows[0])
+
+    def previous_scan(self, kind: str, scope: str, before: int | None = None) -> ScanInfo | None:
+        sql = f"SELECT {SCAN_COLUMNS} FROM scans WHERE kind = ? AND scope = ?"
+        args: list[Any] = [kind, scope]
+        if before is not None:
+            sql += " AND id < ?"
+            args.append(before)
+        rows = self._read(sql + " ORDER BY id DESC LIMIT 1", args)
+        return _info(rows[0]) if rows else None
+
+    def finding_keys(self, scan_id: int) -> set[str]:
+        sql = "SELECT key FROM findings WHERE scan_id = ? AND suppressed = 0"
+        return {r[0] for r in self._read(sql, [scan_id])}
+
+    def findings(self, scan_id: int) -> dict[str, dict[str, Any]]:
+        sql = "SELECT key, doc FROM findings WHERE scan_id = ? AND suppressed = 0 ORDER BY rowid"
+        return {r[0]: orjson.loads(zlib.decompress(r[1])) for r in self._read(sql, [scan_id])}
+
+    def rules(self, scan_id: int) -> dict[tuple[str, str], RuleRow]:
+        sql = (
+            "SELECT r.ruleset, r.rule_key, r.content_hash FROM scan_rulesets s JOIN "
+            "ruleset_rules r ON r.ruleset = s.ruleset AND r.digest = s.digest WHERE s.scan_id = ?"
+        )
+        return {(r[0], r[1]): RuleRow(r[0], r[1], r[2]) for r in self._read(sql, [scan_id])}
+
+    def coverage(self, scan_id: int) -> list[tuple[str, str, str, str, int]]:
+        sql = "SELECT provider, scope, status, reason, resources FROM coverage WHERE scan_id = ?"
+        return [(r[0], r[1], r[2], r[3], r[4]) for r in self._read(sql, [scan_id])]
+
+    def diff(self, a: int, b: int) -> ScanDiff:
+        """What changed from scan ``a`` to scan ``b``."""
+        sa, sb = self.scan(a), self.scan(b)
+        ra, rb = self.rules(a), self.rules(b)
+        fa, fb = self.findings(a), self.findings(b)
+        changed = tuple(
+            (ra[k], rb[k])
+            for k in sorted(ra.keys() & rb.keys())
+            if ra[k].content_hash != rb[k].content_hash
+        )
+        return ScanDiff(
+            a=sa,
+            b=sb,
+            rules_added=tuple(rb[k] for k in sorted(rb.keys() - ra.keys())),
+            rules_removed=tuple(ra[k] for k in sorted(ra.keys() - rb.keys())),
+            rules_changed=changed,
+            findings_new=tuple(v for k, v in fb.items() if k not in fa),
+            findings_resolved=tuple(v for k, v in fa.items() if k not in fb),
+        )
+
+    def _read(self, sql: str, args: list[Any]) -> list[tuple[Any, ...]]:
+        try:
+            return list(self.conn.execute(sql, args))
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot read the scan store: {exc}") from None
