@@ -34,7 +34,7 @@ def run(groups: int, per_group: int) -> dict[str, float]:
         del snap
         out = Path(tmp) / "report.json"
         cmd = [sys.executable, "-m", "cloudfw", "audit", "--snapshot", str(snap_path),
-               "--format", "json", "--output", str(out)]  # fmt: skip
+               "--format", "json", "--output", str(out), "--no-store"]  # fmt: skip
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         wall = time.perf_counter() - t0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -148,12 +149,29 @@ def demo(
     out.mkdir(parents=True, exist_ok=True)
     write_snapshot(snap, out / "demo-snapshot.json")
     write_output(render(report, "json"), out / "demo-report.json")
-    _write_exports(report, out)
+    _write_exports(_with_exposure(report, snap, out), out)
     write_output(render(report, "table"), None)
     code = exit_code(report, loaded.policy.fail_on)
     _say(f"wrote {out / 'demo-report.json'} and {out / 'demo-snapshot.json'}")
     threshold = loaded.policy.fail_on.label
     _say(f"`cloudfw audit` on this estate would exit {int(code)} (fail_on {threshold})")
+
+
+def _with_exposure(report: Report, snap: Snapshot, out: Path) -> Report:
+    """Effective exposure of every asset (reports/demo-exposure.json), shown in the HTML report."""
+    import orjson
+
+    from cloudfw.exposure import build_paths, effective_exposure
+    from cloudfw.exposure.report import document, rows
+
+    results = effective_exposure(build_paths(snap.rulesets))
+    doc = document(results, snap.coverage, report.generated_at)
+    write_output(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n",
+                 out / "demo-exposure.json")  # fmt: skip
+    reach = {r.path.asset.uid for r in results if r.reachable}
+    _say(f"effective exposure: {len(reach)} of {len({r.path.asset.uid for r in results})} assets "
+         f"reachable from the internet (reports/demo-exposure.json)")  # fmt: skip
+    return replace(report, extra={**report.extra, "exposure": rows(results)})
 
 
 def _write_exports(report: Report, out: Path) -> None:

@@ -48,7 +48,12 @@ def store_path(store: Path | None) -> Path:
 
 
 def record_audit(
-    report: Report, snap: Snapshot, store: Path | None, no_store: bool, new_only: bool
+    report: Report,
+    snap: Snapshot | None,
+    store: Path | None,
+    no_store: bool,
+    new_only: bool,
+    kind: str = "audit",
 ) -> Report:
     """Record the audit (unless ``no_store``) and, with ``new_only``, drop the findings the
     previous scan of the same scope already had. Returns the report to render."""
@@ -60,14 +65,14 @@ def record_audit(
         return report
     scope = audit_scope(report.coverage)
     with Store(store_path(store)) as db:
-        previous = db.previous_scan("audit", scope)
+        previous = db.previous_scan(kind, scope)
         scan_id = db.record_scan(
-            "audit",
+            kind,
             scope,
             report.snapshot_digest,
             report.coverage,
             report.findings,
-            rule_rows(snap),
+            rule_rows(snap) if snap is not None else [],
             tool_version=report.tool_version,
             suppressed=report.suppressed,
         )

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from cloudfw.cli.common import exit_code, fail, handle_errors, parse_severity, write_output
+from cloudfw.cli.history import NewOnlyOpt, NoStoreOpt, StoreOpt, record_audit
 from cloudfw.cli.host import host_app
 from cloudfw.cli.runner import LoadedPolicy, known_check_ids
 
@@ -97,6 +98,9 @@ def audit(
     workers: Annotated[
         int, typer.Option("--workers", min=1, max=64, help="Processes auditing hosts in parallel.")
     ] = 1,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
+    new_only: NewOnlyOpt = False,
 ) -> None:
     """Audit host firewall snapshots: disabled firewalls, internet exposure, logging, drift.
 
@@ -111,6 +115,8 @@ def audit(
       cloudfw host audit web-01.tar.gz db-01/
       cloudfw host audit fleet/ --baseline hosts.yaml --format json -o report.json
       cloudfw host audit rules.v4 --input-format iptables --fail-on medium
+
+    Every run is recorded in the scan history (see `cloudfw history`; --no-store turns it off).
 
     Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 bad usage;
     3 incomplete (a file or bundle could not be read: the error names file:line, the other
@@ -142,6 +148,7 @@ def audit(
             workers=workers,
         )
     )
+    report = record_audit(report, None, store, no_store, new_only, kind="host-audit")
     write_output(render(report, fmt), output)
     for c in report.coverage:
         if not c.ok:

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 import typer
 from tabulate import tabulate
 
+from cloudfw import __version__
 from cloudfw.cli.common import Exit, fail, parse_severity
 from cloudfw.cli.host import host_app
+from cloudfw.export.ocsf import detection_finding
 from cloudfw.model import CloudfwError
 from cloudfw.telemetry.correlate import CorrelationOptions
 from cloudfw.telemetry.detect import Detector
 from cloudfw.telemetry.detection import Detection, iso
 from cloudfw.telemetry.events import Malformed
-from cloudfw.telemetry.ocsf import to_ocsf
 from cloudfw.telemetry.readers import FORMATS, merge_by_time, read_file
 from cloudfw.telemetry.suppress import TelemetryPolicy, load_policy
 
@@ -94,7 +96,11 @@ def detect(
             if fmt == "table":
                 table.append(det)
                 continue
-            doc = det.to_dict() if fmt == "jsonl" else to_ocsf(det)
+            doc = (
+                det.to_dict()
+                if fmt == "jsonl"
+                else detection_finding(det, __version__, datetime.now(UTC))
+            )
             sys.stdout.write(orjson.dumps(doc).decode() + "\n")
             sys.stdout.flush()
 

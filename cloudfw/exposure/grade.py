@@ -1,4 +1,4 @@
-"""Grade ``internet-ingress`` findings by effective exposure. Pure.
+"""Grade ``internet-ingress`` and (ingress) ``allow-all`` findings by effective exposure. Pure.
 
 A finding names one rule set (its asset) and the rules that open a catalog service. When the
 layers in front of that rule set are known (it sits on at least one asset's path):
@@ -18,10 +18,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from cloudfw.exposure.stack import AssetExposure, Blocked, Exposure
-from cloudfw.model import Finding, Intervals, RuleSet, Severity
+from cloudfw.model import ALL_PORTS, ALL_PROTOCOLS, Finding, Intervals, RuleSet, Severity
 from cloudfw.policy.catalog import ServiceCatalog
 
 CHECK = "internet-ingress"
+GRADED = frozenset({CHECK, "allow-all"})
+EVERYTHING = ((ALL_PROTOCOLS, ALL_PORTS),)
 Endpoints = tuple[tuple[Intervals, Intervals], ...]
 
 
@@ -55,14 +57,20 @@ def grade_findings(
     return [_grade(f, index, catalog) for f in findings]
 
 
+def _endpoints(f: Finding, catalog: ServiceCatalog) -> Endpoints | None:
+    if f.base_check == "allow-all":
+        return EVERYTHING if f.direction == "ingress" else None
+    svc = catalog.resolve(str(f.evidence.get("service", "")))
+    return None if svc is None else tuple((e.protocols, e.ports) for e in svc.endpoints)
+
+
 def _grade(f: Finding, index: dict[str, list[AssetExposure]], catalog: ServiceCatalog) -> Finding:
-    if f.base_check != CHECK:
+    if f.base_check not in GRADED:
         return f
     behind = index.get(f.asset.uid)
-    svc = catalog.resolve(str(f.evidence.get("service", "")))
-    if not behind or svc is None:
+    eps = _endpoints(f, catalog)
+    if not behind or eps is None:
         return f
-    eps: Endpoints = tuple((e.protocols, e.ports) for e in svc.endpoints)
     rs_id, keys = f.asset.resource_id, frozenset(f.rule_keys)
     reachable: list[tuple[AssetExposure, Exposure]] = []
     unknown: list[AssetExposure] = []
@@ -125,8 +133,8 @@ def _grade(f: Finding, index: dict[str, list[AssetExposure]], catalog: ServiceCa
 def grade_by_exposure(
     findings: Sequence[Finding], rulesets: Sequence[RuleSet], catalog: ServiceCatalog
 ) -> list[Finding]:
-    """Stack the snapshot's paths and regrade; free when there is no internet-ingress finding."""
-    if not any(f.base_check == CHECK for f in findings):
+    """Stack the snapshot's paths and regrade; free when there is nothing to grade."""
+    if not any(f.base_check in GRADED for f in findings):
         return list(findings)
     from cloudfw.exposure.paths import build_paths
     from cloudfw.exposure.stack import effective_exposure

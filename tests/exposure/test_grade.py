@@ -81,9 +81,12 @@ def test_other_checks_and_unattached_sets_are_untouched(
     assert graded == raw
     results = effective_exposure(build_paths(snap.rulesets))
     regraded = grade_findings(raw, results, catalog)
-    assert [f for f in regraded if f.base_check != "internet-ingress"] == [
-        f for f in raw if f.base_check != "internet-ingress"
+    graded_checks = ("internet-ingress", "allow-all")
+    assert [f for f in regraded if f.base_check not in graded_checks] == [
+        f for f in raw if f.base_check not in graded_checks
     ]
+    nacl_all = [f for f in regraded if f.check == "allow-all" and "network-acl" in f.asset.uid]
+    assert any("Effective exposure" in f.message for f in nacl_all), "NACLs in front of ENIs"
 
 
 def test_azure_subnet_deny_and_dnat(azure_collected: Collected, catalog: ServiceCatalog) -> None:

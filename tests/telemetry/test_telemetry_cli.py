@@ -106,7 +106,7 @@ def test_table_and_ocsf(run) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = run(str(FIX / "auditd.log"), "--format", "ocsf")
     docs = [json.loads(line) for line in out.splitlines()]
     assert {d["class_uid"] for d in docs} == {2004}
-    an0464 = [d for d in docs if d["finding_info"]["analytic"]["uid"] == "AN0464"]
+    an0464 = [d for d in docs if d["resources"][0]["data"]["analytic"] == "AN0464"]
     assert len(an0464) == 1 and len(an0464[0]["evidences"]) == 4
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
+from cloudfw.export.ocsf import detection_finding
 from cloudfw.model import Severity
 from cloudfw.telemetry.detect import detect_firewall_event
 from cloudfw.telemetry.events import FirewallEvent, file_ref
-from cloudfw.telemetry.ocsf import to_ocsf
 
 WFAS = "Microsoft-Windows-Windows Firewall With Advanced Security/Firewall"
 SYSMON = "Microsoft-Windows-Sysmon/Operational"
@@ -87,10 +89,10 @@ def test_finding_and_ocsf() -> None:
         "win-5025-service-stopped",
     )
     assert f.evidence["source"] == {"file": "e.xml", "line": 3, "record": "1"}
-    o = to_ocsf(det)
+    o = detection_finding(det, "test", datetime(2026, 11, 1, tzinfo=UTC))
     assert (o["class_uid"], o["severity_id"]) == (2004, 4)
     assert [a["technique"]["uid"] for a in o["finding_info"]["attacks"]] == [
         "T1686.003",
         "T1562.004",
     ]
-    assert o["device"]["hostname"] == "w1"
+    assert o["resources"][0]["name"] == "w1"

@@ -71,7 +71,10 @@ def parse(data: bytes, location: str, host: str) -> list[HostPart]:
             m = _HEADER.match(line)
             if not m:
                 raise HostParseError(location, f"bad zone header {line[:60]!r}", i)
-            cur = {"name": m.group(1), "active": "active" in line, "line": i, "rich": []}
+            # zone fields live apart from our own keys: a field called "name:" or "rich:" in a
+            # damaged file must not overwrite them
+            cur = {"name": m.group(1), "active": "active" in line, "line": i, "rich": [],
+                   "fields": {}}  # fmt: skip
             zones.append(cur)
             in_rich = False
             continue
@@ -87,7 +90,9 @@ def parse(data: bytes, location: str, host: str) -> list[HostPart]:
         if not sep:
             raise HostParseError(location, f"unrecognized firewalld line {s[:60]!r}", i)
         in_rich = key == "rich rules"
-        cur[key] = (val.strip(), i)
+        fields = cur["fields"]
+        assert isinstance(fields, dict)
+        fields[key] = (val.strip(), i)
     if not zones:
         raise HostParseError(location, "no zones in firewall-cmd output")
     part = HostPart(host=host, sources=[location])
@@ -101,7 +106,9 @@ def parse(data: bytes, location: str, host: str) -> list[HostPart]:
 
 
 def _val(z: dict[str, object], key: str) -> tuple[str, int]:
-    v = z.get(key, ("", int(str(z["line"]))))
+    fields = z["fields"]
+    assert isinstance(fields, dict)
+    v = fields.get(key, ("", int(str(z["line"]))))
     assert isinstance(v, tuple)
     return str(v[0]), int(v[1])
 
