@@ -173,18 +173,13 @@ def events_cmd(
     Formats: jsonl (the change-event contract), csv, table, ocsf (OCSF API Activity, 6003).
     Unreadable files and records are counted and located on stderr; the exit code is then 3.
 
+    \b
     Examples:
-
       cloudfw events ./AWSLogs --since 2026-07-01 --until 2026-10-01
-
       cloudfw events s3://trail-bucket/AWSLogs/111122223333/ --format table
-
       cloudfw events cloudtrail://us-east-1 --since 7d
-
       cloudfw events azure-activity://8f2d1c3b-5a6e-4f70-9b81-2c3d4e5f6a7b --since 30d
-
       cloudfw events gcp-audit://acme-prod-4821 --since 2026-11-01
-
       cloudfw events activity/ audit.jsonl --provider azure --provider gcp --format csv
     """
     check_paths(paths)
@@ -230,11 +225,10 @@ def export_cmd(
     """Write changes.csv, changes.jsonl, raw-records.jsonl (credentials redacted), the findings
     and baseline used, and manifest.json (SHA-256 of every file, tool version, inputs, window).
 
+    \b
     Examples:
-
       cloudfw evidence export --since 2026-07-01 --until 2026-10-01 --events ./AWSLogs \\
           --findings findings.json --baseline prod.yaml --out evidence-q3
-
       cloudfw evidence verify evidence-q3
     """
     from cloudfw import __version__

@@ -139,4 +139,11 @@ def grade_by_exposure(
     from cloudfw.exposure.paths import build_paths
     from cloudfw.exposure.stack import effective_exposure
 
-    return grade_findings(findings, effective_exposure(build_paths(rulesets)), catalog)
+    # Only the assets behind a rule set with a gradable finding matter: stack just those paths.
+    wanted = {f.asset.uid for f in findings if f.base_check in GRADED}
+    paths = [
+        p
+        for p in build_paths(rulesets)
+        if any(rs.asset.uid in wanted for layer in p.layers for rs in layer.rulesets)
+    ]
+    return grade_findings(findings, effective_exposure(paths), catalog)

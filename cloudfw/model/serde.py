@@ -322,6 +322,39 @@ def _intervals_cached(text: str, proto: bool) -> Intervals:
     return _intervals(text, "", ALL_PROTOCOLS if proto else ALL_PORTS, proto)
 
 
+_ASSET_FIELDS = ("provider", "account", "region", "resource_type", "resource_id", "name", "parent")
+_ATT_FIELDS = ("resource_type", "resource_id", "instance_id", "subnet")
+_ATT_FAST_KEYS = frozenset({*_ATT_FIELDS, "private_ips", "public_ips"})
+
+
+def _asset_fast(d: Any) -> Asset | None:
+    """The common tag-less, well-formed asset; None sends it down the validating path."""
+    if type(d) is not dict or "tags" in d or not d.keys() <= _ASSET_KEYS:
+        return None
+    vals = [d.get(k, "") for k in _ASSET_FIELDS]
+    if not all(type(v) is str for v in vals) or not all(vals[:5]):
+        return None
+    return Asset(*vals)
+
+
+def _strs_fast(v: Any) -> tuple[str, ...] | None:
+    if v is None:
+        return ()
+    if type(v) is not list or not all(type(x) is str for x in v):
+        return None
+    return tuple(v)
+
+
+def _attachment_fast(d: Any) -> Attachment | None:
+    if type(d) is not dict or not d.keys() <= _ATT_FAST_KEYS:
+        return None
+    vals = [d.get(k, "") for k in _ATT_FIELDS]
+    priv, pub = _strs_fast(d.get("private_ips")), _strs_fast(d.get("public_ips"))
+    if not all(type(v) is str for v in vals) or not vals[1] or priv is None or pub is None:
+        return None
+    return Attachment(vals[0], vals[1], vals[2], priv, pub, vals[3])
+
+
 def _rule_fast(d: Any) -> Rule | None:
     """Decode the common, well-formed shape quickly; None means "take the validating path"
     (which then raises a precise, located error or decodes the unusual shape)."""
@@ -418,15 +451,20 @@ def ruleset_from_dict(v: Any, path: str) -> RuleSet:
         raise DecodeError(f"{path}.attachments", "expected a list")
     scope = d.get("log_scope")
     return RuleSet(
-        asset=asset_from_dict(d.get("asset"), f"{path}.asset"),
+        asset=_asset_fast(d.get("asset")) or asset_from_dict(d.get("asset"), f"{path}.asset"),
         semantics=_enum(EvalSemantics, d, "semantics", path),
-        rules=tuple(rule_from_dict(r, f"{path}.rules[{i}]") for i, r in enumerate(rules)),
+        rules=tuple(
+            _rule_fast(r) or rule_from_dict(r, f"{path}.rules[{i}]") for i, r in enumerate(rules)
+        ),
         default_ingress=_enum(Action, d, "default_ingress", path, "deny"),
         default_egress=_enum(Action, d, "default_egress", path, "deny"),
         logging=_enum(Logging, d, "logging", path, "unknown"),
-        log_scope=None if scope is None else asset_from_dict(scope, f"{path}.log_scope"),
+        log_scope=None
+        if scope is None
+        else (_asset_fast(scope) or asset_from_dict(scope, f"{path}.log_scope")),
         attachments=tuple(
-            attachment_from_dict(a, f"{path}.attachments[{i}]") for i, a in enumerate(atts)
+            _attachment_fast(a) or attachment_from_dict(a, f"{path}.attachments[{i}]")
+            for i, a in enumerate(atts)
         ),
         is_default=_bool(d, "is_default", path, False),
         enabled=_bool(d, "enabled", path, True),
