@@ -8,7 +8,16 @@ from typing import Annotated
 
 import typer
 
-from cloudfw.cli.common import Exit, handle_errors, write_output
+from cloudfw.cli.audit import (
+    AzureEndpointOpt,
+    GcpEndpointOpt,
+    ProjectOpt,
+    Provider,
+    RegionOpt,
+    SubscriptionOpt,
+)
+from cloudfw.cli.common import Exit, StderrProgress, fail, handle_errors, write_output
+from cloudfw.providers.base import CollectOptions
 
 baseline_app = typer.Typer(
     name="baseline",
@@ -62,13 +71,22 @@ def validate(
 @handle_errors
 def capture(
     snapshot: Annotated[
-        Path,
+        list[Path] | None,
         typer.Option("--snapshot", "-s", help="Snapshot JSON from `cloudfw collect`."),
-    ],
+    ] = None,
+    provider: Annotated[
+        list[Provider] | None,
+        typer.Option("--provider", "-p", help="Collect live from this cloud (repeatable)."),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Write the baseline here (default: stdout)."),
     ] = None,
+    region: RegionOpt = None,
+    subscription: SubscriptionOpt = None,
+    project: ProjectOpt = None,
+    azure_endpoint: AzureEndpointOpt = None,
+    gcp_endpoint: GcpEndpointOpt = None,
 ) -> None:
     """Write a baseline that approves every rule open today, so drift starts from now.
 
@@ -81,11 +99,24 @@ def capture(
       cloudfw collect aws --out snap.json
       cloudfw baseline capture --snapshot snap.json --out prod.yaml
       cloudfw audit --snapshot snap.json --baseline prod.yaml   # no drift findings
+      cloudfw baseline capture --provider aws --region eu-west-1 --out prod.yaml
     """
     from cloudfw.baseline import capture_baseline
-    from cloudfw.snapshotio import read_snapshot
+    from cloudfw.cli.audit import collect_live, load_snapshots
 
-    snap = read_snapshot(snapshot)
+    if not snapshot and not provider:
+        fail("nothing to capture: give --snapshot FILE or --provider aws|azure|gcp")
+    parts = [load_snapshots(snapshot)] if snapshot else []
+    if provider:
+        opts = CollectOptions(
+            regions=tuple(region or ()),
+            subscriptions=tuple(subscription or ()),
+            projects=tuple(project or ()),
+            azure_endpoint=azure_endpoint,
+            gcp_endpoint=gcp_endpoint,
+        )
+        parts.append(collect_live([p.value for p in provider], opts, StderrProgress()))
+    snap = parts[0] if len(parts) == 1 else parts[0].merge(parts[1])
     write_output(capture_baseline(snap, today=_today()), out)
     missing = [c for c in snap.coverage if not c.ok]
     if missing:

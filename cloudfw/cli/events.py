@@ -13,6 +13,8 @@ from typing import Annotated, Any
 import typer
 
 from cloudfw.cli.common import Exit, fail, handle_errors
+from cloudfw.cli.events_store import EventSpool
+from cloudfw.cli.history import NoStoreOpt, StoreOpt
 from cloudfw.events import (
     EventReader,
     EventsError,
@@ -162,6 +164,8 @@ def events_cmd(
     ] = None,
     fmt: Annotated[EventFormat, typer.Option("--format", "-f")] = EventFormat.jsonl,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here.")] = None,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
 ) -> None:
     """Firewall change events from CloudTrail, Azure Activity Log and GCP Audit Logs.
 
@@ -172,6 +176,8 @@ def events_cmd(
 
     Formats: jsonl (the change-event contract), csv, table, ocsf (OCSF API Activity, 6003).
     Unreadable files and records are counted and located on stderr; the exit code is then 3.
+    Each run is recorded in the scan history (kind "events": digest, coverage, every event)
+    unless --no-store; see `cloudfw history --kind events`.
 
     \b
     Examples:
@@ -186,15 +192,17 @@ def events_cmd(
     t0, t1 = parse_time(since, "--since"), parse_time(until, "--until")
     options = ReadOptions(since=t0, until=t1, providers=frozenset(p.value for p in provider or []))
     reader = EventReader(options)
-    events = reader.read(build_units(paths, t0, t1))
-    if output is None:
-        _write_stream(events, fmt, sys.stdout.buffer)
-        sys.stdout.buffer.flush()
-    else:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        with output.open("wb") as f:
-            _write_stream(events, fmt, f)
-    report_stats(reader.stats)
+    with EventSpool(enabled=not no_store) as spool:
+        events = spool.tee(reader.read(build_units(paths, t0, t1)))
+        if output is None:
+            _write_stream(events, fmt, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+        else:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            with output.open("wb") as f:
+                _write_stream(events, fmt, f)
+        report_stats(reader.stats)
+        spool.record(paths, reader.stats, store)
     raise typer.Exit(int(Exit.CLEAN if reader.stats.complete else Exit.INCOMPLETE))
 
 

@@ -96,7 +96,8 @@ def record_audit(
 def history(
     store: StoreOpt = None,
     kind: Annotated[
-        str | None, typer.Option("--kind", help="Only scans of this kind (audit, ...).")
+        str | None,
+        typer.Option("--kind", help="Only scans of this kind (audit, host-audit, events)."),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Newest N scans.")] = 20,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
@@ -132,6 +133,7 @@ def history(
                 "complete": s.complete,
                 "findings": s.findings,
                 "rules": s.rules,
+                "events": s.events,
             }
             for s in scans
         ]
@@ -147,10 +149,11 @@ def history(
             "yes" if s.complete else "NO",
             s.findings,
             s.rules,
+            s.events,
         )
         for s in scans
     ]
-    head = ("SCAN", "STARTED", "KIND", "SCOPE", "DIGEST", "COMPLETE", "FINDINGS", "RULES")
+    head = ("SCAN", "STARTED", "KIND", "SCOPE", "DIGEST", "COMPLETE", "FINDINGS", "RULES", "EVENTS")
     write_output((tabulate(rows, headers=head) if rows else "No scans.") + "\n", None)
 
 

@@ -70,6 +70,25 @@ MIGRATIONS: Sequence[Sequence[str]] = (
             PRIMARY KEY (scan_id, ruleset)
         ) WITHOUT ROWID""",
     ),
+    (  # 2: `cloudfw events` runs: every change event emitted (doc: the jsonl contract line)
+        "ALTER TABLE scans ADD COLUMN events INTEGER NOT NULL DEFAULT 0",
+        """CREATE TABLE events (
+            scan_id INTEGER NOT NULL REFERENCES scans (id) ON DELETE CASCADE,
+            event_id TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            account TEXT NOT NULL,
+            region TEXT NOT NULL,
+            time TEXT NOT NULL,
+            action TEXT NOT NULL,
+            event_name TEXT NOT NULL,
+            resource_id TEXT NOT NULL,
+            principal TEXT NOT NULL,
+            source_ip TEXT NOT NULL,
+            success INTEGER NOT NULL,
+            doc TEXT NOT NULL
+        )""",
+        "CREATE INDEX events_scan ON events (scan_id)",
+    ),
 )
 
 

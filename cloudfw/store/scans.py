@@ -13,7 +13,7 @@ import hashlib
 import sqlite3
 import zlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
@@ -25,6 +25,7 @@ import orjson
 from cloudfw.export.json_report import finding_to_dict
 from cloudfw.model import AddressSet, Coverage, Finding, Rule, Snapshot
 from cloudfw.store.db import StoreError, connect, transaction
+from cloudfw.store.events import insert_events, select_events
 
 BATCH = 5_000
 
@@ -47,6 +48,7 @@ class ScanInfo:
     complete: bool
     findings: int
     rules: int
+    events: int = 0  # change events recorded (``events`` scans)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +109,14 @@ def _batches(rows: Iterable[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]
 
 
 def _info(row: tuple[Any, ...]) -> ScanInfo:
-    return ScanInfo(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), row[7], row[8])
+    return ScanInfo(
+        row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), row[7], row[8], row[9]
+    )
 
 
-SCAN_COLUMNS = "id, kind, scope, started_at, digest, tool_version, complete, findings, rules"
+SCAN_COLUMNS = (
+    "id, kind, scope, started_at, digest, tool_version, complete, findings, rules, events"
+)
 
 
 class Store:
@@ -146,29 +152,9 @@ class Store:
         """Record one scan in a single transaction and return its id. All or nothing: a crash
         or a kill before the commit leaves the store as it was."""
         to_doc = finding_doc or finding_to_dict
-        cov = list(coverage)
         try:
             with transaction(self.conn) as c:
-                cur = c.execute(
-                    "INSERT INTO scans (kind, scope, started_at, digest, tool_version, complete,"
-                    " findings, rules) VALUES (?, ?, ?, ?, ?, ?, 0, 0)",
-                    (
-                        kind,
-                        scope,
-                        self.clock().isoformat(),
-                        digest,
-                        tool_version,
-                        int(all(x.ok for x in cov)),
-                    ),
-                )
-                scan_id = int(cur.lastrowid or 0)
-                c.executemany(
-                    "INSERT INTO coverage VALUES (?, ?, ?, ?, ?, ?)",
-                    [
-                        (scan_id, x.provider, x.scope, x.status.value, x.reason, x.resources)
-                        for x in cov
-                    ],
-                )
+                scan_id = self._insert_scan(c, kind, scope, digest, tool_version, coverage)
                 n_findings = 0
                 rows = (
                     (
@@ -193,6 +179,56 @@ class Store:
                 )
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: could not record the scan: {exc}") from None
+        return scan_id
+
+    def record_events(
+        self,
+        scope: str,
+        digest: str,
+        coverage: Iterable[Coverage],
+        events: Iterable[Mapping[str, Any]],
+        *,
+        tool_version: str = "",
+    ) -> int:
+        """Record one ``cloudfw events`` run (kind ``events``): the scan, its coverage and every
+        event document (the jsonl contract), all in a single transaction; return its id."""
+        try:
+            with transaction(self.conn) as c:
+                scan_id = self._insert_scan(c, "events", scope, digest, tool_version, coverage)
+                n = insert_events(c, scan_id, events)
+                c.execute("UPDATE scans SET events = ? WHERE id = ?", (n, scan_id))
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: could not record the events scan: {exc}") from None
+        return scan_id
+
+    def _insert_scan(
+        self,
+        c: sqlite3.Connection,
+        kind: str,
+        scope: str,
+        digest: str,
+        tool_version: str,
+        coverage: Iterable[Coverage],
+    ) -> int:
+        """The scan row and its coverage rows (inside the caller's transaction)."""
+        cov = list(coverage)
+        cur = c.execute(
+            "INSERT INTO scans (kind, scope, started_at, digest, tool_version, complete,"
+            " findings, rules) VALUES (?, ?, ?, ?, ?, ?, 0, 0)",
+            (
+                kind,
+                scope,
+                self.clock().isoformat(),
+                digest,
+                tool_version,
+                int(all(x.ok for x in cov)),
+            ),
+        )
+        scan_id = int(cur.lastrowid or 0)
+        c.executemany(
+            "INSERT INTO coverage VALUES (?, ?, ?, ?, ?, ?)",
+            [(scan_id, x.provider, x.scope, x.status.value, x.reason, x.resources) for x in cov],
+        )
         return scan_id
 
     @staticmethod
@@ -261,6 +297,13 @@ class Store:
     def coverage(self, scan_id: int) -> list[tuple[str, str, str, str, int]]:
         sql = "SELECT provider, scope, status, reason, resources FROM coverage WHERE scan_id = ?"
         return [(r[0], r[1], r[2], r[3], r[4]) for r in self._read(sql, [scan_id])]
+
+    def events(self, scan_id: int) -> list[dict[str, Any]]:
+        """The change events an ``events`` scan recorded, in emitted order."""
+        try:
+            return list(select_events(self.conn, scan_id))
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot read the scan store: {exc}") from None
 
     def diff(self, a: int, b: int) -> ScanDiff:
         """What changed from scan ``a`` to scan ``b``."""

@@ -204,3 +204,18 @@ def test_collect_then_audit_snapshot(aws_env: dict[str, str], tmp_path: Path) ->
 def test_nothing_to_audit_is_usage_error() -> None:
     res = runner.invoke(app, ["audit"])
     assert res.exit_code == 2 and "nothing to audit" in res.stderr
+
+
+def test_live_capture_then_audit_has_no_drift(aws_env: dict[str, str], tmp_path: Path) -> None:
+    baseline = tmp_path / "prod.yaml"
+    res = runner.invoke(
+        app, ["baseline", "capture", "-p", "aws", "-r", "eu-west-1", "--out", str(baseline)]
+    )
+    assert res.exit_code == 0, res.stderr
+    _, doc, _ = _audit("--baseline", str(baseline), "--no-store")
+    drift = {"unexpectedly-authorized", "revoked", "modified"}
+    eu = [f for f in doc["findings"] if f["region"] == "eu-west-1" and f["check"] in drift]
+    assert eu == [], "a freshly captured baseline approves today's state"
+    assert any(f["check"] == "unexpectedly-authorized" for f in doc["findings"]), (
+        "us-east-1 was not captured, so its open rules are drift"
+    )

@@ -1,0 +1,47 @@
+"""Events scans: the change events one ``cloudfw events`` run emitted, one row each.
+
+Each row keeps the searchable fields as columns and the whole ``cloudfw.change/1`` jsonl contract
+document as JSON text in ``doc``. Rows are inserted in batches, so a run of a million events is
+never held in memory at once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from itertools import islice
+from typing import Any
+
+import orjson
+
+BATCH = 5_000
+INSERT = "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+TEXT_FIELDS = (
+    "event_id", "provider", "account", "region", "time", "action", "event_name", "resource_id",
+    "principal", "source_ip",
+)  # fmt: skip
+
+
+def _row(scan_id: int, doc: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (
+        scan_id,
+        *(str(doc.get(f) or "") for f in TEXT_FIELDS),
+        int(bool(doc.get("success", True))),
+        orjson.dumps(doc).decode(),
+    )
+
+
+def insert_events(c: sqlite3.Connection, scan_id: int, events: Iterable[Mapping[str, Any]]) -> int:
+    """Insert every event document (inside the caller's transaction); return how many."""
+    it = (_row(scan_id, doc) for doc in events)
+    n = 0
+    while chunk := list(islice(it, BATCH)):
+        c.executemany(INSERT, chunk)
+        n += len(chunk)
+    return n
+
+
+def select_events(c: sqlite3.Connection, scan_id: int) -> Iterator[dict[str, Any]]:
+    """The event documents of one scan, in the order they were emitted."""
+    for (doc,) in c.execute("SELECT doc FROM events WHERE scan_id = ? ORDER BY rowid", [scan_id]):
+        yield orjson.loads(doc)
