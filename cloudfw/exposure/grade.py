@@ -141,9 +141,5 @@ def grade_by_exposure(
 
     # Only the assets behind a rule set with a gradable finding matter: stack just those paths.
     wanted = {f.asset.uid for f in findings if f.base_check in GRADED}
-    paths = [
-        p
-        for p in build_paths(rulesets)
-        if any(rs.asset.uid in wanted for layer in p.layers for rs in layer.rulesets)
-    ]
+    paths = build_paths(rulesets, only=wanted)
     return grade_findings(findings, effective_exposure(paths), catalog)

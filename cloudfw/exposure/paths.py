@@ -28,7 +28,7 @@ routed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from cloudfw.model import (
@@ -90,15 +90,22 @@ class ExposurePath:
     entry: str = "direct"
 
 
+_NO_TARGETS: frozenset[str] = frozenset()
+
+
 def _k(text: str) -> str:
     return text.lower()
 
 
 def _targets(att: Attachment) -> frozenset[str]:
+    if not att.extra:
+        return _NO_TARGETS
     return frozenset(f"{k}:{v}" for k, v in att.extra if k in ("tag", "sa"))
 
 
 def _ipv6(att: Attachment) -> tuple[str, ...]:
+    if not att.extra:
+        return ()
     return tuple(v for k, v in att.extra if k == "ipv6")
 
 
@@ -127,6 +134,8 @@ def _asset(rs: RuleSet, att: Attachment) -> Asset:
 
 
 def _dnat_rules(rs: RuleSet) -> list[Rule]:
+    if rs.semantics in UNION_SEMANTICS:  # security groups translate nothing
+        return []
     return [
         r
         for r in rs.rules
@@ -154,8 +163,11 @@ class _Iface:
     sets: list[RuleSet]
 
 
-def build_paths(rulesets: Sequence[RuleSet]) -> list[ExposurePath]:
-    """Every asset's path, in a stable order (by asset uid, direct before DNAT)."""
+def build_paths(
+    rulesets: Sequence[RuleSet], only: Collection[str] | None = None
+) -> list[ExposurePath]:
+    """Every asset's path, in a stable order (by asset uid, direct before DNAT). With ``only``
+    (rule-set uids), just the paths of assets behind at least one of those rule sets."""
     ifaces: dict[tuple[str, str, str], _Iface] = {}
     subnets: dict[tuple[str, str, str], list[RuleSet]] = {}
     gateways: list[tuple[RuleSet, list[Rule]]] = []
@@ -179,8 +191,19 @@ def build_paths(rulesets: Sequence[RuleSet]) -> list[ExposurePath]:
         if dnat:
             gateways.append((rs, dnat))
     paths: list[ExposurePath] = []
+    # a wanted DNAT gateway can lead to any interface: then every path is needed
+    via_gateway = only is not None and any(g.asset.uid in only for g, _ in gateways)
     for (prov, acct, _), it in sorted(ifaces.items()):
         sub_sets = subnets.get((prov, acct, _k(it.att.subnet)), []) if it.att.subnet else []
+        if (
+            only is not None
+            and not via_gateway
+            and not any(
+                rs.asset.uid in only for rs in (*sub_sets, *it.sets, *_host_sets(hosts, it.att))
+            )
+        ):
+            joined.update(id(rs) for rs in (*sub_sets, *it.sets))
+            continue
         targets = _targets(it.att)
         layers = _group("subnet", sub_sets, targets) + _group("interface", it.sets, targets)
         on_host = _host_sets(hosts, it.att)
@@ -201,7 +224,8 @@ def build_paths(rulesets: Sequence[RuleSet]) -> list[ExposurePath]:
         paths.append(base)
         paths.extend(_dnat_paths(base, gateways, prov, acct))
     for rs in rulesets:
-        if rs.semantics in TARGET_SEMANTICS and id(rs) not in joined:
+        wanted = only is None or rs.asset.uid in only
+        if rs.semantics in TARGET_SEMANTICS and id(rs) not in joined and wanted:
             paths.extend(_profile_paths(rs))
     return paths
 

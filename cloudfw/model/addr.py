@@ -126,9 +126,7 @@ class AddressSet:
 
     def internet_share(self) -> float:
         """Largest share (0..1) of either family's public space that this set contains."""
-        s4 = (self.numeric_v4() & PUBLIC_V4).size() / PUBLIC_V4_SIZE
-        s6 = (self.numeric_v6() & PUBLIC_V6).size() / PUBLIC_V6_SIZE
-        return max(s4, s6)
+        return _internet_share(self)
 
     def is_internet(self, threshold: float = 0.5) -> bool:
         """True when the set holds at least ``threshold`` of the public IPv4 or IPv6 space.
@@ -172,6 +170,14 @@ class AddressSet:
 
     def __str__(self) -> str:
         return ", ".join(self.to_tokens()) or "(none)"
+
+
+@lru_cache(maxsize=65536)
+def _internet_share(a: AddressSet) -> float:
+    """Cached: the same peer sets recur across thousands of rules and exposures."""
+    s4 = (a.numeric_v4() & PUBLIC_V4).size() / PUBLIC_V4_SIZE
+    s6 = (a.numeric_v6() & PUBLIC_V6).size() / PUBLIC_V6_SIZE
+    return max(s4, s6)
 
 
 def _net_span(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> tuple[int, int]:
