@@ -59,6 +59,14 @@ GcpEndpointOpt = Annotated[
         help="Compute API endpoint (Private Service Connect, tests). Plain http only for loopback.",
     ),
 ]
+ProvidersOpt = Annotated[
+    list[Provider] | None,
+    typer.Option("--provider", "-p", help="Collect live from this cloud (repeatable)."),
+]
+SnapshotsOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--snapshot", "-s", help="A snapshot file from `cloudfw collect` (repeatable)."),
+]
 WorkersOpt = Annotated[
     int,
     typer.Option("--workers", min=1, max=64, help="Concurrent scope units (regions, projects…)."),
@@ -80,6 +88,21 @@ def collect_live(
     return snap
 
 
+def gather(
+    snapshots: list[Path] | None, providers: list[Provider] | None, options: CollectOptions
+) -> Snapshot:
+    """Snapshot files and live collection, merged (the caller checks that one was given)."""
+    parts: list[Snapshot] = []
+    if snapshots:
+        parts.append(load_snapshots(snapshots))
+    if providers:
+        parts.append(collect_live([p.value for p in providers], options, StderrProgress()))
+    snap = parts[0]
+    for part in parts[1:]:
+        snap = snap.merge(part)
+    return snap
+
+
 def load_snapshots(paths: list[Path]) -> Snapshot:
     from cloudfw.snapshotio import read_snapshot
 
@@ -91,7 +114,7 @@ def load_snapshots(paths: list[Path]) -> Snapshot:
     return snap
 
 
-def _options(
+def collect_options(
     region: list[str] | None,
     subscription: list[str] | None,
     project: list[str] | None,
@@ -120,14 +143,8 @@ def audit(
         Path | None,
         typer.Option("--baseline", "-b", help="Baseline YAML: approved/required rules, policy."),
     ] = None,
-    provider: Annotated[
-        list[Provider] | None,
-        typer.Option("--provider", "-p", help="Collect live from this cloud (repeatable)."),
-    ] = None,
-    snapshot: Annotated[
-        list[Path] | None,
-        typer.Option("--snapshot", "-s", help="Audit a snapshot file from `cloudfw collect`."),
-    ] = None,
+    provider: ProvidersOpt = None,
+    snapshot: SnapshotsOpt = None,
     fmt: Annotated[
         str,
         typer.Option(
@@ -192,14 +209,8 @@ def audit(
         fail(f"unknown --format {fmt!r} (known: {', '.join(_formats())})")
     loaded = load_policy(baseline, catalog)
     threshold = parse_severity(fail_on) if fail_on else loaded.policy.fail_on
-    parts: list[Snapshot] = []
-    if snapshot:
-        parts.append(load_snapshots(snapshot))
-    if provider:
-        opts = _options(region, subscription, project, azure_endpoint, gcp_endpoint, workers)
-        progress = StderrProgress()
-        parts.append(collect_live([p.value for p in provider], opts, progress))
-    snap = parts[0] if len(parts) == 1 else parts[0].merge(parts[1])
+    opts = collect_options(region, subscription, project, azure_endpoint, gcp_endpoint, workers)
+    snap = gather(snapshot, provider, opts)
     changes, event_coverage = read_change_events(events) if events else ((), ())
     report = audit_snapshot(
         snap, loaded, datetime.now(UTC), events=changes, extra_coverage=event_coverage
@@ -247,7 +258,7 @@ def collect(
     """
     from cloudfw.snapshotio import write_snapshot
 
-    opts = _options(region, subscription, project, azure_endpoint, gcp_endpoint, workers)
+    opts = collect_options(region, subscription, project, azure_endpoint, gcp_endpoint, workers)
     snap = collect_live([provider.value], opts, StderrProgress())
     write_snapshot(snap, out)
     rules = sum(len(rs.rules) for rs in snap.rulesets)

@@ -12,12 +12,14 @@ from cloudfw.cli.audit import (
     AzureEndpointOpt,
     GcpEndpointOpt,
     ProjectOpt,
-    Provider,
+    ProvidersOpt,
     RegionOpt,
+    SnapshotsOpt,
     SubscriptionOpt,
+    collect_options,
+    gather,
 )
-from cloudfw.cli.common import Exit, StderrProgress, fail, handle_errors, write_output
-from cloudfw.providers.base import CollectOptions
+from cloudfw.cli.common import Exit, fail, handle_errors, write_output
 
 baseline_app = typer.Typer(
     name="baseline",
@@ -70,14 +72,8 @@ def validate(
 @baseline_app.command("capture")
 @handle_errors
 def capture(
-    snapshot: Annotated[
-        list[Path] | None,
-        typer.Option("--snapshot", "-s", help="Snapshot JSON from `cloudfw collect`."),
-    ] = None,
-    provider: Annotated[
-        list[Provider] | None,
-        typer.Option("--provider", "-p", help="Collect live from this cloud (repeatable)."),
-    ] = None,
+    snapshot: SnapshotsOpt = None,
+    provider: ProvidersOpt = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Write the baseline here (default: stdout)."),
@@ -102,21 +98,11 @@ def capture(
       cloudfw baseline capture --provider aws --region eu-west-1 --out prod.yaml
     """
     from cloudfw.baseline import capture_baseline
-    from cloudfw.cli.audit import collect_live, load_snapshots
 
     if not snapshot and not provider:
         fail("nothing to capture: give --snapshot FILE or --provider aws|azure|gcp")
-    parts = [load_snapshots(snapshot)] if snapshot else []
-    if provider:
-        opts = CollectOptions(
-            regions=tuple(region or ()),
-            subscriptions=tuple(subscription or ()),
-            projects=tuple(project or ()),
-            azure_endpoint=azure_endpoint,
-            gcp_endpoint=gcp_endpoint,
-        )
-        parts.append(collect_live([p.value for p in provider], opts, StderrProgress()))
-    snap = parts[0] if len(parts) == 1 else parts[0].merge(parts[1])
+    opts = collect_options(region, subscription, project, azure_endpoint, gcp_endpoint, 8)
+    snap = gather(snapshot, provider, opts)
     write_output(capture_baseline(snap, today=_today()), out)
     missing = [c for c in snap.coverage if not c.ok]
     if missing:

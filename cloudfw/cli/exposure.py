@@ -13,17 +13,17 @@ from cloudfw.cli.audit import (
     AzureEndpointOpt,
     GcpEndpointOpt,
     ProjectOpt,
-    Provider,
+    ProvidersOpt,
     RegionOpt,
+    SnapshotsOpt,
     SubscriptionOpt,
     WorkersOpt,
-    collect_live,
-    load_snapshots,
+    collect_options,
+    gather,
 )
-from cloudfw.cli.common import Exit, StderrProgress, fail, handle_errors, write_output
+from cloudfw.cli.common import Exit, fail, handle_errors, write_output
 from cloudfw.exposure import AssetExposure
 from cloudfw.model import Snapshot
-from cloudfw.providers.base import CollectOptions
 
 
 class ExposureFormat(StrEnum):
@@ -34,14 +34,8 @@ class ExposureFormat(StrEnum):
 
 @handle_errors
 def exposure(
-    provider: Annotated[
-        list[Provider] | None,
-        typer.Option("--provider", "-p", help="Collect live from this cloud (repeatable)."),
-    ] = None,
-    snapshot: Annotated[
-        list[Path] | None,
-        typer.Option("--snapshot", "-s", help="A snapshot file from `cloudfw collect`."),
-    ] = None,
+    provider: ProvidersOpt = None,
+    snapshot: SnapshotsOpt = None,
     fmt: Annotated[
         ExposureFormat, typer.Option("--format", "-f", help="table | json | html")
     ] = ExposureFormat.table,
@@ -86,20 +80,8 @@ def exposure(
 
     if not provider and not snapshot:
         fail("nothing to analyse: give --provider aws|azure|gcp or --snapshot FILE")
-    parts: list[Snapshot] = []
-    if snapshot:
-        parts.append(load_snapshots(snapshot))
-    if provider:
-        opts = CollectOptions(
-            regions=tuple(region or ()),
-            subscriptions=tuple(subscription or ()),
-            projects=tuple(project or ()),
-            azure_endpoint=azure_endpoint,
-            gcp_endpoint=gcp_endpoint,
-            workers=workers,
-        )
-        parts.append(collect_live([p.value for p in provider], opts, StderrProgress()))
-    snap = parts[0] if len(parts) == 1 else parts[0].merge(parts[1])
+    opts = collect_options(region, subscription, project, azure_endpoint, gcp_endpoint, workers)
+    snap = gather(snapshot, provider, opts)
     results = effective_exposure(build_paths(snap.rulesets))
     now = datetime.now(UTC)
     write_output(_render(fmt, results, snap, now, show_all), output)
