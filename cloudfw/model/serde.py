@@ -1,14 +1,14 @@
 """Canonical dict form of the model (for snapshot files and reports). Pure: no I/O.
 
+Encoding lives in `cloudfw.model.encode` and is re-exported here; this module decodes.
+
 Every decoding error names the path of the offending field, e.g.
 ``rulesets[3].rules[5].ports: port '70000' is outside 0..65535``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
 from functools import lru_cache
@@ -16,6 +16,20 @@ from typing import Any, TypeVar
 
 from cloudfw.model.addr import ANY, AddressSet
 from cloudfw.model.asset import Asset, Attachment, SourceRef
+from cloudfw.model.encode import (
+    SNAPSHOT_SCHEMA,
+    asset_to_dict,
+    attachment_to_dict,
+    canonical_json,
+    coverage_to_dict,
+    document_digest,
+    encode_intervals,
+    rule_to_dict,
+    ruleset_to_dict,
+    snapshot_digest,
+    snapshot_to_dict,
+    source_to_dict,
+)
 from cloudfw.model.errors import ModelError
 from cloudfw.model.intervals import Intervals
 from cloudfw.model.ports import ALL_PORTS, ALL_PROTOCOLS, parse_ports, parse_protocol
@@ -23,7 +37,13 @@ from cloudfw.model.rule import Action, Direction, EvalSemantics, Logging, Rule
 from cloudfw.model.ruleset import RuleSet
 from cloudfw.model.snapshot import Coverage, CoverageStatus, Snapshot
 
-SNAPSHOT_SCHEMA = "cloudfw.snapshot/1"
+__all__ = [
+    "SNAPSHOT_SCHEMA", "DecodeError", "asset_from_dict", "asset_to_dict", "attachment_from_dict",
+    "attachment_to_dict", "canonical_json", "coverage_from_dict", "coverage_to_dict",
+    "document_digest", "encode_intervals", "rule_from_dict", "rule_to_dict", "ruleset_from_dict",
+    "ruleset_to_dict", "snapshot_digest", "snapshot_from_dict", "snapshot_to_dict",
+    "source_from_dict", "source_to_dict",
+]  # fmt: skip
 
 E = TypeVar("E", bound=Enum)
 
@@ -35,154 +55,6 @@ class DecodeError(ModelError):
         super().__init__(f"{path}: {message}")
         self.path = path
         self.detail = message
-
-
-# -- encoding --------------------------------------------------------------------------------
-
-
-def encode_intervals(iv: Intervals, full: Intervals) -> str:
-    return "all" if iv == full else str(iv)
-
-
-def asset_to_dict(a: Asset) -> dict[str, Any]:
-    d: dict[str, Any] = {
-        "provider": a.provider,
-        "account": a.account,
-        "region": a.region,
-        "resource_type": a.resource_type,
-        "resource_id": a.resource_id,
-    }
-    if a.name:
-        d["name"] = a.name
-    if a.parent:
-        d["parent"] = a.parent
-    if a.tags:
-        d["tags"] = dict(a.tags)
-    return d
-
-
-def rule_to_dict(r: Rule) -> dict[str, Any]:
-    d: dict[str, Any] = {
-        "key": r.key,
-        "direction": r.direction.value,
-        "action": r.action.value,
-        "protocol": encode_intervals(r.protocols, ALL_PROTOCOLS),
-        "ports": encode_intervals(r.ports, ALL_PORTS),
-        "peers": list(r.peers.to_tokens()),
-    }
-    if r.local != ANY:
-        d["local"] = list(r.local.to_tokens())
-    if r.order:
-        d["order"] = r.order
-    if r.layer:
-        d["layer"] = r.layer
-    if not r.enabled:
-        d["enabled"] = False
-    if r.logging is not Logging.UNKNOWN:
-        d["logging"] = r.logging.value
-    if r.targets:
-        d["targets"] = sorted(r.targets)
-    if r.quick:
-        d["quick"] = True
-    if r.description:
-        d["description"] = r.description
-    if r.origin is not None:
-        d["origin"] = source_to_dict(r.origin)
-    if r.unresolved:
-        d["unresolved"] = r.unresolved
-    if r.builtin:
-        d["builtin"] = True
-    return d
-
-
-def source_to_dict(s: SourceRef) -> dict[str, Any]:
-    d: dict[str, Any] = {"kind": s.kind, "location": s.location}
-    if s.line is not None:
-        d["line"] = s.line
-    if s.record is not None:
-        d["record"] = s.record
-    return d
-
-
-def attachment_to_dict(a: Attachment) -> dict[str, Any]:
-    d: dict[str, Any] = {"resource_type": a.resource_type, "resource_id": a.resource_id}
-    for name in ("instance_id", "subnet"):
-        if getattr(a, name):
-            d[name] = getattr(a, name)
-    if a.private_ips:
-        d["private_ips"] = list(a.private_ips)
-    if a.public_ips:
-        d["public_ips"] = list(a.public_ips)
-    if a.extra:
-        d["extra"] = dict(a.extra)
-    return d
-
-
-def ruleset_to_dict(rs: RuleSet) -> dict[str, Any]:
-    d: dict[str, Any] = {
-        "asset": asset_to_dict(rs.asset),
-        "semantics": rs.semantics.value,
-        "default_ingress": rs.default_ingress.value,
-        "default_egress": rs.default_egress.value,
-        "logging": rs.logging.value,
-        "rules": [rule_to_dict(r) for r in rs.rules],
-    }
-    if rs.log_scope is not None:
-        d["log_scope"] = asset_to_dict(rs.log_scope)
-    if rs.attachments:
-        d["attachments"] = [attachment_to_dict(a) for a in rs.attachments]
-    if rs.is_default:
-        d["is_default"] = True
-    if not rs.enabled:
-        d["enabled"] = False
-    if rs.layer_names:
-        d["layer_names"] = list(rs.layer_names)
-    return d
-
-
-def coverage_to_dict(c: Coverage) -> dict[str, Any]:
-    d: dict[str, Any] = {"provider": c.provider, "scope": c.scope, "status": c.status.value}
-    if c.reason:
-        d["reason"] = c.reason
-    d["resources"] = c.resources
-    return d
-
-
-def snapshot_to_dict(s: Snapshot) -> dict[str, Any]:
-    return {
-        "schema": SNAPSHOT_SCHEMA,
-        "tool_version": s.tool_version,
-        "collected_at": s.collected_at.isoformat(),
-        "coverage": [coverage_to_dict(c) for c in s.coverage],
-        "warnings": list(s.warnings),
-        "rulesets": [ruleset_to_dict(rs) for rs in s.rulesets],
-    }
-
-
-def canonical_json(doc: Any) -> bytes:
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def snapshot_digest(s: Snapshot, dumps: Callable[[Any], bytes] = canonical_json) -> str:
-    """SHA-256 of the canonical JSON of the rules and coverage (not the collection time).
-
-    ``dumps`` must produce canonical JSON (sorted keys, no whitespace, UTF-8); callers outside
-    the model may inject a faster encoder that produces the same bytes.
-    """
-    if s.digest_hint:
-        return s.digest_hint
-    return document_digest(snapshot_to_dict(s), dumps)
-
-
-def document_digest(doc: dict[str, Any], dumps: Callable[[Any], bytes] = canonical_json) -> str:
-    """Digest of a snapshot *document* (as `snapshot_to_dict` makes it or a file holds it)."""
-    body = {k: v for k, v in doc.items() if k != "collected_at"}
-    rulesets = body.get("rulesets")
-    if isinstance(rulesets, list):
-        body["rulesets"] = sorted(
-            rulesets, key=lambda r: (r["asset"]["provider"], r["asset"]["resource_id"])
-        )
-    return hashlib.sha256(dumps(body)).hexdigest()
 
 
 # -- decoding --------------------------------------------------------------------------------
