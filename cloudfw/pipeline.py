@@ -32,10 +32,11 @@ class AuditRequest:
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
     """One finding per (check, resource, rules, direction) across regions: a GCP VPC rule is
-    evaluated in its global and in each regional rule set, and is one problem."""
+    evaluated in its global and in each regional rule set, and is one problem. The gravest copy
+    is kept (a regional rule set may hold the VM that makes it reachable)."""
     seen: set[tuple[str, str, str, str, tuple[str, ...], str]] = set()
     out: list[Finding] = []
-    for f in sorted(findings, key=lambda f: f.asset.region != "global"):
+    for f in sorted(findings, key=lambda f: (-int(f.severity), f.asset.region != "global")):
         a = f.asset
         key = (f.check, a.provider, a.account, a.resource_id, f.rule_keys, f.direction)
         if key not in seen:

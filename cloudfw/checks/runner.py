@@ -52,14 +52,15 @@ def _merge(
 
 def _fold(everything: Finding, services: list[Finding]) -> Finding:
     """Every port is open from the internet: one ``allow-all`` finding, not one per service.
-    The services it exposes go into its evidence. Its severity stays the check's own (high):
-    effective exposure raises it to critical when an asset is really reachable through it."""
+    The services it exposes go into its evidence, and it is as grave as the gravest of them
+    (opening more never scores lower than opening one critical service)."""
     ev = everything.evidence
     assert isinstance(ev, dict)
     ev["services"] = sorted(f.check.partition("[")[2].rstrip("]") for f in services)
+    worst = max([everything.severity, *(f.severity for f in services)])
     names = ", ".join(ev["services"][:6]) + ("…" if len(services) > 6 else "")
     msg = everything.message.rstrip(".") + f"; that includes {names}."
-    return replace(everything, message=msg)
+    return replace(everything, severity=worst, message=msg)
 
 
 def _ruleset_findings(rs: RuleSet, ctx: Context, enabled: dict[str, Params]) -> list[Finding]:

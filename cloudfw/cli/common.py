@@ -55,7 +55,7 @@ def parse_severity(text: str) -> Severity:
     try:
         return Severity.parse(text)
     except CloudfwError as exc:
-        raise typer.BadParameter(str(exc)) from None
+        fail(f"--fail-on: {exc}")
 
 
 def exit_code(report: Report, fail_on: Severity) -> Exit:

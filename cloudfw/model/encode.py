@@ -19,7 +19,9 @@ SNAPSHOT_SCHEMA = "cloudfw.snapshot/1"
 
 
 def encode_intervals(iv: Intervals, full: Intervals) -> str:
-    return "all" if iv == full else str(iv)
+    if iv == full:
+        return "all"
+    return str(iv) if iv else "none"
 
 
 def asset_to_dict(a: Asset) -> dict[str, Any]:

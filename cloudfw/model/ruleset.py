@@ -78,11 +78,15 @@ class RuleSet:
         return tuple(r for r in self.rules if r.direction is direction)
 
     def target_profiles(self) -> tuple[frozenset[str], ...]:
-        """The distinct instance selectors worth evaluating: untagged, plus each rule's targets."""
+        """The distinct instance selectors worth evaluating: untagged, each rule's targets, and
+        each single target of a multi-target rule."""
         seen: dict[frozenset[str], None] = {frozenset(): None}
         for r in self.rules:
             if r.targets:
                 seen.setdefault(r.targets, None)
+                if len(r.targets) > 1:  # a rule applies to instances with ANY of its targets
+                    for t in sorted(r.targets):
+                        seen.setdefault(frozenset({t}), None)
         return tuple(seen)
 
     def allowed(self, direction: Direction, targets: frozenset[str] = frozenset()) -> Space:

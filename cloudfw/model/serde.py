@@ -9,7 +9,7 @@ Every decoding error names the path of the offending field, e.g.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -127,6 +127,10 @@ def _enum(cls: type[E], d: Mapping[str, Any], key: str, path: str, default: str 
 def _intervals(text: str, path: str, full: Intervals, proto: bool) -> Intervals:
     if text == "all":
         return full
+    if text == "none":
+        return Intervals()
+    if not text.strip():
+        raise DecodeError(path, "empty: write 'all' or 'none'")
     try:
         if proto and "," not in text and "-" not in text:
             return parse_protocol(text)
@@ -210,8 +214,6 @@ def _asset_fast(d: Any) -> Asset | None:
 
 
 def _strs_fast(v: Any) -> tuple[str, ...] | None:
-    if v is None:
-        return ()
     if type(v) is not list or not all(type(x) is str for x in v):
         return None
     return tuple(v)
@@ -221,8 +223,10 @@ def _attachment_fast(d: Any) -> Attachment | None:
     if type(d) is not dict or not d.keys() <= _ATT_FAST_KEYS:
         return None
     vals = [d.get(k, "") for k in _ATT_FIELDS]
-    priv, pub = _strs_fast(d.get("private_ips")), _strs_fast(d.get("public_ips"))
-    if not all(type(v) is str for v in vals) or not vals[1] or priv is None or pub is None:
+    priv, pub = _strs_fast(d.get("private_ips", [])), _strs_fast(d.get("public_ips", []))
+    if not all(type(v) is str for v in vals) or not vals[0] or not vals[1]:
+        return None
+    if priv is None or pub is None:
         return None
     return Attachment(vals[0], vals[1], vals[2], priv, pub, vals[3])
 
@@ -234,9 +238,14 @@ def _rule_fast(d: Any) -> Rule | None:
         return None
     key, proto, peers = d.get("key"), d.get("protocol"), d.get("peers")
     ports = d.get("ports", "all")
-    direction = _DIRECTIONS.get(d.get("direction"))  # type: ignore[arg-type]
-    action = _ACTIONS.get(d.get("action"))  # type: ignore[arg-type]
-    logging = _LOGGING.get(d.get("logging", "unknown"))
+    raw_dir, raw_act, raw_log = d.get("direction"), d.get("action"), d.get("logging", "unknown")
+    if type(raw_dir) is not str or type(raw_act) is not str or type(raw_log) is not str:
+        return None
+    direction, action, logging = (
+        _DIRECTIONS.get(raw_dir),
+        _ACTIONS.get(raw_act),
+        _LOGGING.get(raw_log),
+    )
     order, layer = d.get("order", 0), d.get("layer", 0)
     if (
         type(key) is not str
@@ -246,6 +255,7 @@ def _rule_fast(d: Any) -> Rule | None:
         or type(proto) is not str
         or type(ports) is not str
         or type(peers) is not list
+        or not all(type(p) is str for p in peers)
         or type(order) is not int
         or type(layer) is not int
         or type(d.get("description", "")) is not str
@@ -365,6 +375,8 @@ def snapshot_from_dict(v: Any) -> Snapshot:
         when = datetime.fromisoformat(raw_time)
     except ValueError:
         raise DecodeError("$.collected_at", f"not an ISO 8601 time: {raw_time!r}") from None
+    if when.tzinfo is None:  # a time without an offset is UTC, as everywhere in cloudfw
+        when = when.replace(tzinfo=UTC)
     for key in ("rulesets", "coverage"):
         if not isinstance(d.get(key, []), list):
             raise DecodeError(f"$.{key}", "expected a list")

@@ -281,7 +281,7 @@ def test_allow_all_folds_the_service_exposures() -> None:
     aa = by_check(fs)["allow-all"]
     assert {"ssh", "rdp", "redis"} <= set(aa.evidence["services"])
     assert (aa.severity, aa.protocol, aa.ports, aa.direction) == (
-        Severity.HIGH,  # effective exposure (cloudfw.exposure) raises it when really reachable
+        Severity.CRITICAL,  # as grave as the gravest folded service (redis)
         "all",
         "all",
         "ingress",

@@ -219,3 +219,9 @@ def test_live_capture_then_audit_has_no_drift(aws_env: dict[str, str], tmp_path:
     assert any(f["check"] == "unexpectedly-authorized" for f in doc["findings"]), (
         "us-east-1 was not captured, so its open rules are drift"
     )
+
+
+def test_bad_fail_on_is_one_line(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["audit", "--snapshot", str(tmp_path / "x.json"), "--fail-on", "huge"])
+    assert res.exit_code == 2
+    assert res.stderr.strip().count("\n") == 0 and "--fail-on" in res.stderr

@@ -230,3 +230,14 @@ def test_box_minus_partitions(spec: list[tuple[Action, str, str]]) -> None:
                 in_parts = any(port in p.ports and p.peers.covers(peer) for p in parts)
                 in_inter = inter is not None and port in inter.ports and inter.peers.covers(peer)
                 assert in_a == (in_parts or in_inter)
+
+
+def test_multi_target_rule_is_judged_for_each_target() -> None:
+    web = frozenset({"tag:web"})
+    deny_web = Rule("deny-web", IN, Action.DENY, order=100, targets=web)
+    allow = Rule("allow-ssh", IN, Action.ALLOW, TCP, parse_ports("22"), WORLD, order=1000,
+                 targets=frozenset({"tag:web", "tag:app"}))  # fmt: skip
+    rs = rs_of(EvalSemantics.PRIORITY_DENY_WINS_TIES, deny_web, allow)
+    assert frozenset({"tag:app"}) in rs.target_profiles()
+    assert rs.allowed(IN, frozenset({"tag:app"})).peers_for(TCP, parse_ports("22")) == WORLD
+    assert rs.allowed(IN, web).peers_for(TCP, parse_ports("22")).is_empty()

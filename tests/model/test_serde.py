@@ -127,3 +127,48 @@ def test_file_errors(tmp_path: Path) -> None:
     trunc.write_bytes(b"\x1f\x8b\x08\x00garbage")
     with pytest.raises(SnapshotFileError, match=r"t\.json\.gz"):
         read_snapshot(trunc)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "where"),
+    [
+        (lambda d: d["rulesets"][0]["rules"][0].update(direction=["ingress"]), "direction"),
+        (lambda d: d["rulesets"][0]["rules"][0].update(action={"a": 1}), "action"),
+        (lambda d: d["rulesets"][0]["rules"][0].update(peers=[5]), "peers"),
+        (lambda d: d["rulesets"][0]["rules"][0].update(ports=""), "ports"),
+        (
+            lambda d: d["rulesets"][0].update(attachments=[{"resource_id": "eni-1"}]),
+            "resource_type",
+        ),
+        (
+            lambda d: d["rulesets"][0].update(
+                attachments=[{"resource_type": "eni", "resource_id": "e", "public_ips": None}]
+            ),
+            "public_ips",
+        ),
+    ],
+)
+def test_fast_decoding_never_accepts_what_validation_rejects(mutate: object, where: str) -> None:
+    doc = json.loads(json.dumps(snapshot_to_dict(sample())))
+    mutate(doc)  # type: ignore[operator]
+    with pytest.raises(DecodeError) as err:
+        snapshot_from_dict(doc)
+    assert where in str(err.value)
+
+
+def test_empty_port_set_round_trips_and_naive_times_are_utc() -> None:
+    from dataclasses import replace
+
+    from cloudfw.model import Intervals
+
+    snap = sample()
+    rs = snap.rulesets[0]
+    empty = replace(rs.rules[0], ports=Intervals())
+    snap = replace(snap, rulesets=(replace(rs, rules=(empty,)),))
+    doc = json.loads(json.dumps(snapshot_to_dict(snap)))
+    assert doc["rulesets"][0]["rules"][0]["ports"] == "none"
+    assert snapshot_from_dict(doc).rulesets[0].rules[0].ports == Intervals()
+    doc["collected_at"] = "2026-01-01T00:00:00"
+    naive = snapshot_from_dict(doc)
+    assert naive.collected_at.tzinfo is not None
+    assert naive.merge(sample()).collected_at == WHEN
