@@ -268,6 +268,29 @@ def _region_subnets(h: _Handler, m: re.Match[str], q: dict[str, list[str]]) -> N
             _in_region(m[2]))  # fmt: skip
 
 
+def _aggregated(
+    h: _Handler, project: str, items: list[Any], q: dict[str, list[str]], spec: tuple[str, str, str]
+) -> None:
+    """One page of ``items`` in the ``<kind>AggregatedList`` shape, grouped by region or zone.
+    ``spec`` is (resource, the field that names the scope, the scope's plural)."""
+    resource, scope_field, scopes = spec
+    page, nxt = h._page(items, q)
+    grouped: dict[str, dict[str, list[Any]]] = {}
+    for item in page:
+        where = str(item.get(scope_field, "")).rstrip("/").rsplit("/", 1)[-1]
+        grouped.setdefault(f"{scopes}/{where}", {resource: []})[resource].append(item)
+    kind = resource[:-1] if resource.endswith("s") else resource
+    body: dict[str, Any] = {
+        "kind": f"compute#{kind}AggregatedList",
+        "id": f"projects/{project}/aggregated/{resource}",
+        "items": grouped,
+        "selfLink": f"{SELF}/projects/{project}/aggregated/{resource}",
+    }
+    if nxt:
+        body["nextPageToken"] = nxt
+    return h._json(200, body)
+
+
 def _aggregated_subnets(h: _Handler, m: re.Match[str], q: dict[str, list[str]]) -> None:
     d = h._project_dir(m[1], "compute.subnetworks.list")
     if d is None:
@@ -275,20 +298,8 @@ def _aggregated_subnets(h: _Handler, m: re.Match[str], q: dict[str, list[str]]) 
     raw = d / "subnets.raw"
     if raw.exists():
         return h._send(200, raw.read_bytes())
-    page, nxt = h._page(h._load(d / "subnets.json"), q)
-    items: dict[str, dict[str, list[Any]]] = {}
-    for sn in page:
-        region = str(sn.get("region", "")).rstrip("/").rsplit("/", 1)[-1]
-        items.setdefault(f"regions/{region}", {"subnetworks": []})["subnetworks"].append(sn)
-    body: dict[str, Any] = {
-        "kind": "compute#subnetworkAggregatedList",
-        "id": f"projects/{m[1]}/aggregated/subnetworks",
-        "items": items,
-        "selfLink": f"{SELF}/projects/{m[1]}/aggregated/subnetworks",
-    }
-    if nxt:
-        body["nextPageToken"] = nxt
-    return h._json(200, body)
+    spec = ("subnetworks", "region", "regions")
+    return _aggregated(h, m[1], h._load(d / "subnets.json"), q, spec)
 
 
 def _aggregated_instances(h: _Handler, m: re.Match[str], q: dict[str, list[str]]) -> None:
@@ -296,20 +307,7 @@ def _aggregated_instances(h: _Handler, m: re.Match[str], q: dict[str, list[str]]
     d = h._project_dir(m[1], "compute.instances.list")
     if d is None:
         return None
-    page, nxt = h._page(h._load(d / "instances.json"), q)
-    items: dict[str, dict[str, list[Any]]] = {}
-    for vm in page:
-        zone = str(vm.get("zone", "")).rstrip("/").rsplit("/", 1)[-1]
-        items.setdefault(f"zones/{zone}", {"instances": []})["instances"].append(vm)
-    body: dict[str, Any] = {
-        "kind": "compute#instanceAggregatedList",
-        "id": f"projects/{m[1]}/aggregated/instances",
-        "items": items,
-        "selfLink": f"{SELF}/projects/{m[1]}/aggregated/instances",
-    }
-    if nxt:
-        body["nextPageToken"] = nxt
-    return h._json(200, body)
+    return _aggregated(h, m[1], h._load(d / "instances.json"), q, ("instances", "zone", "zones"))
 
 
 def _hier_policies(h: _Handler, m: re.Match[str], q: dict[str, list[str]]) -> None:

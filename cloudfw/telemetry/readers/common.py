@@ -1,10 +1,46 @@
-"""Helpers every reader shares: time and integer parsing that fail with a clear message."""
+"""Helpers every reader shares: the JSON Lines loop, and time and integer parsing that fail
+with a clear message."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
+
+from cloudfw.model import SourceRef
+from cloudfw.telemetry.events import Item, Malformed, file_ref
+
+Convert = Callable[[dict[str, Any], SourceRef], Iterable[Item]]
+
+
+def read_json_lines(lines: Iterable[str], path: str, convert: Convert) -> Iterator[Item]:
+    """One JSON object per line -> ``convert``'s items. A bad line (invalid JSON, not an
+    object, a field ``convert`` rejects with ValueError) becomes a located `Malformed` item;
+    the rest of the file is still read."""
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        ref = file_ref(path, n)
+        try:
+            obj = orjson.loads(line)
+            if not isinstance(obj, dict):
+                raise ValueError("expected a JSON object")
+            items = list(convert(obj, ref))
+        except orjson.JSONDecodeError as exc:
+            yield Malformed(ref, f"invalid JSON: {exc}")
+            continue
+        except ValueError as exc:
+            yield Malformed(ref, str(exc))
+            continue
+        yield from items
+
+
+def optional(item: Item | None) -> tuple[Item, ...]:
+    return () if item is None else (item,)
+
 
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 

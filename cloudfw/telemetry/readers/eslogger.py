@@ -11,11 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import orjson
-
 from cloudfw.model import SourceRef
-from cloudfw.telemetry.events import FileEvent, Item, Malformed, ProcessEvent, file_ref
-from cloudfw.telemetry.readers.common import parse_time, to_int, to_str
+from cloudfw.telemetry.events import FileEvent, Item, ProcessEvent
+from cloudfw.telemetry.readers.common import (
+    optional,
+    parse_time,
+    read_json_lines,
+    to_int,
+    to_str,
+)
 
 _TYPES = {9: "exec", 10: "open", 11: "fork", 15: "exit"}
 
@@ -39,23 +43,7 @@ def _strings(value: Any, field: str) -> tuple[str, ...]:
 
 
 def read_eslogger(lines: Iterable[str], path: str) -> Iterator[Item]:
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        ref = file_ref(path, n)
-        try:
-            obj = orjson.loads(line)
-            if not isinstance(obj, dict):
-                raise ValueError("expected a JSON object")
-            ev = from_eslogger(obj, ref)
-        except orjson.JSONDecodeError as exc:
-            yield Malformed(ref, f"invalid JSON: {exc}")
-            continue
-        except ValueError as exc:
-            yield Malformed(ref, str(exc))
-            continue
-        if ev is not None:
-            yield ev
+    return read_json_lines(lines, path, lambda obj, ref: optional(from_eslogger(obj, ref)))
 
 
 def from_eslogger(obj: dict[str, Any], ref: SourceRef) -> FileEvent | ProcessEvent | None:

@@ -17,8 +17,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import orjson
-
 from cloudfw.model import SourceRef
 from cloudfw.telemetry.events import (
     CONNECT,
@@ -28,12 +26,15 @@ from cloudfw.telemetry.events import (
     PACKET_SOCKET,
     FileEvent,
     Item,
-    Malformed,
     NetworkEvent,
     ProcessEvent,
-    file_ref,
 )
-from cloudfw.telemetry.readers.common import parse_time, to_int, to_str
+from cloudfw.telemetry.readers.common import (
+    parse_time,
+    read_json_lines,
+    to_int,
+    to_str,
+)
 
 PLATFORMS = frozenset({"macos", "linux", "windows"})
 NETWORK_ACTIONS = {
@@ -44,22 +45,7 @@ NETWORK_ACTIONS = {
 
 
 def read_jsonl(lines: Iterable[str], path: str) -> Iterator[Item]:
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        ref = file_ref(path, n)
-        try:
-            obj = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            yield Malformed(ref, f"invalid JSON: {exc}")
-            continue
-        if not isinstance(obj, dict):
-            yield Malformed(ref, "expected a JSON object")
-            continue
-        try:
-            yield from_generic(obj, ref)
-        except ValueError as exc:
-            yield Malformed(ref, str(exc))
+    return read_json_lines(lines, path, lambda obj, ref: (from_generic(obj, ref),))
 
 
 def _platform(obj: dict[str, Any], required: bool) -> str:

@@ -13,39 +13,28 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import orjson
-
 from cloudfw.model import SourceRef
 from cloudfw.telemetry.events import (
     CONNECT,
     INBOUND,
     OTHER,
     Item,
-    Malformed,
     NetworkEvent,
     ProcessEvent,
-    file_ref,
 )
-from cloudfw.telemetry.readers.common import parse_time, to_int, to_str
+from cloudfw.telemetry.readers.common import (
+    parse_time,
+    read_json_lines,
+    to_int,
+    to_str,
+)
 
 _MAC_PATH = re.compile(r"^/(System|Applications|usr/libexec|Users|Library|opt/homebrew)/")
 _SOCKET_ACTIONS = {"connect": CONNECT, "accept": INBOUND}
 
 
 def read_osquery(lines: Iterable[str], path: str) -> Iterator[Item]:
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        ref = file_ref(path, n)
-        try:
-            obj = orjson.loads(line)
-            if not isinstance(obj, dict):
-                raise ValueError("expected a JSON object")
-            yield from list(from_osquery(obj, ref))
-        except orjson.JSONDecodeError as exc:
-            yield Malformed(ref, f"invalid JSON: {exc}")
-        except ValueError as exc:
-            yield Malformed(ref, str(exc))
+    return read_json_lines(lines, path, from_osquery)
 
 
 def _deco(obj: dict[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,6 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
-import orjson
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
@@ -34,7 +33,13 @@ from cloudfw.telemetry.events import (
     ProcessEvent,
     file_ref,
 )
-from cloudfw.telemetry.readers.common import parse_time, to_int, to_str
+from cloudfw.telemetry.readers.common import (
+    optional,
+    parse_time,
+    read_json_lines,
+    to_int,
+    to_str,
+)
 
 SECURITY_FW = frozenset({4946, 4947, 4948, 4949, 4950, 5025, 5034})
 WFAS = frozenset({2003, 2004, 2005, 2006, 2033, 2052, 2059, 2071, 2073, 2082, 2097})
@@ -148,23 +153,9 @@ def from_windows(event_id: int, channel: str, computer: str, time_value: Any,
 
 
 def read_windows_json(lines: Iterable[str], path: str) -> Iterator[Item]:
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        ref = file_ref(path, n)
-        try:
-            obj = orjson.loads(line)
-            if not isinstance(obj, dict):
-                raise ValueError("expected a JSON object")
-            ev = from_windows(*normalize_json(obj), ref)
-        except orjson.JSONDecodeError as exc:
-            yield Malformed(ref, f"invalid JSON: {exc}")
-            continue
-        except ValueError as exc:
-            yield Malformed(ref, str(exc))
-            continue
-        if ev is not None:
-            yield ev
+    return read_json_lines(
+        lines, path, lambda obj, ref: optional(from_windows(*normalize_json(obj), ref))
+    )
 
 
 # -- XML -------------------------------------------------------------------------------------
