@@ -59,7 +59,8 @@ def run_audit(req: AuditRequest) -> Report:
             assets = [rs.asset for rs in snap.rulesets]
             findings.extend(event_drift(req.events, req.baseline, assets))
     findings.extend(req.extra_findings)
-    findings = _dedupe(findings)
+    off = req.policy.disabled()
+    findings = _dedupe([f for f in findings if f.base_check not in off])
     if req.events:
         findings = attach_events(findings, req.events)
     suppressed: list[Finding] = []

@@ -291,7 +291,11 @@ REDUNDANT_RULE = _meta(
 # Check ids that share ``policy.checks`` but belong to other layers (baseline drift, computed by
 # cloudfw.baseline, which checks never import). Their parameters are validated by their owner;
 # validate_policy / run_checks let them through untouched instead of calling them unknown.
-FOREIGN_CHECKS = frozenset({"unexpectedly-authorized", "revoked", "modified"})
+# reported by baseline drift and change events; `{enabled: false}` for them is applied by the
+# pipeline to their findings
+FOREIGN_CHECKS = frozenset(
+    {"unexpectedly-authorized", "revoked", "modified", "unapproved-principal"}
+)
 
 REGISTRY: Mapping[str, CheckMeta] = MappingProxyType(
     {

@@ -67,6 +67,20 @@ SnapshotsOpt = Annotated[
     list[Path] | None,
     typer.Option("--snapshot", "-s", help="A snapshot file from `cloudfw collect` (repeatable)."),
 ]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write the report here (atomic).")
+]
+FailOnOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--fail-on",
+        help="Exit 1 when a finding is at or above: info|low|medium|high|critical. "
+        "Default: the baseline's policy.fail_on, else high.",
+    ),
+]
+CatalogOpt = Annotated[
+    Path | None, typer.Option("--catalog", help="Service catalog YAML (default: built in).")
+]
 WorkersOpt = Annotated[
     int,
     typer.Option("--workers", min=1, max=64, help="Concurrent scope units (regions, projects…)."),
@@ -151,20 +165,9 @@ def audit(
             "--format", "-f", help="table | json | csv | sarif | ocsf | junit | html | markdown"
         ),
     ] = "table",
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the report here (atomic).")
-    ] = None,
-    fail_on: Annotated[
-        str | None,
-        typer.Option(
-            "--fail-on",
-            help="Exit 1 when a finding is at or above: info|low|medium|high|critical. "
-            "Default: the baseline's policy.fail_on, else high.",
-        ),
-    ] = None,
-    catalog: Annotated[
-        Path | None, typer.Option("--catalog", help="Service catalog YAML (default: built in).")
-    ] = None,
+    output: OutputOpt = None,
+    fail_on: FailOnOpt = None,
+    catalog: CatalogOpt = None,
     region: RegionOpt = None,
     subscription: SubscriptionOpt = None,
     project: ProjectOpt = None,

@@ -10,10 +10,11 @@ from typing import Annotated
 
 import typer
 
+from cloudfw.cli.audit import CatalogOpt, FailOnOpt, OutputOpt
 from cloudfw.cli.common import exit_code, fail, handle_errors, parse_severity, write_output
 from cloudfw.cli.history import NewOnlyOpt, NoStoreOpt, StoreOpt, record_audit
 from cloudfw.cli.host import host_app
-from cloudfw.cli.runner import LoadedPolicy, known_check_ids
+from cloudfw.cli.runner import load_policy
 
 SCRIPTS = {
     "macos": "collect-posix.sh",
@@ -26,25 +27,6 @@ class Platform(StrEnum):
     macos = "macos"
     linux = "linux"
     windows = "windows"
-
-
-def _load_policy(baseline: Path | None, catalog: Path | None) -> LoadedPolicy:
-    from cloudfw.checks import validate_policy
-    from cloudfw.checks.host import HOST_CHECKS
-    from cloudfw.hosts.audit import split_policy
-    from cloudfw.policy.baseline import load_baseline
-    from cloudfw.policy.catalog import load_catalog
-    from cloudfw.policy.config import PolicyConfig
-
-    cat = load_catalog(catalog)
-    if baseline is None:
-        return LoadedPolicy(cat, None, PolicyConfig())
-    b = load_baseline(
-        baseline,
-        known_checks=known_check_ids() | set(HOST_CHECKS),
-        validate_policy=lambda p: validate_policy(split_policy(p)[0], cat),
-    )
-    return LoadedPolicy(cat, b, b.policy)
 
 
 def _input_formats() -> list[str]:
@@ -81,20 +63,9 @@ def audit(
             "detection): " + ", ".join(_input_formats()),
         ),
     ] = None,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the report here (atomic).")
-    ] = None,
-    fail_on: Annotated[
-        str | None,
-        typer.Option(
-            "--fail-on",
-            help="Exit 1 at or above: info|low|medium|high|critical. "
-            "Default: the baseline's policy.fail_on, else high.",
-        ),
-    ] = None,
-    catalog: Annotated[
-        Path | None, typer.Option("--catalog", help="Service catalog YAML (default: built in).")
-    ] = None,
+    output: OutputOpt = None,
+    fail_on: FailOnOpt = None,
+    catalog: CatalogOpt = None,
     workers: Annotated[
         int, typer.Option("--workers", min=1, max=64, help="Processes auditing hosts in parallel.")
     ] = 1,
@@ -135,7 +106,7 @@ def audit(
         )
     if input_format is not None and input_format not in BY_NAME:
         fail(f"unknown --input-format {input_format!r} (known: {', '.join(BY_NAME)})")
-    loaded = _load_policy(baseline, catalog)
+    loaded = load_policy(baseline, catalog)
     threshold = parse_severity(fail_on) if fail_on else loaded.policy.fail_on
     report = audit_hosts(
         HostAuditRequest(

@@ -21,10 +21,12 @@ class LoadedPolicy:
 
 
 def known_check_ids() -> set[str]:
+    """Every check id a baseline may name (in exceptions and ``policy.checks``)."""
     from cloudfw.baseline import DRIFT_CHECKS
     from cloudfw.checks import REGISTRY
+    from cloudfw.events.posture import UNAPPROVED_PRINCIPAL
 
-    return set(REGISTRY) | set(DRIFT_CHECKS)
+    return set(REGISTRY) | set(DRIFT_CHECKS) | {UNAPPROVED_PRINCIPAL.id}
 
 
 def load_policy(baseline_path: Path | None, catalog_path: Path | None = None) -> LoadedPolicy:

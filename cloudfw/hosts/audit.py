@@ -14,7 +14,7 @@ import hashlib
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
@@ -22,7 +22,6 @@ from pathlib import Path
 from cloudfw import __version__
 from cloudfw.baseline import apply_exceptions, drift_findings
 from cloudfw.checks import run_checks
-from cloudfw.checks.host import HOST_CHECKS
 from cloudfw.hosts.assemble import HostState, assemble
 from cloudfw.hosts.bundle import HostInput, InputError, iter_inputs
 from cloudfw.hosts.errors import HostError
@@ -111,15 +110,6 @@ def load_snapshot(paths: list[Path], now: datetime, fmt: str | None = None) -> S
     return Snapshot(tuple(rulesets), tuple(coverage), now, __version__, tuple(warnings))
 
 
-def split_policy(policy: PolicyConfig) -> tuple[PolicyConfig, frozenset[str]]:
-    """Separate host-check settings (``firewall-disabled: {enabled: false}``) from the rest."""
-    disabled = frozenset(
-        k for k, v in policy.checks.items() if k in HOST_CHECKS and v.get("enabled") is False
-    )
-    rest = {k: v for k, v in policy.checks.items() if k not in HOST_CHECKS}
-    return replace(policy, checks=rest), disabled
-
-
 @dataclass(frozen=True)
 class HostAuditRequest:
     paths: tuple[Path, ...]
@@ -164,7 +154,6 @@ def _audit_unit(
     policy: PolicyConfig,
     catalog: ServiceCatalog,
     now: datetime,
-    disabled: frozenset[str],
     keep: bool,
 ) -> _UnitResult:
     res = _UnitResult()
@@ -180,7 +169,8 @@ def _audit_unit(
             res.hosts += 1
             res.rulesets += len(rss)
             res.rules += sum(len(rs.rules) for rs in rss)
-            res.findings.extend(_host_findings(rss, policy, catalog, now, disabled))
+            snap = Snapshot(tuple(rss), (), now, __version__)
+            res.findings.extend(run_checks(snap, policy, catalog))  # host checks included
             if keep:
                 res.kept.extend(rss)
     return res
@@ -193,11 +183,9 @@ def _run_leaf(path: Path) -> _UnitResult:
     return _JOB[0](path)
 
 
-def _units(
-    req: HostAuditRequest, policy: PolicyConfig, disabled: frozenset[str]
-) -> Iterator[_UnitResult]:
-    job = partial(_audit_unit, fmt=req.fmt, policy=policy, catalog=req.catalog, now=req.now,
-                  disabled=disabled, keep=req.baseline is not None)  # fmt: skip
+def _units(req: HostAuditRequest) -> Iterator[_UnitResult]:
+    job = partial(_audit_unit, fmt=req.fmt, policy=req.policy, catalog=req.catalog, now=req.now,
+                  keep=req.baseline is not None)  # fmt: skip
     leaves = expand(req.paths)
     if req.workers <= 1 or len(leaves) < 2:
         yield from map(job, leaves)
@@ -214,10 +202,9 @@ def _units(
 
 
 def audit_hosts(req: HostAuditRequest) -> Report:
-    policy, disabled = split_policy(req.policy)
     total = _UnitResult()
     digest = hashlib.sha256()
-    for res in _units(req, policy, disabled):
+    for res in _units(req):
         total.findings.extend(res.findings)
         total.coverage.extend(res.coverage)
         total.warnings.extend(res.warnings)
@@ -231,7 +218,8 @@ def audit_hosts(req: HostAuditRequest) -> Report:
     suppressed: list[Finding] = []
     if req.baseline is not None:
         snap = Snapshot(tuple(total.kept), tuple(total.coverage), req.now, __version__)
-        findings.extend(drift_findings(snap, req.baseline))
+        off = req.policy.disabled()
+        findings.extend(f for f in drift_findings(snap, req.baseline) if f.base_check not in off)
         today: date = req.now.date()
         findings, suppressed = apply_exceptions(findings, req.baseline, today)
     return Report(
@@ -247,19 +235,6 @@ def audit_hosts(req: HostAuditRequest) -> Report:
         rules=total.rules,
         extra={"hosts": total.hosts},
     )
-
-
-def _host_findings(
-    rss: Iterable[RuleSet],
-    policy: PolicyConfig,
-    catalog: ServiceCatalog,
-    now: datetime,
-    disabled: frozenset[str],
-) -> list[Finding]:
-    """`run_checks` reports the host checks too; ``disabled`` ones are switched off here."""
-    off = {cid: {"enabled": False} for cid in disabled}
-    snap = Snapshot(tuple(rss), (), now, __version__)
-    return run_checks(snap, replace(policy, checks={**policy.checks, **off}), catalog)
 
 
 __all__ = ["HostAuditRequest", "HostBatch", "HostError", "audit_hosts", "expand", "load_snapshot"]

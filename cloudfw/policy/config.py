@@ -30,3 +30,11 @@ class PolicyConfig:
 
     fail_on: Severity = Severity.HIGH
     checks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def disabled(self) -> frozenset[str]:
+        """Base check ids switched off with ``{enabled: false}``."""
+        return frozenset(
+            cid
+            for cid, raw in self.checks.items()
+            if isinstance(raw, Mapping) and raw.get("enabled") is False
+        )
