@@ -1,27 +1,45 @@
-"""Reading and writing snapshot files (``cloudfw collect … --out``, ``audit --snapshot``)."""
+"""Reading and writing snapshot files (``cloudfw collect … --out``, ``audit --snapshot``).
+
+Files are written in the *line layout*: compact JSON with the header (schema, time, coverage,
+warnings) on the first line, then one rule set per line, sorted by provider and resource id, then
+``]}``. It is one ordinary JSON document (any JSON tool reads it, ``jq .`` pretty-prints it),
+diffable line by line per rule set, and cloudfw streams it back one rule set at a time, so only
+one rule set's JSON tree is ever alive and the digest is hashed as the lines go by. Any other
+layout of the same document (hand-written, pretty-printed) is read as one document instead.
+"""
 
 from __future__ import annotations
 
 import gc
 import gzip
+import hashlib
+import io
 import os
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import orjson
 
-from cloudfw.model import CloudfwError, Snapshot
+from cloudfw.model import CloudfwError, RuleSet, Snapshot
 from cloudfw.model.serde import (
     DecodeError,
     document_digest,
+    ruleset_from_dict,
+    ruleset_to_dict,
     snapshot_digest,
     snapshot_from_dict,
     snapshot_to_dict,
 )
 
 MAX_SNAPSHOT_BYTES = 4 * 1024**3
+_HEAD_END = b',"rulesets":[\n'  # the first line of the line layout ends so
+_TAIL = b"]}"  # and its last line is this
+_COMMA = ord(",")
+_READ_ERRORS = (OSError, EOFError, zlib.error)
 
 
 class SnapshotFileError(CloudfwError):
@@ -35,21 +53,135 @@ def read_snapshot(path: Path) -> Snapshot:
         raise SnapshotFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if size > MAX_SNAPSHOT_BYTES:
         raise SnapshotFileError(f"{path}: {size} bytes is larger than the 4 GiB limit")
-    try:
-        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise SnapshotFileError(f"{path}: cannot read: {exc}") from None
     with _bulk_allocation():
         try:
-            doc = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            line = _line_of(raw, exc.pos)
-            raise SnapshotFileError(f"{path}: line {line}: invalid JSON: {exc.msg}") from None
-        try:
-            snap = snapshot_from_dict(doc)
+            snap = _read_lines(path)
+            if snap is None:  # not in the line layout: parse it as one document
+                snap = _read_document(path)
+        except _READ_ERRORS as exc:
+            raise SnapshotFileError(f"{path}: cannot read: {exc}") from None
         except DecodeError as exc:
             raise SnapshotFileError(f"{path}: {exc}") from None
-        return replace(snap, digest_hint=document_digest(doc, _canonical))
+        return snap
+
+
+def _open(path: Path) -> io.BufferedIOBase:
+    return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+
+
+def _read_document(path: Path) -> Snapshot:
+    with _open(path) as f:
+        raw = f.read()
+    try:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        line = raw.count(b"\n", 0, max(exc.pos, 0)) + 1
+        raise SnapshotFileError(f"{path}: line {line}: invalid JSON: {exc.msg}") from None
+    snap = snapshot_from_dict(doc)
+    return replace(snap, digest_hint=document_digest(doc, _canonical))
+
+
+def _read_lines(path: Path) -> Snapshot | None:
+    """Stream the line layout. None as soon as the file deviates from it in any way (the caller
+    then reads it as one document, which also locates real syntax errors)."""
+    with _open(path) as f:
+        first = f.readline()
+        head = _header(first)
+        if head is None:
+            return None
+        base = snapshot_from_dict(head)
+        digest = _StreamDigest(head)
+        rulesets: list[RuleSet] = []
+        comma = True  # the previous rule-set line ended with a comma (or there was none)
+        for line in f:
+            body = line[:-1] if line[-1:] == b"\n" else line
+            if body == _TAIL:
+                if (rulesets and comma) or f.read().strip():
+                    return None
+                break
+            if not comma or len(body) < 2:
+                return None
+            comma = body[-1] == _COMMA
+            try:
+                d = orjson.loads(body[:-1] if comma else body)
+            except orjson.JSONDecodeError:
+                return None
+            if type(d) is not dict:
+                return None
+            rs = ruleset_from_dict(d, f"$.rulesets[{len(rulesets)}]")
+            rulesets.append(rs)
+            digest.add((rs.asset.provider, rs.asset.resource_id), d)
+        else:
+            return None  # no closing line: truncated
+    hint = digest.hexdigest() or _sorted_digest(path, head, rulesets)
+    return replace(base, rulesets=tuple(rulesets), digest_hint=hint)
+
+
+def _header(first: bytes) -> dict[str, Any] | None:
+    if first[:1] != b"{" or not first.endswith(_HEAD_END):
+        return None
+    try:
+        head = orjson.loads(first[: -len(_HEAD_END)] + b"}")
+    except orjson.JSONDecodeError:
+        return None
+    return head if type(head) is dict and "rulesets" not in head else None
+
+
+class _StreamDigest:
+    """`document_digest` of the whole document, hashed rule set by rule set while they arrive in
+    its sort order (provider, resource id), as `encode_snapshot` writes them. ``hexdigest`` is
+    empty when they did not arrive sorted."""
+
+    def __init__(self, head: dict[str, Any]) -> None:
+        self._pre, self._post = _canonical_frame(head)
+        self._hash = hashlib.sha256(self._pre)
+        self._last: tuple[str, str] | None = None
+        self._sorted = True
+
+    def add(self, key: tuple[str, str], doc: dict[str, Any]) -> None:
+        if not self._sorted:
+            return
+        if self._last is not None:
+            if key < self._last:
+                self._sorted = False
+                return
+            self._hash.update(b",")
+        self._last = key
+        self._hash.update(_canonical(doc))
+
+    def hexdigest(self) -> str:
+        if not self._sorted:
+            return ""
+        self._hash.update(self._post)
+        return self._hash.hexdigest()
+
+
+def _canonical_frame(head: dict[str, Any]) -> tuple[bytes, bytes]:
+    """The canonical bytes of the digested body around its rule sets: ``…"rulesets":[`` and
+    ``]…``. Keys are sorted, and ``"rulesets":[]`` can only be the key itself (inside JSON
+    strings its quotes would be escaped)."""
+    body = {k: v for k, v in head.items() if k != "collected_at"}
+    body["rulesets"] = []
+    pre, post = _canonical(body).split(b'"rulesets":[]', 1)
+    return pre + b'"rulesets":[', b"]" + post
+
+
+def _sorted_digest(path: Path, head: dict[str, Any], rulesets: list[RuleSet]) -> str:
+    """The digest of a line-layout file whose rule sets are not in digest order: a second pass
+    that keeps each line's canonical bytes and hashes them sorted."""
+    with _open(path) as f:
+        f.readline()
+        canon = [
+            _canonical(orjson.loads(line.rstrip(b"\n").rstrip(b",")))
+            for line, _ in zip(f, rulesets, strict=False)
+        ]
+    order = sorted(range(len(rulesets)), key=lambda i: (rulesets[i].asset.provider,
+                                                       rulesets[i].asset.resource_id))  # fmt: skip
+    pre, post = _canonical_frame(head)
+    h = hashlib.sha256(pre)
+    h.update(b",".join(canon[i] for i in order))
+    h.update(post)
+    return h.hexdigest()
 
 
 @contextmanager
@@ -67,13 +199,18 @@ def _bulk_allocation() -> Iterator[None]:
             gc.enable()
 
 
-def _line_of(raw: bytes, pos: int) -> int:
-    return raw.count(b"\n", 0, max(pos, 0)) + 1
+def encode_snapshot(snapshot: Snapshot) -> bytes:
+    """The line layout (see the module docstring)."""
+    rulesets = sorted(snapshot.rulesets, key=lambda rs: (rs.asset.provider, rs.asset.resource_id))
+    doc = snapshot_to_dict(replace(snapshot, rulesets=()))
+    del doc["rulesets"]
+    body = b",\n".join(orjson.dumps(ruleset_to_dict(rs)) for rs in rulesets)
+    return orjson.dumps(doc)[:-1] + _HEAD_END + body + (b"\n" if rulesets else b"") + _TAIL + b"\n"
 
 
 def write_snapshot(snapshot: Snapshot, path: Path) -> None:
     """Write atomically: a killed run never leaves a half-written snapshot behind."""
-    data = orjson.dumps(snapshot_to_dict(snapshot), option=orjson.OPT_INDENT_2)
+    data = encode_snapshot(snapshot)
     if path.suffix == ".gz":
         data = gzip.compress(data)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")

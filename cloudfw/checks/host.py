@@ -105,6 +105,8 @@ def _finding(
 
 
 def firewall_disabled(rs: RuleSet) -> list[Finding]:
+    if rs.enabled and not rs.default_ingress.permits:
+        return []  # the common case, decided before building anything
     tags = rs.asset.tag_map()
     name = rs.asset.label()
     if not rs.enabled:
@@ -151,9 +153,11 @@ def firewall_disabled(rs: RuleSet) -> list[Finding]:
 
 
 def alf_settings(rs: RuleSet) -> list[Finding]:
-    tags = rs.asset.tag_map()
     out: list[Finding] = []
-    if not rs.enabled or not any(k.startswith("alf.") for k in tags):
+    if not rs.enabled or not rs.asset.tags:
+        return out
+    tags = rs.asset.tag_map()
+    if not any(k.startswith("alf.") for k in tags):
         return out
     name = rs.asset.label()
     if tags.get("alf.stealth") == "off":
@@ -182,6 +186,8 @@ def app_allowed(rs: RuleSet) -> list[Finding]:
     if not rs.enabled:
         return out
     for r in rs.rules:
+        if not r.targets:
+            continue
         apps = sorted(t[4:] for t in r.targets if t.startswith("app:") and not t.endswith(")"))
         if (
             not apps

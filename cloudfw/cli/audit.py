@@ -12,6 +12,7 @@ import typer
 from cloudfw.cli.common import (
     Exit,
     StderrProgress,
+    batch_gc,
     exit_code,
     fail,
     handle_errors,
@@ -213,13 +214,14 @@ def audit(
     loaded = load_policy(baseline, catalog)
     threshold = parse_severity(fail_on) if fail_on else loaded.policy.fail_on
     opts = collect_options(region, subscription, project, azure_endpoint, gcp_endpoint, workers)
-    snap = gather(snapshot, provider, opts)
-    changes, event_coverage = read_change_events(events) if events else ((), ())
-    report = audit_snapshot(
-        snap, loaded, datetime.now(UTC), events=changes, extra_coverage=event_coverage
-    )
-    report = record_audit(report, snap, store, no_store, new_only)
-    _emit(report, fmt, output)
+    with batch_gc():
+        snap = gather(snapshot, provider, opts)
+        changes, event_coverage = read_change_events(events) if events else ((), ())
+        report = audit_snapshot(
+            snap, loaded, datetime.now(UTC), events=changes, extra_coverage=event_coverage
+        )
+        report = record_audit(report, snap, store, no_store, new_only)
+        _emit(report, fmt, output)
     raise typer.Exit(int(exit_code(report, threshold)))
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import IntEnum
 from functools import wraps
 from pathlib import Path
@@ -49,6 +51,21 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(130) from None
 
     return wrapper
+
+
+@contextmanager
+def batch_gc() -> Iterator[None]:
+    """An audit builds millions of long-lived, acyclic objects (rules, boxes, findings) and
+    throws nothing away until it ends; the cyclic collector would re-scan them again and again
+    (about a third of the run at a million rules). Pause it for the run; whatever cycles were
+    made meanwhile are collected when it is switched back on."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def parse_severity(text: str) -> Severity:

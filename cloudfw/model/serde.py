@@ -33,7 +33,7 @@ from cloudfw.model.encode import (
 from cloudfw.model.errors import ModelError
 from cloudfw.model.intervals import Intervals
 from cloudfw.model.ports import ALL_PORTS, ALL_PROTOCOLS, parse_ports, parse_protocol
-from cloudfw.model.rule import Action, Direction, EvalSemantics, Logging, Rule
+from cloudfw.model.rule import Action, Direction, EvalSemantics, Logging, Rule, plain_rule
 from cloudfw.model.ruleset import RuleSet
 from cloudfw.model.snapshot import Coverage, CoverageStatus, Snapshot
 
@@ -231,51 +231,73 @@ def _attachment_fast(d: Any) -> Attachment | None:
     return Attachment(vals[0], vals[1], vals[2], priv, pub, vals[3])
 
 
+_Core = tuple[Direction, Action, Intervals, Intervals, AddressSet, Logging]
+
+
+@lru_cache(maxsize=65536)
+def _core_cached(
+    raw_dir: object, raw_act: object, proto: object, ports: object, peers: tuple[object, ...],
+    raw_log: object,
+) -> _Core | None:  # fmt: skip
+    """The validated, parsed fields that rules share (most rules of an estate repeat a few
+    hundred shapes); None when a value is not of the common, well-formed kind."""
+    direction, action, logging = (
+        _DIRECTIONS.get(raw_dir) if type(raw_dir) is str else None,
+        _ACTIONS.get(raw_act) if type(raw_act) is str else None,
+        _LOGGING.get(raw_log) if type(raw_log) is str else None,
+    )
+    if (
+        direction is None
+        or action is None
+        or logging is None
+        or type(proto) is not str
+        or type(ports) is not str
+        or not all(type(p) is str for p in peers)
+    ):
+        return None
+    try:
+        return (
+            direction,
+            action,
+            _intervals_cached(proto, True),
+            _intervals_cached(ports, False),
+            _peers_cached(peers),  # every peer is a str (checked above)
+            logging,
+        )
+    except (ModelError, TypeError):
+        return None
+
+
 def _rule_fast(d: Any) -> Rule | None:
     """Decode the common, well-formed shape quickly; None means "take the validating path"
     (which then raises a precise, located error or decodes the unusual shape)."""
     if type(d) is not dict or not d.keys() <= _FAST_KEYS:
         return None
-    key, proto, peers = d.get("key"), d.get("protocol"), d.get("peers")
-    ports = d.get("ports", "all")
-    raw_dir, raw_act, raw_log = d.get("direction"), d.get("action"), d.get("logging", "unknown")
-    if type(raw_dir) is not str or type(raw_act) is not str or type(raw_log) is not str:
-        return None
-    direction, action, logging = (
-        _DIRECTIONS.get(raw_dir),
-        _ACTIONS.get(raw_act),
-        _LOGGING.get(raw_log),
-    )
-    order, layer = d.get("order", 0), d.get("layer", 0)
-    if (
-        type(key) is not str
-        or direction is None
-        or action is None
-        or logging is None
-        or type(proto) is not str
-        or type(ports) is not str
-        or type(peers) is not list
-        or not all(type(p) is str for p in peers)
-        or type(order) is not int
-        or type(layer) is not int
-        or type(d.get("description", "")) is not str
-    ):
+    key, peers = d.get("key"), d.get("peers")
+    if type(key) is not str or type(peers) is not list:
         return None
     try:
-        return Rule(
-            key=key,
-            direction=direction,
-            action=action,
-            protocols=_intervals_cached(proto, True),
-            ports=_intervals_cached(ports, False),
-            peers=_peers_cached(tuple(peers)),
-            order=order,
-            layer=layer,
-            logging=logging,
-            description=d.get("description", ""),
+        core = _core_cached(
+            d.get("direction"),
+            d.get("action"),
+            d.get("protocol"),
+            d.get("ports", "all"),
+            tuple(peers),
+            d.get("logging", "unknown"),
         )
-    except (ModelError, TypeError):
+    except TypeError:  # an unhashable value: not the common shape
         return None
+    order, layer, description = d.get("order", 0), d.get("layer", 0), d.get("description", "")
+    if (
+        core is None
+        or type(order) is not int
+        or type(layer) is not int
+        or type(description) is not str
+    ):
+        return None
+    direction, action, protocols, ports, addrs, logging = core
+    return plain_rule(key, direction, action, protocols, ports, addrs, order, layer, logging,
+                      description)  # fmt: skip
 
 
 def rule_from_dict(v: Any, path: str) -> Rule:

@@ -172,3 +172,18 @@ def test_empty_port_set_round_trips_and_naive_times_are_utc() -> None:
     naive = snapshot_from_dict(doc)
     assert naive.collected_at.tzinfo is not None
     assert naive.merge(sample()).collected_at == WHEN
+
+
+def test_plain_rule_builds_what_the_dataclass_builds() -> None:
+    from dataclasses import fields
+
+    from cloudfw.model.rule import PLAIN_RULE_FIELDS, plain_rule
+
+    assert tuple(f.name for f in fields(Rule)) == PLAIN_RULE_FIELDS
+    args = ("k", Direction.EGRESS, Action.DENY, parse_protocol("udp"), parse_ports("53"),
+            AddressSet.parse("10.0.0.0/8"))  # fmt: skip
+    fast = plain_rule(*args, 7, 2, Logging.ON, "dns")
+    slow = Rule(*args, order=7, layer=2, logging=Logging.ON, description="dns")
+    assert fast == slow and hash(fast) == hash(slow) and repr(fast) == repr(slow)
+    with pytest.raises(AttributeError):
+        fast.key = "other"  # type: ignore[misc]  # still frozen
