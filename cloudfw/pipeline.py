@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from cloudfw import __version__
-from cloudfw.baseline import apply_exceptions, drift_findings
+from cloudfw.baseline import apply_exceptions
+from cloudfw.baseline.drift import gone_findings, partial_drift
 from cloudfw.checks import run_checks
 from cloudfw.events.posture import attach_events, event_drift
 from cloudfw.exposure.grade import grade_by_exposure
-from cloudfw.model import ChangeEvent, Coverage, Finding, Snapshot
+from cloudfw.model import Asset, ChangeEvent, Coverage, Finding, RuleSet, Snapshot
 from cloudfw.model.report import Report
 from cloudfw.policy.baseline import Baseline
 from cloudfw.policy.catalog import ServiceCatalog
@@ -45,19 +47,82 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def _order(f: Finding) -> tuple[int, str, str, str]:
-    return (-int(f.severity), f.check, f.asset.uid, ",".join(f.rule_keys))
+def _order(f: Finding) -> tuple[int, str, str, str, str, str]:
+    # total, so that neither snapshot order nor sharding changes the report
+    return (-int(f.severity), f.check, f.asset.uid, ",".join(f.rule_keys), f.direction, f.message)
+
+
+@dataclass(frozen=True)
+class Partial:
+    """What an audit judged about some of a snapshot's rule sets: all of them in a plain run,
+    one shard of provider accounts in a sharded one (`cloudfw.sharded`). Partials of disjoint
+    shards `merge` into the whole run's."""
+
+    findings: tuple[Finding, ...] = ()
+    matched_required: frozenset[int] = frozenset()  # baseline.required entries matched
+    rulesets: int = 0
+    rules: int = 0
+    providers: frozenset[str] = frozenset()
+    assets: tuple[Asset, ...] = ()  # kept only for `--events` (event drift looks them up)
+
+    def merge(self, other: Partial) -> Partial:
+        return Partial(
+            self.findings + other.findings,
+            self.matched_required | other.matched_required,
+            self.rulesets + other.rulesets,
+            self.rules + other.rules,
+            self.providers | other.providers,
+            self.assets + other.assets,
+        )
+
+
+def partial_audit(
+    rulesets: Sequence[RuleSet],
+    policy: PolicyConfig,
+    catalog: ServiceCatalog,
+    baseline: Baseline | None,
+    *,
+    context: Sequence[RuleSet] = (),
+    keep_assets: bool = False,
+) -> Partial:
+    """Checks, effective-exposure grading and baseline drift of ``rulesets``. ``context`` holds
+    rule sets judged elsewhere that may still stand on their paths (host firewalls)."""
+    snap = Snapshot(tuple(rulesets), (), datetime.min, "")
+    findings = run_checks(snap, policy, catalog)
+    findings = grade_by_exposure(findings, (*rulesets, *context), catalog)
+    matched: frozenset[int] = frozenset()
+    if baseline is not None:
+        drift, matched = partial_drift(rulesets, baseline)
+        findings.extend(drift)
+    return Partial(
+        tuple(findings),
+        matched,
+        len(rulesets),
+        sum(len(rs.rules) for rs in rulesets),
+        frozenset(rs.asset.provider for rs in rulesets),
+        tuple(rs.asset for rs in rulesets) if keep_assets else (),
+    )
 
 
 def run_audit(req: AuditRequest) -> Report:
     snap = req.snapshot
-    findings = run_checks(snap, req.policy, req.catalog)
-    findings = grade_by_exposure(findings, snap.rulesets, req.catalog)
+    part = partial_audit(
+        snap.rulesets, req.policy, req.catalog, req.baseline, keep_assets=bool(req.events)
+    )
+    return finish_audit(req, part, digest(snap))
+
+
+def finish_audit(req: AuditRequest, part: Partial, snapshot_digest: str) -> Report:
+    """Everything judged over the whole run: required entries nothing matched, change events,
+    disabled checks, duplicates across regions, exceptions. ``req.snapshot`` contributes its
+    coverage and warnings (its rule sets are in ``part``)."""
+    snap = req.snapshot
+    findings = list(part.findings)
     if req.baseline is not None:
-        findings.extend(drift_findings(snap, req.baseline))
+        providers = part.providers | {c.provider for c in snap.coverage}
+        findings.extend(gone_findings(req.baseline, part.matched_required, providers))
         if req.events:
-            assets = [rs.asset for rs in snap.rulesets]
-            findings.extend(event_drift(req.events, req.baseline, assets))
+            findings.extend(event_drift(req.events, req.baseline, part.assets))
     findings.extend(req.extra_findings)
     off = req.policy.disabled()
     findings = _dedupe([f for f in findings if f.base_check not in off])
@@ -72,10 +137,10 @@ def run_audit(req: AuditRequest) -> Report:
         coverage=snap.coverage + req.extra_coverage,
         generated_at=req.now,
         tool_version=__version__,
-        snapshot_digest=digest(snap),
+        snapshot_digest=snapshot_digest,
         baseline=req.baseline.path if req.baseline is not None else "",
         suppressed=tuple(sorted(suppressed, key=_order)),
         warnings=snap.warnings,
-        rulesets=len(snap.rulesets),
-        rules=sum(len(rs.rules) for rs in snap.rulesets),
+        rulesets=part.rulesets,
+        rules=part.rules,
     )

@@ -5,13 +5,11 @@ The semantics are the user contract documented in `cloudfw.baseline`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 
 from cloudfw.baseline.matching import (
     EntryIndex,
-    entry_matches,
     in_drift_scope,
-    literal_of,
     opens_traffic,
     rule_box,
 )
@@ -24,12 +22,45 @@ from cloudfw.policy.portspec import ports_token, protocol_token
 
 def drift_findings(snapshot: Snapshot, baseline: Baseline) -> list[Finding]:
     """Every drift finding of ``snapshot`` against ``baseline`` (no exceptions applied)."""
+    found, matched = partial_drift(snapshot.rulesets, baseline)
+    return found + gone_findings(baseline, matched, providers_of(snapshot))
+
+
+def partial_drift(
+    rulesets: Iterable[RuleSet], baseline: Baseline
+) -> tuple[list[Finding], frozenset[int]]:
+    """The drift of some of a snapshot's rule sets: every finding about them, and which
+    required entries (indices into ``baseline.required``) matched one of them. A sharded audit
+    runs this per shard; `gone_findings` then judges the entries no shard matched."""
     out: list[Finding] = []
     index = EntryIndex(baseline.approved)
-    for rs in snapshot.rulesets:
+    required = EntryIndex(baseline.required)
+    matched: set[int] = set()
+    for rs in rulesets:
         out.extend(_approved_drift(rs, index.matching(rs.asset), baseline))
-    out.extend(_revoked(snapshot, baseline))
-    return out
+        for i in required.matching_indices(rs.asset):
+            matched.add(i)
+            out.extend(_revoked_in(rs, baseline.required[i], baseline))
+    return out, frozenset(matched)
+
+
+def gone_findings(
+    baseline: Baseline, matched: Collection[int], providers: Collection[str]
+) -> list[Finding]:
+    """One ``revoked`` finding per required entry that matched no rule set at all, unless the
+    snapshot did not collect its provider (nothing to compare with)."""
+    return [
+        _gone(entry, baseline)
+        for i, entry in enumerate(baseline.required)
+        if i not in matched and (entry.match.provider is None or entry.match.provider in providers)
+    ]
+
+
+def providers_of(snapshot: Snapshot) -> frozenset[str]:
+    """The providers a snapshot collected (its rule sets' and its coverage's)."""
+    return frozenset(rs.asset.provider for rs in snapshot.rulesets) | {
+        c.provider for c in snapshot.coverage
+    }
 
 
 def _finding(
@@ -143,42 +174,19 @@ def _modified(rs: RuleSet, r: Rule, pin: tuple[Entry, RuleSpec], baseline: Basel
     )
 
 
-def _providers(snapshot: Snapshot) -> set[str]:
-    return {rs.asset.provider for rs in snapshot.rulesets} | {c.provider for c in snapshot.coverage}
-
-
-def _revoked(snapshot: Snapshot, baseline: Baseline) -> Iterator[Finding]:
-    seen = _providers(snapshot)
-    by_name: dict[str, list[int]] = {}
-    for i, rs in enumerate(snapshot.rulesets):
-        for name in {rs.asset.resource_id, rs.asset.name} - {""}:
-            by_name.setdefault(name, []).append(i)
-    everything = range(len(snapshot.rulesets))
-    for entry in baseline.required:
-        if entry.match.provider is not None and entry.match.provider not in seen:
-            continue  # that provider was not collected at all: nothing to compare with
-        lit = None if entry.match.resource is None else literal_of(entry.match.resource)
-        candidates = everything if lit is None else by_name.get(lit, [])
-        matching = [
-            snapshot.rulesets[i]
-            for i in candidates
-            if entry_matches(entry.match, snapshot.rulesets[i].asset)
+def _revoked_in(rs: RuleSet, entry: Entry, baseline: Baseline) -> Iterator[Finding]:
+    """The required specs of ``entry`` that ``rs`` (a rule set it matches) lacks."""
+    for j, spec in enumerate(entry.rules):
+        present = [
+            r
+            for r in rs.rules
+            if r.enabled
+            and not r.builtin  # a provider's catch-all is not the rule users required
+            and r.direction is spec.direction
+            and r.action is spec.action
         ]
-        if not matching:
-            yield _gone(entry, baseline)
-            continue
-        for rs in matching:
-            for j, spec in enumerate(entry.rules):
-                present = [
-                    r
-                    for r in rs.rules
-                    if r.enabled
-                    and not r.builtin  # a provider's catch-all is not the rule users required
-                    and r.direction is spec.direction
-                    and r.action is spec.action
-                ]
-                if not Space(tuple(rule_box(r) for r in present)).covers(spec.box()):
-                    yield _missing(rs.asset, entry, j, spec, present, baseline)
+        if not Space(tuple(rule_box(r) for r in present)).covers(spec.box()):
+            yield _missing(rs.asset, entry, j, spec, present, baseline)
 
 
 def _spec_ref(entry: Entry, j: int, spec: RuleSpec) -> str:

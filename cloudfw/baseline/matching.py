@@ -78,13 +78,14 @@ class EntryIndex:
                 self._by_name.setdefault(lit, []).append(i)
 
     def matching(self, asset: Asset) -> list[Entry]:
+        return [self._entries[i] for i in self.matching_indices(asset)]
+
+    def matching_indices(self, asset: Asset) -> list[int]:
         found = set(self._scan)
         found.update(self._by_name.get(asset.resource_id, ()))
         if asset.name:
             found.update(self._by_name.get(asset.name, ()))
-        return [
-            self._entries[i] for i in sorted(found) if entry_matches(self._entries[i].match, asset)
-        ]
+        return [i for i in sorted(found) if entry_matches(self._entries[i].match, asset)]
 
 
 def in_drift_scope(peers: AddressSet, drift_scope: str) -> bool:
