@@ -82,14 +82,12 @@ def partial_audit(
     catalog: ServiceCatalog,
     baseline: Baseline | None,
     *,
-    context: Sequence[RuleSet] = (),
     keep_assets: bool = False,
 ) -> Partial:
-    """Checks, effective-exposure grading and baseline drift of ``rulesets``. ``context`` holds
-    rule sets judged elsewhere that may still stand on their paths (host firewalls)."""
+    """Checks, effective-exposure grading and baseline drift of ``rulesets``."""
     snap = Snapshot(tuple(rulesets), (), datetime.min, "")
     findings = run_checks(snap, policy, catalog)
-    findings = grade_by_exposure(findings, (*rulesets, *context), catalog)
+    findings = grade_by_exposure(findings, rulesets, catalog)
     matched: frozenset[int] = frozenset()
     if baseline is not None:
         drift, matched = partial_drift(rulesets, baseline)

@@ -1,11 +1,13 @@
 """Reading and writing snapshot files (``cloudfw collect … --out``, ``audit --snapshot``).
 
 Files are written in the *line layout*: compact JSON with the header (schema, time, coverage,
-warnings) on the first line, then one rule set per line, sorted by provider and resource id, then
-``]}``. It is one ordinary JSON document (any JSON tool reads it, ``jq .`` pretty-prints it),
-diffable line by line per rule set, and cloudfw streams it back one rule set at a time, so only
-one rule set's JSON tree is ever alive and the digest is hashed as the lines go by. Any other
-layout of the same document (hand-written, pretty-printed) is read as one document instead.
+warnings) on the first line, then one rule set per line, each in canonical JSON (sorted keys),
+sorted by asset identity (provider, account, region, type, id), then ``]}``. It is one ordinary
+JSON document (any JSON tool reads it, ``jq .`` pretty-prints it), diffable line by line per rule
+set, and cloudfw streams it back one rule set at a time, so only one rule set's JSON tree is ever
+alive and the digest is hashed as the lines go by (the lines are the digest's own bytes); one
+account's rule sets are adjacent, which `cloudfw.sharded` relies on. Any other layout of the same
+document (hand-written, pretty-printed) is read as one document instead.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 import orjson
 
 from cloudfw.model import CloudfwError, RuleSet, Snapshot
+from cloudfw.model.encode import ASSET_ORDER, asset_order
 from cloudfw.model.serde import (
     DecodeError,
     document_digest,
@@ -35,9 +38,10 @@ from cloudfw.model.serde import (
     snapshot_to_dict,
 )
 
+Key = tuple[str, ...]  # `asset_order` of a rule set: the digest's (and the files') order
 MAX_SNAPSHOT_BYTES = 4 * 1024**3
 _HEAD_END = b',"rulesets":[\n'  # the first line of the line layout ends so
-_TAIL = b"]}"  # and its last line is this
+TAIL = b"]}"  # and its last line is this
 _COMMA = ord(",")
 _READ_ERRORS = (OSError, EOFError, zlib.error)
 
@@ -65,12 +69,12 @@ def read_snapshot(path: Path) -> Snapshot:
         return snap
 
 
-def _open(path: Path) -> io.BufferedIOBase:
+def open_snapshot(path: Path) -> io.BufferedIOBase:
     return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
 
 
 def _read_document(path: Path) -> Snapshot:
-    with _open(path) as f:
+    with open_snapshot(path) as f:
         raw = f.read()
     try:
         doc = orjson.loads(raw)
@@ -78,46 +82,39 @@ def _read_document(path: Path) -> Snapshot:
         line = raw.count(b"\n", 0, max(exc.pos, 0)) + 1
         raise SnapshotFileError(f"{path}: line {line}: invalid JSON: {exc.msg}") from None
     snap = snapshot_from_dict(doc)
-    return replace(snap, digest_hint=document_digest(doc, _canonical))
+    return replace(snap, digest_hint=document_digest(doc, canonical))
+
+
+class NotLineLayout(Exception):  # a signal between readers, never shown
+    """The file deviates from the line layout: read it as one document instead."""
 
 
 def _read_lines(path: Path) -> Snapshot | None:
-    """Stream the line layout. None as soon as the file deviates from it in any way (the caller
-    then reads it as one document, which also locates real syntax errors)."""
-    with _open(path) as f:
-        first = f.readline()
-        head = _header(first)
+    """Stream the line layout; None when the file deviates from it in any way (the caller then
+    reads it as one document, which also locates real syntax errors)."""
+    with open_snapshot(path) as f:
+        head = read_header(f)
         if head is None:
             return None
         base = snapshot_from_dict(head)
         digest = _StreamDigest(head)
         rulesets: list[RuleSet] = []
-        comma = True  # the previous rule-set line ended with a comma (or there was none)
-        for line in f:
-            body = line[:-1] if line[-1:] == b"\n" else line
-            if body == _TAIL:
-                if (rulesets and comma) or f.read().strip():
-                    return None
-                break
-            if not comma or len(body) < 2:
-                return None
-            comma = body[-1] == _COMMA
-            try:
-                d = orjson.loads(body[:-1] if comma else body)
-            except orjson.JSONDecodeError:
-                return None
-            if type(d) is not dict:
-                return None
-            rs = ruleset_from_dict(d, f"$.rulesets[{len(rulesets)}]")
-            rulesets.append(rs)
-            digest.add((rs.asset.provider, rs.asset.resource_id), d)
-        else:
-            return None  # no closing line: truncated
-    hint = digest.hexdigest() or _sorted_digest(path, head, rulesets)
+        try:
+            for body in layout_bodies(f):
+                d = _object(body)
+                rs = ruleset_from_dict(d, f"$.rulesets[{len(rulesets)}]")
+                rulesets.append(rs)
+                digest.add(asset_order(rs.asset), d)
+        except NotLineLayout:
+            return None
+    keys: list[Key] = [asset_order(rs.asset) for rs in rulesets]
+    hint = digest.hexdigest() or _sorted_digest(path, head, keys)
     return replace(base, rulesets=tuple(rulesets), digest_hint=hint)
 
 
-def _header(first: bytes) -> dict[str, Any] | None:
+def read_header(f: io.BufferedIOBase) -> dict[str, Any] | None:
+    """The header object of a line-layout file (its first line), or None."""
+    first = f.readline()
     if first[:1] != b"{" or not first.endswith(_HEAD_END):
         return None
     try:
@@ -127,18 +124,79 @@ def _header(first: bytes) -> dict[str, Any] | None:
     return head if type(head) is dict and "rulesets" not in head else None
 
 
+def layout_bodies(f: io.BufferedIOBase) -> Iterator[bytes]:
+    """After `read_header`: each rule-set line's JSON, without its comma. Raises NotLineLayout
+    on any deviation (a missing or extra comma, no closing line, anything after it)."""
+    comma, seen = True, False  # `comma`: the previous rule-set line ended with one
+    for line in f:
+        body = line[:-1] if line[-1:] == b"\n" else line
+        if body == TAIL:
+            if (seen and comma) or f.read().strip():
+                raise NotLineLayout
+            return
+        if not comma or len(body) < 2:
+            raise NotLineLayout
+        comma, seen = body[-1] == _COMMA, True
+        yield body[:-1] if comma else body
+    raise NotLineLayout  # truncated: no closing line
+
+
+def _object(body: bytes) -> dict[str, Any]:
+    try:
+        d = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise NotLineLayout from None
+    if type(d) is not dict:
+        raise NotLineLayout
+    return d
+
+
+def layout_digest(path: Path, head: dict[str, Any]) -> str:
+    """The digest of a line-layout file, in a pass of its own (a sharded audit's parent computes
+    it while the workers decode). Raises NotLineLayout like `layout_bodies`."""
+    digest = _StreamDigest(head)
+    keys: list[Key] = []
+    with open_snapshot(path) as f:
+        f.readline()
+        for body in layout_bodies(f):
+            d = _object(body)
+            asset = d.get("asset")
+            if type(asset) is not dict:
+                raise NotLineLayout
+            key = tuple(str(asset.get(k, "")) for k in ASSET_ORDER)
+            keys.append(key)
+            digest.add(key, d)
+    return digest.hexdigest() or _sorted_digest(path, head, keys)
+
+
+def lines_digest(path: Path, head: dict[str, Any]) -> str:
+    """The digest of a line-layout file *if* every rule-set line is canonical JSON and the lines
+    are in digest order (as `encode_snapshot` writes them): its lines are then the canonical
+    document's own bytes, hashed as they are. The caller must have checked both."""
+    pre, post = canonical_frame(head)
+    h = hashlib.sha256(pre)
+    with open_snapshot(path) as f:
+        f.readline()
+        for i, body in enumerate(layout_bodies(f)):
+            if i:
+                h.update(b",")
+            h.update(body)
+    h.update(post)
+    return h.hexdigest()
+
+
 class _StreamDigest:
     """`document_digest` of the whole document, hashed rule set by rule set while they arrive in
-    its sort order (provider, resource id), as `encode_snapshot` writes them. ``hexdigest`` is
+    its sort order (`asset_order`), as `encode_snapshot` writes them. ``hexdigest`` is
     empty when they did not arrive sorted."""
 
     def __init__(self, head: dict[str, Any]) -> None:
-        self._pre, self._post = _canonical_frame(head)
+        self._pre, self._post = canonical_frame(head)
         self._hash = hashlib.sha256(self._pre)
-        self._last: tuple[str, str] | None = None
+        self._last: Key | None = None
         self._sorted = True
 
-    def add(self, key: tuple[str, str], doc: dict[str, Any]) -> None:
+    def add(self, key: Key, doc: dict[str, Any]) -> None:
         if not self._sorted:
             return
         if self._last is not None:
@@ -147,7 +205,7 @@ class _StreamDigest:
                 return
             self._hash.update(b",")
         self._last = key
-        self._hash.update(_canonical(doc))
+        self._hash.update(canonical(doc))
 
     def hexdigest(self) -> str:
         if not self._sorted:
@@ -156,28 +214,24 @@ class _StreamDigest:
         return self._hash.hexdigest()
 
 
-def _canonical_frame(head: dict[str, Any]) -> tuple[bytes, bytes]:
+def canonical_frame(head: dict[str, Any]) -> tuple[bytes, bytes]:
     """The canonical bytes of the digested body around its rule sets: ``…"rulesets":[`` and
     ``]…``. Keys are sorted, and ``"rulesets":[]`` can only be the key itself (inside JSON
     strings its quotes would be escaped)."""
     body = {k: v for k, v in head.items() if k != "collected_at"}
     body["rulesets"] = []
-    pre, post = _canonical(body).split(b'"rulesets":[]', 1)
+    pre, post = canonical(body).split(b'"rulesets":[]', 1)
     return pre + b'"rulesets":[', b"]" + post
 
 
-def _sorted_digest(path: Path, head: dict[str, Any], rulesets: list[RuleSet]) -> str:
-    """The digest of a line-layout file whose rule sets are not in digest order: a second pass
-    that keeps each line's canonical bytes and hashes them sorted."""
-    with _open(path) as f:
+def _sorted_digest(path: Path, head: dict[str, Any], keys: list[Key]) -> str:
+    """The digest of a line-layout file whose rule sets are not in digest order (``keys``, one
+    per line): a second pass that keeps each line's canonical bytes and hashes them sorted."""
+    with open_snapshot(path) as f:
         f.readline()
-        canon = [
-            _canonical(orjson.loads(line.rstrip(b"\n").rstrip(b",")))
-            for line, _ in zip(f, rulesets, strict=False)
-        ]
-    order = sorted(range(len(rulesets)), key=lambda i: (rulesets[i].asset.provider,
-                                                       rulesets[i].asset.resource_id))  # fmt: skip
-    pre, post = _canonical_frame(head)
+        canon = [canonical(_object(body)) for body in layout_bodies(f)]
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    pre, post = canonical_frame(head)
     h = hashlib.sha256(pre)
     h.update(b",".join(canon[i] for i in order))
     h.update(post)
@@ -201,11 +255,11 @@ def _bulk_allocation() -> Iterator[None]:
 
 def encode_snapshot(snapshot: Snapshot) -> bytes:
     """The line layout (see the module docstring)."""
-    rulesets = sorted(snapshot.rulesets, key=lambda rs: (rs.asset.provider, rs.asset.resource_id))
+    rulesets = sorted(snapshot.rulesets, key=lambda rs: asset_order(rs.asset))
     doc = snapshot_to_dict(replace(snapshot, rulesets=()))
     del doc["rulesets"]
-    body = b",\n".join(orjson.dumps(ruleset_to_dict(rs)) for rs in rulesets)
-    return orjson.dumps(doc)[:-1] + _HEAD_END + body + (b"\n" if rulesets else b"") + _TAIL + b"\n"
+    body = b",\n".join(canonical(ruleset_to_dict(rs)) for rs in rulesets)
+    return orjson.dumps(doc)[:-1] + _HEAD_END + body + (b"\n" if rulesets else b"") + TAIL + b"\n"
 
 
 def write_snapshot(snapshot: Snapshot, path: Path) -> None:
@@ -222,10 +276,10 @@ def write_snapshot(snapshot: Snapshot, path: Path) -> None:
         raise SnapshotFileError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
-def _canonical(doc: object) -> bytes:
+def canonical(doc: object) -> bytes:
     return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
 
 
 def digest(snapshot: Snapshot) -> str:
     """`cloudfw.model.serde.snapshot_digest`, with orjson producing the same canonical bytes."""
-    return snapshot_digest(snapshot, _canonical)
+    return snapshot_digest(snapshot, canonical)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from cloudfw.checks.meta import CheckMeta
 from cloudfw.model import (
+    Action,
     AddressSet,
     Asset,
     Attachment,
@@ -289,31 +290,55 @@ def public_boxes(boxes: Iterable[Box], shares: ShareCache) -> list[tuple[Box, Sh
 
 
 ORDER_FREE = frozenset({EvalSemantics.ALLOW_UNION, EvalSemantics.APP_LEVEL})
+_PERMITTING = frozenset(a for a in Action if a.permits)
 
 
 def allowed_public(
     rs: RuleSet, direction: Direction, targets: frozenset[str], shares: ShareCache
 ) -> list[tuple[Box, Share]]:
-    """The boxes of ``rs.allowed(direction, targets)`` that have a public peer, with shares.
+    """The boxes of ``rs.allowed(direction, targets)`` that have a public peer, with shares."""
+    ingress, egress = allowed_public_both(rs, targets, shares)
+    return ingress if direction is Direction.INGRESS else egress
+
+
+def allowed_public_both(
+    rs: RuleSet, targets: frozenset[str], shares: ShareCache
+) -> tuple[list[tuple[Box, Share]], list[tuple[Box, Share]]]:
+    """`allowed_public` for ingress and for egress.
 
     For order-free rule sets (security groups) that are enabled and deny by default, the allowed
     space is exactly one box per enabled allow rule (`RuleSet.allowed`'s union), so only the rules
-    with a public peer are turned into boxes; this is the hot path of large estates. Everything
-    else asks the model. `tests/checks` holds a property test that both paths agree.
+    with a public peer are turned into boxes, in one pass over the rules; this is the hot path of
+    large estates. Everything else asks the model. `tests/checks` holds a property test that both
+    paths agree.
     """
-    if rs.semantics in ORDER_FREE and rs.enabled and not rs.default_for(direction).permits:
-        out = []
+    if (
+        rs.semantics in ORDER_FREE
+        and rs.enabled
+        and not rs.default_ingress.permits
+        and not rs.default_egress.permits
+    ):
+        ingress: list[tuple[Box, Share]] = []
+        egress: list[tuple[Box, Share]] = []
         cache = shares.cache
         for r in rs.rules:
-            if r.direction is not direction or not r.enabled:
+            if (
+                not r.enabled
+                or r.action not in _PERMITTING
+                or (r.targets and not r.targets & targets)
+            ):
                 continue
             peers = r.peers
             hit = cache.get(id(peers))
             s = hit[1] if hit is not None and hit[0] is peers else shares.get(peers)
-            if (s[0] > 0.0 or s[1] > 0.0) and r.action.permits and r.applies_to(targets):
+            if s[0] > 0.0 or s[1] > 0.0:
+                out = ingress if r.direction is Direction.INGRESS else egress
                 out.append((Box(r.protocols, r.ports, peers, r.local, r.key), s))
-        return out
-    return public_boxes(rs.allowed(direction, targets).boxes, shares)
+        return ingress, egress
+    return (
+        public_boxes(rs.allowed(Direction.INGRESS, targets).boxes, shares),
+        public_boxes(rs.allowed(Direction.EGRESS, targets).boxes, shares),
+    )
 
 
 def make_finding(

@@ -317,6 +317,8 @@ def wide_public_source(rs: RuleSet, pub: PubBoxes, ctx: Context, params: Params)
     earlier deny already cut down is judged after the cut. Internet-sized sources are skipped:
     they belong to ``internet-ingress`` / ``allow-all``.
     """
+    if not pub:
+        return []
     threshold = params.get_float("threshold")
     max_v4, max_v6 = params.get_int("max_prefix"), params.get_int("max_prefix_v6")
     tag = ("broad", threshold, max_v4, max_v6)

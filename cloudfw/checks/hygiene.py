@@ -83,6 +83,7 @@ def unlogged(rulesets: Iterable[RuleSet], ctx: Context) -> list[Finding]:
         scope = rs.log_scope or rs.asset
         scopes.setdefault(scope.uid, (scope, []))[1].append(rs)
     for scope, members in scopes.values():
+        members.sort(key=lambda m: m.asset.uid)  # the same report whatever the snapshot order
         labels = [resource_label(m.asset) for m in members]
         if len(members) == 1 and members[0].asset == scope:
             msg = f"{resource_label(scope)} does not log its traffic decisions."

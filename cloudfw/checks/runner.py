@@ -12,9 +12,9 @@ tags, Azure ASGs) is reported once, listing the profiles in ``evidence["targets"
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from cloudfw.checks.base import Context, allowed_public
+from cloudfw.checks.base import Context, allowed_public_both
 from cloudfw.checks.exposure import allow_all, internet_ingress, wide_public_source
 from cloudfw.checks.host import HOST_CHECKS, host_findings
 from cloudfw.checks.hygiene import default_group_open, unlogged
@@ -63,21 +63,44 @@ def _fold(everything: Finding, services: list[Finding]) -> Finding:
     return replace(everything, severity=worst, message=msg)
 
 
-def _ruleset_findings(rs: RuleSet, ctx: Context, enabled: dict[str, Params]) -> list[Finding]:
-    ii = enabled.get("internet-ingress")
-    aa = enabled.get("allow-all")
-    wps = enabled.get("wide-public-source")
+@dataclass(frozen=True)
+class _Exposure:
+    """The exposure checks' parameters, resolved once per run."""
+
+    ii: Params | None
+    aa: Params | None
+    wps: Params | None
+    directions: tuple[str, ...]
+
+    @staticmethod
+    def of(enabled: dict[str, Params]) -> _Exposure:
+        aa = enabled.get("allow-all")
+        dirs = (aa.get_names("directions") or ()) if aa is not None else ()
+        return _Exposure(enabled.get("internet-ingress"), aa, enabled.get("wide-public-source"),
+                         dirs)  # fmt: skip
+
+
+_NO_EXPOSURE = _Exposure(None, None, None, ())
+
+
+def _ruleset_findings(
+    rs: RuleSet, ctx: Context, enabled: dict[str, Params], exp: _Exposure
+) -> list[Finding]:
     if rs.semantics is EvalSemantics.APP_LEVEL:
         # An application firewall allows programs, not ports: which services an allowed program
         # exposes is unknown, so port exposure is not judged (app-allowed, stealth-off and
         # firewall-disabled report what it does decide).
-        ii = aa = wps = None
+        exp = _NO_EXPOSURE
+    ii, aa, wps, directions = exp.ii, exp.aa, exp.wps, exp.directions
     found: dict[tuple[str, tuple[str, ...]], tuple[Finding, list[Profile]]] = {}
-    directions: tuple[str, ...] = (aa.get_names("directions") or ()) if aa is not None else ()
+    want_in = ii is not None or wps is not None or "ingress" in directions
+    want_out = aa is not None and "egress" in directions
     for profile in rs.target_profiles():
         batch: list[Finding] = []
-        if ii is not None or wps is not None or "ingress" in directions:
-            pub = allowed_public(rs, Direction.INGRESS, profile, ctx.shares)
+        if not want_in and not want_out:
+            break
+        pub, pub_out = allowed_public_both(rs, profile, ctx.shares)
+        if want_in:
             everything = (
                 allow_all(rs, pub, Direction.INGRESS, ctx, aa)
                 if aa is not None and "ingress" in directions
@@ -91,8 +114,7 @@ def _ruleset_findings(rs: RuleSet, ctx: Context, enabled: dict[str, Params]) -> 
             batch.extend(everything)
             if wps is not None:
                 batch.extend(wide_public_source(rs, pub, ctx, wps))
-        if aa is not None and "egress" in directions:
-            pub_out = allowed_public(rs, Direction.EGRESS, profile, ctx.shares)
+        if want_out and aa is not None:
             batch.extend(allow_all(rs, pub_out, Direction.EGRESS, ctx, aa))
         for f in batch:
             key = (f.check, f.rule_keys)
@@ -122,8 +144,9 @@ def run_checks(
     enabled = resolve_policy(policy, catalog, other_checks=(*other_checks, *host_ids))
     ctx = Context(catalog)
     out: list[Finding] = []
+    exp = _Exposure.of(enabled)
     for rs in snapshot.rulesets:
-        out.extend(_ruleset_findings(rs, ctx, enabled))
+        out.extend(_ruleset_findings(rs, ctx, enabled, exp))
     if "unlogged" in enabled:
         out.extend(unlogged(snapshot.rulesets, ctx))
     off = frozenset(

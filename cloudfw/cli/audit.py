@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -187,6 +188,17 @@ def audit(
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
     new_only: NewOnlyOpt = False,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=0,
+            max=64,
+            help="Worker processes for one big --snapshot file, split by provider account "
+            "(Linux). 0: one per CPU, up to 4, for files over 32 MB; 1: none.",
+        ),
+    ] = 0,
 ) -> None:
     """Audit firewall rules: internet exposure, allow-all, unlogged, baseline drift.
 
@@ -205,7 +217,13 @@ def audit(
     input; 3 incomplete (a region/account/subscription/project/file could not be read: the
     report's coverage says which and why).
     """
-    from cloudfw.cli.runner import audit_snapshot, load_policy, read_change_events
+    from cloudfw.cli.runner import (
+        audit_file_sharded,
+        audit_snapshot,
+        load_policy,
+        read_change_events,
+    )
+    from cloudfw.store import RuleRow, rule_rows
 
     if not provider and not snapshot:
         fail("nothing to audit: give --provider aws|azure|gcp or --snapshot FILE")
@@ -215,12 +233,27 @@ def audit(
     threshold = parse_severity(fail_on) if fail_on else loaded.policy.fail_on
     opts = collect_options(region, subscription, project, azure_endpoint, gcp_endpoint, workers)
     with batch_gc():
-        snap = gather(snapshot, provider, opts)
         changes, event_coverage = read_change_events(events) if events else ((), ())
-        report = audit_snapshot(
-            snap, loaded, datetime.now(UTC), events=changes, extra_coverage=event_coverage
-        )
-        report = record_audit(report, snap, store, no_store, new_only)
+        now = datetime.now(UTC)
+        done = None
+        if snapshot and len(snapshot) == 1 and not provider:
+            done = audit_file_sharded(
+                snapshot[0], jobs, loaded, now, changes, event_coverage, keep_rows=not no_store
+            )
+            if done.why:
+                typer.echo(f"cloudfw: one process: {snapshot[0]}: {done.why}", err=True)
+            elif done.report is not None:
+                typer.echo(f"cloudfw: audited in {done.jobs} worker processes", err=True)
+        rows: Iterable[RuleRow]
+        if done is not None and done.report is not None:
+            report, rows = done.report, done.rows
+        else:
+            snap = gather(snapshot, provider, opts)
+            report = audit_snapshot(
+                snap, loaded, now, events=changes, extra_coverage=event_coverage
+            )
+            rows = rule_rows(snap.rulesets)
+        report = record_audit(report, rows, store, no_store, new_only)
         _emit(report, fmt, output)
     raise typer.Exit(int(exit_code(report, threshold)))
 

@@ -5,6 +5,7 @@ Also the glue `audit` uses to record a run and to keep only new findings (`--new
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -14,7 +15,6 @@ import typer
 from tabulate import tabulate
 
 from cloudfw.cli.common import fail, handle_errors, write_output
-from cloudfw.model import Snapshot
 from cloudfw.model.report import Report
 
 if TYPE_CHECKING:
@@ -49,15 +49,16 @@ def store_path(store: Path | None) -> Path:
 
 def record_audit(
     report: Report,
-    snap: Snapshot | None,
+    rows: Iterable[RuleRow],
     store: Path | None,
     no_store: bool,
     new_only: bool,
     kind: str = "audit",
 ) -> Report:
     """Record the audit (unless ``no_store``) and, with ``new_only``, drop the findings the
-    previous scan of the same scope already had. Returns the report to render."""
-    from cloudfw.store import Store, audit_scope, rule_rows
+    previous scan of the same scope already had. ``rows`` are the audited rules (`rule_rows`),
+    for `cloudfw diff`. Returns the report to render."""
+    from cloudfw.store import Store, audit_scope
 
     if no_store:
         if new_only:
@@ -72,7 +73,7 @@ def record_audit(
             report.snapshot_digest,
             report.coverage,
             report.findings,
-            rule_rows(snap) if snap is not None else [],
+            rows,
             tool_version=report.tool_version,
             suppressed=report.suppressed,
         )

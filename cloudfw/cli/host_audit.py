@@ -119,7 +119,7 @@ def audit(
             workers=workers,
         )
     )
-    report = record_audit(report, None, store, no_store, new_only, kind="host-audit")
+    report = record_audit(report, (), store, no_store, new_only, kind="host-audit")
     write_output(render(report, fmt), output)
     for c in report.coverage:
         if not c.ok:

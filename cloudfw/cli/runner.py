@@ -5,12 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cloudfw.model import ChangeEvent, Coverage, Finding, Snapshot
 from cloudfw.model.report import Report
 from cloudfw.policy.baseline import Baseline
 from cloudfw.policy.catalog import ServiceCatalog
 from cloudfw.policy.config import PolicyConfig
+
+if TYPE_CHECKING:
+    from cloudfw.pipeline import AuditRequest
+    from cloudfw.store import RuleRow
 
 
 @dataclass(frozen=True)
@@ -53,20 +58,76 @@ def audit_snapshot(
     events: tuple[ChangeEvent, ...] = (),
     extra_coverage: tuple[Coverage, ...] = (),
 ) -> Report:
-    from cloudfw.pipeline import AuditRequest, run_audit
+    from cloudfw.pipeline import run_audit
 
-    return run_audit(
-        AuditRequest(
-            snapshot=snapshot,
-            policy=loaded.policy,
-            catalog=loaded.catalog,
-            now=now,
-            baseline=loaded.baseline,
-            extra_findings=extra_findings,
-            events=events,
-            extra_coverage=extra_coverage,
-        )
+    return run_audit(_request(snapshot, loaded, now, extra_findings, events, extra_coverage))
+
+
+def _request(
+    snapshot: Snapshot,
+    loaded: LoadedPolicy,
+    now: datetime,
+    extra_findings: tuple[Finding, ...],
+    events: tuple[ChangeEvent, ...],
+    extra_coverage: tuple[Coverage, ...],
+) -> AuditRequest:
+    from cloudfw.pipeline import AuditRequest
+
+    return AuditRequest(
+        snapshot=snapshot,
+        policy=loaded.policy,
+        catalog=loaded.catalog,
+        now=now,
+        baseline=loaded.baseline,
+        extra_findings=extra_findings,
+        events=events,
+        extra_coverage=extra_coverage,
     )
+
+
+@dataclass(frozen=True)
+class Sharded:
+    """`audit_file_sharded`'s outcome: a report (and history rows) from ``jobs`` workers, or why
+    the file was not audited that way (``report`` None; empty ``why``: not worth it)."""
+
+    report: Report | None
+    rows: list[RuleRow]
+    jobs: int
+    why: str = ""
+
+
+def audit_file_sharded(
+    path: Path,
+    jobs: int,
+    loaded: LoadedPolicy,
+    now: datetime,
+    events: tuple[ChangeEvent, ...] = (),
+    extra_coverage: tuple[Coverage, ...] = (),
+    *,
+    keep_rows: bool = False,
+) -> Sharded:
+    """`audit --snapshot FILE` in worker processes (`cloudfw.sharded`), when the file is big
+    enough (or ``jobs`` asks) and fits; otherwise the caller audits it plainly."""
+    import os
+
+    from cloudfw.sharded import audit_sharded, plan, shard_jobs
+
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return Sharded(None, [], 1)  # the plain reading reports it
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    n = shard_jobs(jobs, cpus or 1, size)
+    if n < 2:
+        return Sharded(None, [], 1)
+    layout = plan(path, n)
+    if layout is None:
+        return Sharded(None, [], 1, "not an uncompressed line-layout file of several accounts")
+    req = _request(Snapshot((), (), now, ""), loaded, now, (), events, extra_coverage)
+    done = audit_sharded(path, layout, req, keep_rows=keep_rows)
+    if isinstance(done, str):
+        return Sharded(None, [], len(layout.shards), done)
+    return Sharded(done[0], done[1], len(layout.shards))
 
 
 def read_change_events(paths: list[str]) -> tuple[tuple[ChangeEvent, ...], tuple[Coverage, ...]]:

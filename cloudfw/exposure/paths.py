@@ -185,8 +185,8 @@ def build_paths(
             elif att.resource_type in SUBNET_TYPES:
                 subnets.setdefault(key, []).append(rs)
             elif att.resource_type in HOST_TYPES:
-                for k in {att.instance_id or att.resource_id, *att.private_ips} - {""}:
-                    hosts.setdefault(_k(k), []).append(rs)
+                for k in _host_keys(att):
+                    hosts.setdefault(k, []).append(rs)
         dnat = _dnat_rules(rs)
         if dnat:
             gateways.append((rs, dnat))
@@ -233,10 +233,33 @@ def build_paths(
 def _host_sets(hosts: dict[str, list[RuleSet]], att: Attachment) -> list[RuleSet]:
     """Host firewalls whose snapshot names this interface's instance id or a private IP."""
     found: dict[int, RuleSet] = {}
-    for k in (att.instance_id, *att.private_ips):
-        for rs in hosts.get(_k(k), []) if k else []:
+    for k in _interface_keys(att):
+        for rs in hosts.get(k, []):
             found.setdefault(id(rs), rs)
     return list(found.values())
+
+
+def _host_keys(att: Attachment) -> set[str]:
+    return {_k(k) for k in (att.instance_id or att.resource_id, *att.private_ips) if k}
+
+
+def _interface_keys(att: Attachment) -> set[str]:
+    return {_k(k) for k in (att.instance_id, *att.private_ips) if k}
+
+
+def host_join_keys(rulesets: Iterable[RuleSet]) -> tuple[set[str], set[str]]:
+    """What host firewalls among ``rulesets`` join interfaces by, and what their interfaces
+    offer (`build_paths` joins the two): a host layer stands in front of an interface when the
+    sets meet."""
+    hosts: set[str] = set()
+    interfaces: set[str] = set()
+    for rs in rulesets:
+        for att in rs.attachments:
+            if att.resource_type in HOST_TYPES:
+                hosts |= _host_keys(att)
+            elif att.resource_type in INTERFACE_TYPES:
+                interfaces |= _interface_keys(att)
+    return hosts, interfaces
 
 
 def _dnat_paths(

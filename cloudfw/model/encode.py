@@ -154,12 +154,21 @@ def snapshot_digest(s: Snapshot, dumps: Callable[[Any], bytes] = canonical_json)
     return document_digest(snapshot_to_dict(s), dumps)
 
 
+ASSET_ORDER = ("provider", "account", "region", "resource_type", "resource_id")
+
+
+def asset_order(a: Asset) -> tuple[str, str, str, str, str]:
+    """The order of rule sets in the digest and in snapshot files: by asset identity, so it
+    does not depend on the order they were collected in (and one account's are adjacent)."""
+    return (a.provider, a.account, a.region, a.resource_type, a.resource_id)
+
+
 def document_digest(doc: dict[str, Any], dumps: Callable[[Any], bytes] = canonical_json) -> str:
     """Digest of a snapshot *document* (as `snapshot_to_dict` makes it or a file holds it)."""
     body = {k: v for k, v in doc.items() if k != "collected_at"}
     rulesets = body.get("rulesets")
     if isinstance(rulesets, list):
         body["rulesets"] = sorted(
-            rulesets, key=lambda r: (r["asset"]["provider"], r["asset"]["resource_id"])
+            rulesets, key=lambda r: tuple(str(r["asset"].get(k, "")) for k in ASSET_ORDER)
         )
     return hashlib.sha256(dumps(body)).hexdigest()

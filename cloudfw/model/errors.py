@@ -9,3 +9,12 @@ class CloudfwError(Exception):
 
 class ModelError(CloudfwError, ValueError):
     """A value that does not fit the model (bad CIDR, port out of range, ...)."""
+
+
+class DecodeError(ModelError):
+    """A snapshot document that does not fit the model; ``path`` names the field."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.detail = message

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import Enum
-from functools import lru_cache
 from typing import Any, TypeVar
 
 from cloudfw.model.addr import ANY, AddressSet
@@ -30,10 +29,18 @@ from cloudfw.model.encode import (
     snapshot_to_dict,
     source_to_dict,
 )
-from cloudfw.model.errors import ModelError
-from cloudfw.model.intervals import Intervals
-from cloudfw.model.ports import ALL_PORTS, ALL_PROTOCOLS, parse_ports, parse_protocol
-from cloudfw.model.rule import Action, Direction, EvalSemantics, Logging, Rule, plain_rule
+from cloudfw.model.errors import DecodeError, ModelError
+from cloudfw.model.fastpath import (
+    ASSET_KEYS,
+    RULESET_KEYS,
+    asset_fast,
+    attachment_fast,
+    parse_intervals,
+    rule_fast,
+    ruleset_fast,
+)
+from cloudfw.model.ports import ALL_PORTS, ALL_PROTOCOLS
+from cloudfw.model.rule import Action, Direction, EvalSemantics, Logging, Rule
 from cloudfw.model.ruleset import RuleSet
 from cloudfw.model.snapshot import Coverage, CoverageStatus, Snapshot
 
@@ -48,15 +55,6 @@ __all__ = [
 E = TypeVar("E", bound=Enum)
 
 
-class DecodeError(ModelError):
-    """A snapshot document that does not fit the model; ``path`` names the field."""
-
-    def __init__(self, path: str, message: str) -> None:
-        super().__init__(f"{path}: {message}")
-        self.path = path
-        self.detail = message
-
-
 # -- decoding --------------------------------------------------------------------------------
 
 _RULE_KEYS = frozenset(
@@ -64,13 +62,6 @@ _RULE_KEYS = frozenset(
      "enabled", "logging", "targets", "quick", "description", "origin", "unresolved",
      "builtin"}
 )  # fmt: skip
-_RS_KEYS = frozenset(
-    {"asset", "semantics", "default_ingress", "default_egress", "logging", "rules", "log_scope",
-     "attachments", "is_default", "enabled", "layer_names"}
-)  # fmt: skip
-_ASSET_KEYS = frozenset(
-    {"provider", "account", "region", "resource_type", "resource_id", "name", "parent", "tags"}
-)
 _SNAP_KEYS = frozenset(
     {"schema", "tool_version", "collected_at", "coverage", "warnings", "rulesets"}
 )
@@ -124,24 +115,6 @@ def _enum(cls: type[E], d: Mapping[str, Any], key: str, path: str, default: str 
         raise DecodeError(f"{path}.{key}", f"{raw!r} is not one of: {values}") from None
 
 
-def _intervals(text: str, path: str, full: Intervals, proto: bool) -> Intervals:
-    if text == "all":
-        return full
-    if text == "none":
-        return Intervals()
-    if not text.strip():
-        raise DecodeError(path, "empty: write 'all' or 'none'")
-    try:
-        if proto and "," not in text and "-" not in text:
-            return parse_protocol(text)
-        iv = parse_ports(text)
-    except ModelError as exc:
-        raise DecodeError(path, str(exc)) from None
-    if proto and not full.covers(iv):
-        raise DecodeError(path, f"protocol {text!r} is outside 0..255")
-    return iv
-
-
 def _addresses(tokens: list[str], path: str) -> AddressSet:
     try:
         return AddressSet.parse_many(tokens)
@@ -150,7 +123,7 @@ def _addresses(tokens: list[str], path: str) -> AddressSet:
 
 
 def asset_from_dict(v: Any, path: str) -> Asset:
-    d = _obj(v, path, _ASSET_KEYS)
+    d = _obj(v, path, ASSET_KEYS)
     tags = d.get("tags", {})
     if not isinstance(tags, dict) or not all(
         isinstance(k, str) and isinstance(x, str) for k, x in tags.items()
@@ -179,129 +152,8 @@ def source_from_dict(v: Any, path: str) -> SourceRef:
     return SourceRef(_str(d, "kind", path), _str(d, "location", path), line, rec)
 
 
-_DIRECTIONS = {m.value: m for m in Direction}
-_ACTIONS = {m.value: m for m in Action}
-_LOGGING = {m.value: m for m in Logging}
-_FAST_KEYS = frozenset(
-    {"key", "direction", "action", "protocol", "ports", "peers", "order", "layer", "logging",
-     "description"}
-)  # fmt: skip
-
-
-@lru_cache(maxsize=65536)
-def _peers_cached(tokens: tuple[str, ...]) -> AddressSet:
-    return AddressSet.parse_many(tokens)
-
-
-@lru_cache(maxsize=4096)
-def _intervals_cached(text: str, proto: bool) -> Intervals:
-    return _intervals(text, "", ALL_PROTOCOLS if proto else ALL_PORTS, proto)
-
-
-_ASSET_FIELDS = ("provider", "account", "region", "resource_type", "resource_id", "name", "parent")
-_ATT_FIELDS = ("resource_type", "resource_id", "instance_id", "subnet")
-_ATT_FAST_KEYS = frozenset({*_ATT_FIELDS, "private_ips", "public_ips"})
-
-
-def _asset_fast(d: Any) -> Asset | None:
-    """The common tag-less, well-formed asset; None sends it down the validating path."""
-    if type(d) is not dict or "tags" in d or not d.keys() <= _ASSET_KEYS:
-        return None
-    vals = [d.get(k, "") for k in _ASSET_FIELDS]
-    if not all(type(v) is str for v in vals) or not all(vals[:5]):
-        return None
-    return Asset(*vals)
-
-
-def _strs_fast(v: Any) -> tuple[str, ...] | None:
-    if type(v) is not list or not all(type(x) is str for x in v):
-        return None
-    return tuple(v)
-
-
-def _attachment_fast(d: Any) -> Attachment | None:
-    if type(d) is not dict or not d.keys() <= _ATT_FAST_KEYS:
-        return None
-    vals = [d.get(k, "") for k in _ATT_FIELDS]
-    priv, pub = _strs_fast(d.get("private_ips", [])), _strs_fast(d.get("public_ips", []))
-    if not all(type(v) is str for v in vals) or not vals[0] or not vals[1]:
-        return None
-    if priv is None or pub is None:
-        return None
-    return Attachment(vals[0], vals[1], vals[2], priv, pub, vals[3])
-
-
-_Core = tuple[Direction, Action, Intervals, Intervals, AddressSet, Logging]
-
-
-@lru_cache(maxsize=65536)
-def _core_cached(
-    raw_dir: object, raw_act: object, proto: object, ports: object, peers: tuple[object, ...],
-    raw_log: object,
-) -> _Core | None:  # fmt: skip
-    """The validated, parsed fields that rules share (most rules of an estate repeat a few
-    hundred shapes); None when a value is not of the common, well-formed kind."""
-    direction, action, logging = (
-        _DIRECTIONS.get(raw_dir) if type(raw_dir) is str else None,
-        _ACTIONS.get(raw_act) if type(raw_act) is str else None,
-        _LOGGING.get(raw_log) if type(raw_log) is str else None,
-    )
-    if (
-        direction is None
-        or action is None
-        or logging is None
-        or type(proto) is not str
-        or type(ports) is not str
-        or not all(type(p) is str for p in peers)
-    ):
-        return None
-    try:
-        return (
-            direction,
-            action,
-            _intervals_cached(proto, True),
-            _intervals_cached(ports, False),
-            _peers_cached(peers),  # every peer is a str (checked above)
-            logging,
-        )
-    except (ModelError, TypeError):
-        return None
-
-
-def _rule_fast(d: Any) -> Rule | None:
-    """Decode the common, well-formed shape quickly; None means "take the validating path"
-    (which then raises a precise, located error or decodes the unusual shape)."""
-    if type(d) is not dict or not d.keys() <= _FAST_KEYS:
-        return None
-    key, peers = d.get("key"), d.get("peers")
-    if type(key) is not str or type(peers) is not list:
-        return None
-    try:
-        core = _core_cached(
-            d.get("direction"),
-            d.get("action"),
-            d.get("protocol"),
-            d.get("ports", "all"),
-            tuple(peers),
-            d.get("logging", "unknown"),
-        )
-    except TypeError:  # an unhashable value: not the common shape
-        return None
-    order, layer, description = d.get("order", 0), d.get("layer", 0), d.get("description", "")
-    if (
-        core is None
-        or type(order) is not int
-        or type(layer) is not int
-        or type(description) is not str
-    ):
-        return None
-    direction, action, protocols, ports, addrs, logging = core
-    return plain_rule(key, direction, action, protocols, ports, addrs, order, layer, logging,
-                      description)  # fmt: skip
-
-
 def rule_from_dict(v: Any, path: str) -> Rule:
-    fast = _rule_fast(v)
+    fast = rule_fast(v)
     if fast is not None:
         return fast
     d = _obj(v, path, _RULE_KEYS)
@@ -310,8 +162,10 @@ def rule_from_dict(v: Any, path: str) -> Rule:
         key=_str(d, "key", path),
         direction=_enum(Direction, d, "direction", path),
         action=_enum(Action, d, "action", path),
-        protocols=_intervals(_str(d, "protocol", path), f"{path}.protocol", ALL_PROTOCOLS, True),
-        ports=_intervals(_str(d, "ports", path, "all"), f"{path}.ports", ALL_PORTS, False),
+        protocols=parse_intervals(
+            _str(d, "protocol", path), f"{path}.protocol", ALL_PROTOCOLS, True
+        ),
+        ports=parse_intervals(_str(d, "ports", path, "all"), f"{path}.ports", ALL_PORTS, False),
         peers=_addresses(_strs(d, "peers", path), f"{path}.peers"),
         local=_addresses(_strs(d, "local", path), f"{path}.local") if "local" in d else ANY,
         order=_int(d, "order", path),
@@ -346,7 +200,10 @@ def attachment_from_dict(v: Any, path: str) -> Attachment:
 
 
 def ruleset_from_dict(v: Any, path: str) -> RuleSet:
-    d = _obj(v, path, _RS_KEYS)
+    fast = ruleset_fast(v)
+    if fast is not None:
+        return fast
+    d = _obj(v, path, RULESET_KEYS)
     rules = d.get("rules", [])
     if not isinstance(rules, list):
         raise DecodeError(f"{path}.rules", "expected a list")
@@ -355,19 +212,19 @@ def ruleset_from_dict(v: Any, path: str) -> RuleSet:
         raise DecodeError(f"{path}.attachments", "expected a list")
     scope = d.get("log_scope")
     return RuleSet(
-        asset=_asset_fast(d.get("asset")) or asset_from_dict(d.get("asset"), f"{path}.asset"),
+        asset=asset_fast(d.get("asset")) or asset_from_dict(d.get("asset"), f"{path}.asset"),
         semantics=_enum(EvalSemantics, d, "semantics", path),
         rules=tuple(
-            _rule_fast(r) or rule_from_dict(r, f"{path}.rules[{i}]") for i, r in enumerate(rules)
+            rule_fast(r) or rule_from_dict(r, f"{path}.rules[{i}]") for i, r in enumerate(rules)
         ),
         default_ingress=_enum(Action, d, "default_ingress", path, "deny"),
         default_egress=_enum(Action, d, "default_egress", path, "deny"),
         logging=_enum(Logging, d, "logging", path, "unknown"),
         log_scope=None
         if scope is None
-        else (_asset_fast(scope) or asset_from_dict(scope, f"{path}.log_scope")),
+        else (asset_fast(scope) or asset_from_dict(scope, f"{path}.log_scope")),
         attachments=tuple(
-            _attachment_fast(a) or attachment_from_dict(a, f"{path}.attachments[{i}]")
+            attachment_fast(a) or attachment_from_dict(a, f"{path}.attachments[{i}]")
             for i, a in enumerate(atts)
         ),
         is_default=_bool(d, "is_default", path, False),

@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 
 from cloudfw.export.json_report import finding_to_dict
-from cloudfw.model import AddressSet, Coverage, Finding, Rule, Snapshot
+from cloudfw.model import AddressSet, Coverage, Finding, Rule, RuleSet
 from cloudfw.store.db import StoreError, connect, transaction
 from cloudfw.store.events import insert_events, select_events
 
@@ -88,9 +88,9 @@ def rule_hash(r: Rule) -> str:
     return hashlib.sha256(repr(content).encode()).hexdigest()[:32]
 
 
-def rule_rows(snapshot: Snapshot) -> Iterator[RuleRow]:
-    """Every rule of a snapshot as (rule set uid, rule key, content hash)."""
-    for rs in snapshot.rulesets:
+def rule_rows(rulesets: Iterable[RuleSet]) -> Iterator[RuleRow]:
+    """Every rule of ``rulesets`` (a snapshot's) as (rule set uid, rule key, content hash)."""
+    for rs in rulesets:
         uid = rs.asset.uid
         for r in rs.rules:
             yield RuleRow(uid, r.key, rule_hash(r))

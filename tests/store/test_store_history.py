@@ -66,8 +66,9 @@ def test_record_list_and_diff(tmp_path: Path) -> None:
         _finding("internet-ingress[rdp]", "r-new"),
     )
     with _store(path) as db:
-        a = db.record_scan("audit", audit_scope(COV), "d1", COV, [f_ssh, f_old], rule_rows(s1))
-        b = db.record_scan("audit", audit_scope(COV), "d2", COV, [f_ssh, f_rdp], rule_rows(s2))
+        scope = audit_scope(COV)
+        a = db.record_scan("audit", scope, "d1", COV, [f_ssh, f_old], rule_rows(s1.rulesets))
+        b = db.record_scan("audit", scope, "d2", COV, [f_ssh, f_rdp], rule_rows(s2.rulesets))
         assert [s.id for s in db.scans()] == [b, a]
         info = db.scan(a)
         assert (info.findings, info.rules, info.digest, info.complete) == (2, 3, "d1", True)
@@ -91,7 +92,7 @@ def test_rule_hash_ignores_origin_only() -> None:
     r = _rule("r", "22")
     moved = replace(r, origin=SourceRef("api", "ec2:DescribeSecurityGroupRules"))
     widened = replace(r, ports=parse_ports("22-23"))
-    (h,), (h_moved,), (h_wide,) = (list(rule_rows(_snap(x))) for x in (r, moved, widened))
+    (h,), (h_moved,), (h_wide,) = (list(rule_rows(_snap(x).rulesets)) for x in (r, moved, widened))
     assert h == h_moved and h != h_wide
 
 
@@ -164,7 +165,7 @@ def test_unchanged_rule_sets_are_stored_once(tmp_path: Path) -> None:
     changed = _snap(_rule("r-ssh", "22"), _rule("r-web", "8443"))
     with _store(tmp_path / "h.sqlite") as db:
         ids = [
-            db.record_scan("audit", "s", "d", COV, [], rule_rows(s))
+            db.record_scan("audit", "s", "d", COV, [], rule_rows(s.rulesets))
             for s in (snap, snap, snap, changed)
         ]
         stored = db.conn.execute("SELECT count(*) FROM ruleset_rules").fetchone()[0]
