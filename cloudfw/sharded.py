@@ -22,6 +22,7 @@ through pipes.
 from __future__ import annotations
 
 import gc
+import mmap
 import multiprocessing
 import re
 import sys
@@ -78,9 +79,13 @@ def can_fork() -> bool:
 def plan(path: Path, jobs: int) -> Plan | None:
     """Cut the file into at most ``jobs`` shards of whole accounts, or None when it is not an
     uncompressed line-layout file or holds one account only (nothing to share out)."""
-    if path.suffix == ".gz":
+    if path.suffix == ".gz" or path.stat().st_size == 0:
         return None
-    data = path.read_bytes()
+    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return _plan(data, jobs)
+
+
+def _plan(data: mmap.mmap, jobs: int) -> Plan | None:
     start = data.find(b"\n") + 1
     end = len(data) - len(TAIL) - 1
     if start <= 0 or end <= start or data[end - 1 : end + len(TAIL) + 1] != b"\n" + TAIL + b"\n":
@@ -98,7 +103,7 @@ def plan(path: Path, jobs: int) -> Plan | None:
     return Plan(tuple(pairwise(cuts)), _host_lines(data, start, end))
 
 
-def _account_boundary(data: bytes, at: int, end: int) -> int | None:
+def _account_boundary(data: mmap.mmap, at: int, end: int) -> int | None:
     """The start of the first line at or after ``at`` whose account differs from the line
     before it (``end`` when there is none); None when a line is not as the writer makes it."""
     pos = data.rfind(b"\n", 0, at) + 1
@@ -113,16 +118,20 @@ def _account_boundary(data: bytes, at: int, end: int) -> int | None:
             return None
         if (m[1], m[2]) != (first[1], first[2]):
             return pos
-        pos = data.index(b"\n", pos) + 1
+        nxt = data.find(b"\n", pos)
+        if nxt < 0:
+            return None
+        pos = nxt + 1
     return end
 
 
-def _host_lines(data: bytes, start: int, end: int) -> tuple[Span, ...]:
+def _host_lines(data: mmap.mmap, start: int, end: int) -> tuple[Span, ...]:
     spans: list[Span] = []
     pos = data.find(_HOST_HINT, start, end)
     while pos >= 0:
         line = data.rfind(b"\n", 0, pos) + 1
-        stop = data.index(b"\n", pos)
+        stop = data.find(b"\n", pos)
+        stop = end if stop < 0 else stop
         spans.append((line, stop))
         pos = data.find(_HOST_HINT, stop, end)
     return tuple(spans)

@@ -120,7 +120,10 @@ def audit_file_sharded(
     n = shard_jobs(jobs, cpus or 1, size)
     if n < 2:
         return Sharded(None, [], 1)
-    layout = plan(path, n)
+    try:
+        layout = plan(path, n)
+    except (OSError, ValueError):  # not a regular file (a pipe, say): the plain reading copes
+        layout = None
     if layout is None:
         return Sharded(None, [], 1, "not an uncompressed line-layout file of several accounts")
     req = _request(Snapshot((), (), now, ""), loaded, now, (), events, extra_coverage)
