@@ -21,10 +21,13 @@ through pipes.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import mmap
 import multiprocessing
+import os
 import re
+import signal
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -54,6 +57,7 @@ _DOMAIN = re.compile(
     rb',"provider":(' + _STR + rb")"
 )
 _HOST_HINT = b'"resource_type":"host"'  # a cheap pre-filter; decoding decides
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 MIN_SHARD_BYTES = 32 * 1024**2  # smaller files are audited faster in one process
 
 Span = tuple[int, int]  # a byte range of the file: [start, end)
@@ -156,12 +160,14 @@ class _Done:
 
 @dataclass(frozen=True)
 class _Unfit:
-    """The shard met something the plain reading must handle (and report)."""
+    """The shard met something the plain reading must handle: a file that breaks the plan
+    (``why`` says how), or an error in it (``why`` empty: the plain reading reports it)."""
 
     why: str
 
 
 _JOB: _Job | None = None  # set by the parent just before it forks its workers
+_PIPES: list[Connection] = []  # every pipe end the workers inherit (each keeps its own only)
 
 
 def _lines(f: BinaryIO, span: Span, last: bool) -> Iterator[bytes]:
@@ -209,8 +215,8 @@ def _shard(job: _Job, k: int) -> _Done | _Unfit:
                     f.seek(span[0])
                     body = f.read(span[1] - span[0]).rstrip(b",")
                     context.append(ruleset_from_dict(orjson.loads(body), "$.rulesets[?]"))
-    except (_UnfitError, orjson.JSONDecodeError, DecodeError) as exc:
-        return _Unfit(str(exc) or type(exc).__name__)
+    except (_UnfitError, orjson.JSONDecodeError, DecodeError):
+        return _Unfit("")  # an error in the file: the plain reading names it exactly
     if any(order[j] > order[j + 1] for j in range(len(order) - 1)):
         return _Unfit("lines not in digest order")
     if context and host_join_keys(context)[0] & host_join_keys(owned)[1]:
@@ -223,15 +229,34 @@ def _shard(job: _Job, k: int) -> _Done | _Unfit:
     return _Done(part, rows, frozenset(accounts), *ends)
 
 
-def _worker(k: int, conn: Connection) -> None:
+def _die_with(parent: int) -> None:
+    """Linux: be killed when the parent dies (killed by a CI timeout, say), not work on."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return  # then the broken pipe ends the worker when it is done
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _worker(k: int, conn: Connection, parent: int) -> None:
+    _die_with(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to report
+    for other in _PIPES:  # so that a dead parent (or sibling) means a broken pipe, not a hang
+        if other is not conn:
+            other.close()
     gc.disable()  # a one-shot process: see cloudfw.snapshotio._bulk_allocation
     try:
         assert _JOB is not None
         result: _Done | _Unfit = _shard(_JOB, k)
-    except Exception as exc:  # the parent falls back to the plain reading, which reports it
-        result = _Unfit(f"{type(exc).__name__}: {exc}")
-    conn.send(result)
-    conn.close()
+    except Exception:  # the parent falls back to the plain reading, which reports it
+        result = _Unfit("")
+    try:
+        conn.send(result)
+        conn.close()
+    except OSError:  # the parent is gone: nobody to tell
+        pass
 
 
 def audit_sharded(
@@ -239,27 +264,32 @@ def audit_sharded(
 ) -> tuple[Report, list[RuleRow]] | str:
     """Audit the snapshot file ``path`` as ``request`` asks (its snapshot is ignored: the file's
     header stands in for it): the report, and with ``keep_rows`` every rule's history row. When
-    the file must be read plainly instead, why."""
+    the file must be read plainly instead, why (empty: an error the plain reading reports)."""
     global _JOB
     with path.open("rb") as f:
         head = read_header(f)
     if head is None:
-        return "not in the line layout"
-    header = snapshot_from_dict(head)
-    _JOB = _Job(path, plan_, request, keep_rows)
+        return ""
+    try:
+        header = snapshot_from_dict(head)
+    except DecodeError:
+        return ""  # the plain reading reports it, naming the file
     ctx = multiprocessing.get_context("fork")
-    pipes: list[Connection] = []
+    ends = [ctx.Pipe(duplex=False) for _ in plan_.shards]  # (receive, send) per worker
+    _JOB = _Job(path, plan_, request, keep_rows)
+    _PIPES[:] = [c for pair in ends for c in pair]
     procs = []
     try:
-        for k in range(len(plan_.shards)):
-            recv, send = ctx.Pipe(duplex=False)
-            p = ctx.Process(target=_worker, args=(k, send), daemon=True)
+        for k, (_, send) in enumerate(ends):
+            p = ctx.Process(target=_worker, args=(k, send, os.getpid()), daemon=True)
             p.start()
-            send.close()
-            pipes.append(recv)
             procs.append(p)
     finally:
         _JOB = None
+        _PIPES.clear()
+        for _, send in ends:
+            send.close()
+    pipes = [recv for recv, _ in ends]
     try:
         digest = lines_digest(path, head)  # while the workers decode; valid once they checked
     except NotLineLayout:
@@ -267,7 +297,7 @@ def audit_sharded(
     results = [_receive(conn) for conn in pipes]
     for p in procs:
         p.join()
-    return _merge(results, header, request, digest) if digest else "not in the line layout"
+    return _merge(results, header, request, digest) if digest else ""
 
 
 def _merge(

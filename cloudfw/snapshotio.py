@@ -27,7 +27,7 @@ from typing import Any
 import orjson
 
 from cloudfw.model import CloudfwError, RuleSet, Snapshot
-from cloudfw.model.encode import ASSET_ORDER, asset_order
+from cloudfw.model.encode import asset_order
 from cloudfw.model.serde import (
     DecodeError,
     document_digest,
@@ -108,7 +108,10 @@ def _read_lines(path: Path) -> Snapshot | None:
         except NotLineLayout:
             return None
     keys: list[Key] = [asset_order(rs.asset) for rs in rulesets]
-    hint = digest.hexdigest() or _sorted_digest(path, head, keys)
+    try:
+        hint = digest.hexdigest() or _sorted_digest(path, head, keys)
+    except NotLineLayout:  # the file changed under us: read it again, whole
+        return None
     return replace(base, rulesets=tuple(rulesets), digest_hint=hint)
 
 
@@ -149,24 +152,6 @@ def _object(body: bytes) -> dict[str, Any]:
     if type(d) is not dict:
         raise NotLineLayout
     return d
-
-
-def layout_digest(path: Path, head: dict[str, Any]) -> str:
-    """The digest of a line-layout file, in a pass of its own (a sharded audit's parent computes
-    it while the workers decode). Raises NotLineLayout like `layout_bodies`."""
-    digest = _StreamDigest(head)
-    keys: list[Key] = []
-    with open_snapshot(path) as f:
-        f.readline()
-        for body in layout_bodies(f):
-            d = _object(body)
-            asset = d.get("asset")
-            if type(asset) is not dict:
-                raise NotLineLayout
-            key = tuple(str(asset.get(k, "")) for k in ASSET_ORDER)
-            keys.append(key)
-            digest.add(key, d)
-    return digest.hexdigest() or _sorted_digest(path, head, keys)
 
 
 def lines_digest(path: Path, head: dict[str, Any]) -> str:
@@ -230,6 +215,8 @@ def _sorted_digest(path: Path, head: dict[str, Any], keys: list[Key]) -> str:
     with open_snapshot(path) as f:
         f.readline()
         canon = [canonical(_object(body)) for body in layout_bodies(f)]
+    if len(canon) != len(keys):
+        raise NotLineLayout
     order = sorted(range(len(keys)), key=keys.__getitem__)
     pre, post = canonical_frame(head)
     h = hashlib.sha256(pre)

@@ -88,7 +88,8 @@ def _request(
 @dataclass(frozen=True)
 class Sharded:
     """`audit_file_sharded`'s outcome: a report (and history rows) from ``jobs`` workers, or why
-    the file was not audited that way (``report`` None; empty ``why``: not worth it)."""
+    the file was not audited that way (``report`` None; ``why`` empty when there is nothing to
+    say: not worth it, or an error in the file that the plain reading reports)."""
 
     report: Report | None
     rows: list[RuleRow]
@@ -120,12 +121,14 @@ def audit_file_sharded(
     n = shard_jobs(jobs, cpus or 1, size)
     if n < 2:
         return Sharded(None, [], 1)
+    asked = jobs > 1  # say why not only when --jobs asked for workers
     try:
         layout = plan(path, n)
-    except (OSError, ValueError):  # not a regular file (a pipe, say): the plain reading copes
-        layout = None
+    except (OSError, ValueError) as exc:  # not a regular file (a pipe, say): the plain reading
+        return Sharded(None, [], 1, f"cannot split it: {exc}" if asked else "")
     if layout is None:
-        return Sharded(None, [], 1, "not an uncompressed line-layout file of several accounts")
+        why = "not an uncompressed line-layout file of several accounts"
+        return Sharded(None, [], 1, why if asked else "")
     req = _request(Snapshot((), (), now, ""), loaded, now, (), events, extra_coverage)
     done = audit_sharded(path, layout, req, keep_rows=keep_rows)
     if isinstance(done, str):

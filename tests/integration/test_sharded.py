@@ -5,6 +5,7 @@ anything the plan assumed and the file breaks falls back to one process, saying 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -222,3 +223,24 @@ def test_scope_in_another_account_falls_back(tmp_path: Path) -> None:
     one, _, _ = _audit(path, base, "--jobs", "1", "--no-store")
     many, err, _ = _audit(path, base, "--jobs", "2", "--no-store")
     assert "log scope in another account" in err and many == one
+
+
+@pytest.mark.parametrize(
+    ("edit", "where"),
+    [
+        (lambda b: b.replace(b"cloudfw.snapshot/1", b"cloudfw.snapshot/9", 1), r"\$\.schema"),
+        (lambda b: b.replace(b'"ports":"22"', b'"ports":"70000"', 1), r"rules\[\d+\]\.ports"),
+        (lambda b: b.replace(b'"ports":"22"', b'"ports":22', 1), r"rules\[\d+\]\.ports"),
+    ],
+)
+def test_errors_name_the_file_and_field_as_in_one_process(
+    files: tuple[Path, Path], edit: object, where: str
+) -> None:
+    snap, base = files
+    snap.write_bytes(edit(snap.read_bytes()))  # type: ignore[operator]
+    for jobs in ("1", "2"):
+        res = CliRunner().invoke(app, ["audit", "--snapshot", str(snap), "--baseline", str(base),
+                                       "--jobs", jobs, "--no-store"])  # fmt: skip
+        lines = res.stderr.strip().splitlines()
+        assert res.exit_code == 2 and len(lines) == 1, res.stderr
+        assert lines[0].startswith(f"cloudfw: error: {snap}: ") and re.search(where, lines[0])
