@@ -250,8 +250,8 @@ def _worker(k: int, conn: Connection, parent: int) -> None:
     try:
         assert _JOB is not None
         result: _Done | _Unfit = _shard(_JOB, k)
-    except Exception:  # the parent falls back to the plain reading, which reports it
-        result = _Unfit("")
+    except Exception as exc:  # a bug: the parent says so and audits in one process
+        result = _Unfit(f"a worker failed ({type(exc).__name__}: {exc})")
     try:
         conn.send(result)
         conn.close()
