@@ -134,7 +134,7 @@ def detect_process(ev: ProcessEvent, prefilter: bool = True) -> list[Detection]:
     """Command-line detections for one process event (no suppression, no correlation)."""
     if ev.kind != "exec":
         return []
-    text = ev.cmdline or " ".join(ev.argv)
+    text = ev.display_cmdline
     if not text or (prefilter and not passes_prefilter(text)):
         return []
     out: list[Detection] = []

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import yaml
 
+from cloudfw.policy.config import PolicyError
+from cloudfw.policy.yamlsrc import load_yaml
 from cloudfw.telemetry.cmdline import tool_name
 from cloudfw.telemetry.detection import Detection
 from cloudfw.telemetry.events import TelemetryError
@@ -93,13 +95,9 @@ def _strings(path: str, node: yaml.Node, field: str) -> tuple[str, ...]:
 
 def parse_policy(text: str, path: str = "<baseline>") -> TelemetryPolicy:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise TelemetryError(
-            f"{path}{line}: invalid YAML: {getattr(exc, 'problem', exc)}"
-        ) from None
+        root = load_yaml(text, path).root  # the baselines' own loader: located, no duplicate keys
+    except PolicyError as exc:
+        raise TelemetryError(str(exc)) from None
     if root is None:
         return TelemetryPolicy()
     top = _mapping(path, root, "(top level)")

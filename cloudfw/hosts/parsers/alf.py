@@ -66,12 +66,12 @@ def parse_plist(data: bytes, location: str, host: str) -> list[HostPart]:
     for i, e in enumerate(_list(doc, "exceptions", location)):
         path = str(e.get("path") or e.get("bundleid") or f"exception #{i}")
         apps.append(
-            AppEntry(path, _state_allows(e.get("state")), _ref(location, f"exceptions[{i}]"))
+            AppEntry(path, state_allows(e.get("state")), _ref(location, f"exceptions[{i}]"))
         )
     for i, e in enumerate(_list(doc, "applications", location)):
         name = str(e.get("bundleid") or _alias_path(e.get("alias")) or f"application #{i}")
         apps.append(
-            AppEntry(name, _state_allows(e.get("state")), _ref(location, f"applications[{i}]"))
+            AppEntry(name, state_allows(e.get("state")), _ref(location, f"applications[{i}]"))
         )
     for i, e in enumerate(_list(doc, "explicitauths", location)):
         apps.append(
@@ -93,7 +93,7 @@ def _list(doc: dict[str, Any], key: str, location: str) -> list[dict[str, Any]]:
     return v
 
 
-def _state_allows(state: object) -> bool:
+def state_allows(state: object) -> bool:
     """ALF entry states: 2 and 4 block incoming connections; 0, 1 and 3 allow them."""
     try:
         return int(str(state)) not in (2, 4)
@@ -180,9 +180,7 @@ def parse_socketfilterfw(data: bytes, location: str, host: str) -> list[HostPart
         m = _APP_KOLIDE.match(s)
         if m:
             apps.append(
-                AppEntry(
-                    m.group(1), _state_allows_kolide(m.group(2)), SourceRef("file", location, i)
-                )
+                AppEntry(m.group(1), state_allows(m.group(2)), SourceRef("file", location, i))
             )
             continue
         if "cannot be modified from command line" in s or s.startswith("Firewall"):
@@ -195,10 +193,6 @@ def parse_socketfilterfw(data: bytes, location: str, host: str) -> list[HostPart
     if not facts and not apps:
         raise HostParseError(location, "no socketfilterfw settings found", 1)
     return [HostPart(host=host, facts=facts, apps=apps, sources=[location])]
-
-
-def _state_allows_kolide(state: str) -> bool:
-    return state not in ("2", "4")
 
 
 # -- system_profiler -------------------------------------------------------------------------

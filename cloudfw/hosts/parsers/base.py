@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from cloudfw.hosts.errors import HostParseError
 from cloudfw.model import (
-    Action,
     AddressSet,
     Asset,
-    Direction,
     Rule,
     RuleSet,
     SourceRef,
@@ -102,18 +102,12 @@ def host_asset(
     )
 
 
-def both_directions(direction: str | None) -> tuple[Direction, ...]:
-    if direction == "in":
-        return (Direction.INGRESS,)
-    if direction == "out":
-        return (Direction.EGRESS,)
-    return (Direction.INGRESS, Direction.EGRESS)
-
-
-def verdict(word: str) -> Action | None:
-    w = word.strip().lower()
-    if w in ("accept", "allow", "pass", "true", "1"):
-        return Action.ALLOW
-    if w in ("drop", "deny", "reject", "block", "false", "0"):
-        return Action.DENY
-    return None
+def load_json(data: bytes, location: str) -> Any:
+    """A JSON document of a snapshot file; a located `HostParseError` when it is empty or bad."""
+    text = decode_text(data, location).strip()
+    if not text:
+        raise HostParseError(location, "empty JSON document", 1)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise HostParseError(location, f"bad JSON: {exc.msg}", exc.lineno) from None

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cloudfw.hosts.errors import HostParseError
-from cloudfw.hosts.parsers.base import LOOPBACK, HostPart, decode_text
+from cloudfw.hosts.parsers.base import LOOPBACK, HostPart, load_json
 from cloudfw.hosts.parsers.iptables import EVERYTHING, _Rule, _Table, build_ruleset
 from cloudfw.hosts.parsers.netmatch import icmp_from, port_number
 from cloudfw.model import (
@@ -43,11 +43,7 @@ def sniff(data: bytes) -> bool:
 
 
 def parse(data: bytes, location: str, host: str) -> list[HostPart]:
-    text = decode_text(data, location)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise HostParseError(location, f"bad JSON: {exc.msg}", exc.lineno) from None
+    doc = load_json(data, location)
     items = doc.get("nftables") if isinstance(doc, Mapping) else None
     if not isinstance(items, list):
         raise HostParseError(location, "no top-level 'nftables' array")

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from cloudfw.hosts.errors import HostParseError
-from cloudfw.hosts.parsers.base import AppEntry, HostPart, check_lines, decode_text
+from cloudfw.hosts.parsers.alf import state_allows
+from cloudfw.hosts.parsers.base import LOOPBACK, AppEntry, HostPart, check_lines, decode_text
 from cloudfw.hosts.parsers.iptables import BUILTINS, EVERYTHING, _Rule, _Table, build_ruleset
 from cloudfw.hosts.parsers.windows import rule_from_record
 from cloudfw.model import (
@@ -106,7 +107,7 @@ def parse(data: bytes, location: str, host: str) -> list[HostPart]:
                 _alf(part, cols)
             elif table == "alf_exceptions":
                 ref = SourceRef("file", location, line_no)
-                part.apps.append(AppEntry(cols["path"], cols.get("state") not in ("2", "4"), ref))
+                part.apps.append(AppEntry(cols["path"], state_allows(cols.get("state")), ref))
             elif table == "alf_explicit_auths":
                 part.apps.append(
                     AppEntry(cols["process"], True, SourceRef("file", location, line_no))
@@ -186,7 +187,7 @@ def _iptables(rows: list[tuple[Mapping[str, str], int]], location: str, host: st
             ref=SourceRef("file", location, line),
         )
         if cols.get("iniface") == "lo":
-            peers = peers & AddressSet.parse_many(["127.0.0.0/8", "::1/128"])
+            peers = peers & LOOPBACK
         match = cols.get("match", "")
         if match in ("conntrack", "state"):
             r.new_traffic = False

@@ -10,6 +10,8 @@ from cloudfw.hosts.parsers.netmatch import icmp_from, port_number
 from cloudfw.model import (
     ALL_PORTS,
     ALL_PROTOCOLS,
+    ANY_V4,
+    ANY_V6,
     AddressError,
     AddressSet,
     Direction,
@@ -23,8 +25,6 @@ Addr = AddressSet
 _TOKEN = re.compile(r'"[^"]*"|<[^<>\s]+>|!=|<=|>=|><|<>|[{}(),!=<>]|[^\s{}(),!=<>"]+')
 _IFACE = re.compile(r"^\(?([a-z]+[0-9]+)(:[a-z0-9]+)?\)?$")
 _NARROW = {"user", "group", "tagged", "probability", "os", "received-on", "tos", "prio"}
-_V4 = AddressSet.parse("0.0.0.0/0")
-_V6 = AddressSet.parse("::/0")
 
 
 def strip_comment(s: str) -> str:
@@ -317,7 +317,7 @@ def parse_rule(toks: list[str], tables: dict[str, Addr], location: str, line: in
                 else:
                     p.notes.append(f"on {'!' if neg else ''}{' '.join(names)} (any interface)")
             elif t in ("inet", "inet6"):
-                fam = _V4 if t == "inet" else _V6
+                fam = ANY_V4 if t == "inet" else ANY_V6
             elif t == "proto":
                 protos = Intervals()
                 for n in s.group():

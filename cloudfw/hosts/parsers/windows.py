@@ -10,14 +10,20 @@ sets are built per profile by `windows_rulesets` with BLOCK_OVERRIDES_ALLOW sema
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from cloudfw.hosts.errors import HostParseError
-from cloudfw.hosts.parsers.base import HostPart, WinRule, check_lines, decode_text, host_asset
+from cloudfw.hosts.parsers.base import (
+    HostPart,
+    WinRule,
+    check_lines,
+    decode_text,
+    host_asset,
+    load_json,
+)
 from cloudfw.hosts.parsers.netmatch import icmp_from
 from cloudfw.model import (
     ALL_PORTS,
@@ -54,16 +60,6 @@ def _s(v: object) -> str:
     return str(v).strip().lower() if v is not None else ""
 
 
-def _load_json(data: bytes, location: str) -> Any:
-    text = decode_text(data, location).strip()
-    if not text:
-        raise HostParseError(location, "empty JSON document", 1)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise HostParseError(location, f"bad JSON: {exc.msg}", exc.lineno) from None
-
-
 def _items(doc: Any) -> list[Mapping[str, Any]]:
     """PowerShell quirks: one object instead of a list, ``{"value": [...]}``, ``""`` for none."""
     if doc == "" or doc is None:
@@ -85,7 +81,7 @@ def sniff(data: bytes) -> bool:
 
 
 def parse(data: bytes, location: str, host: str) -> list[HostPart]:
-    doc = _load_json(data, location)
+    doc = load_json(data, location)
     part = HostPart(host=host, sources=[location])
     if isinstance(doc, Mapping) and ("profiles" in doc or "rules" in doc):
         profiles, rules = _items(doc.get("profiles")), _items(doc.get("rules"))

@@ -111,3 +111,12 @@ def to_int(value: Any, field: str) -> int | None:
 
 def to_str(value: Any) -> str:
     return "" if value is None else str(value)
+
+
+def dig(obj: Any, *path: str) -> Any:
+    """``obj[path[0]][path[1]]…``, or None where a step is missing or not an object."""
+    for p in path:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(p)
+    return obj

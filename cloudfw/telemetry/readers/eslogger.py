@@ -14,6 +14,7 @@ from typing import Any
 from cloudfw.model import SourceRef
 from cloudfw.telemetry.events import FileEvent, Item, ProcessEvent
 from cloudfw.telemetry.readers.common import (
+    dig,
     optional,
     parse_time,
     read_json_lines,
@@ -22,14 +23,6 @@ from cloudfw.telemetry.readers.common import (
 )
 
 _TYPES = {9: "exec", 10: "open", 11: "fork", 15: "exit"}
-
-
-def _get(obj: Any, *path: str) -> Any:
-    for p in path:
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(p)
-    return obj
 
 
 def _strings(value: Any, field: str) -> tuple[str, ...]:
@@ -57,33 +50,33 @@ def from_eslogger(obj: dict[str, Any], ref: SourceRef) -> FileEvent | ProcessEve
     kind = next(iter(event), None) if len(event) == 1 else _TYPES.get(obj.get("event_type", -1))
     time = parse_time(obj.get("time"))
     host = to_str(obj.get("host") or obj.get("hostname"))
-    pid = to_int(_get(proc, "audit_token", "pid"), "process.audit_token.pid")
-    exe = to_str(_get(proc, "executable", "path"))
+    pid = to_int(dig(proc, "audit_token", "pid"), "process.audit_token.pid")
+    exe = to_str(dig(proc, "executable", "path"))
     if kind == "exec":
-        target = _get(event, "exec", "target")
+        target = dig(event, "exec", "target")
         if not isinstance(target, dict):
             raise ValueError("event.exec.target: missing")
-        argv = _strings(_get(event, "exec", "args"), "event.exec.args")
-        texe = to_str(_get(target, "executable", "path"))
+        argv = _strings(dig(event, "exec", "args"), "event.exec.args")
+        texe = to_str(dig(target, "executable", "path"))
         if not argv and not texe:
             raise ValueError("event.exec: neither args nor target.executable.path")
         return ProcessEvent(
             source=ref, platform="macos", host=host, time=time,
-            pid=to_int(_get(target, "audit_token", "pid"), "event.exec.target.audit_token.pid"),
+            pid=to_int(dig(target, "audit_token", "pid"), "event.exec.target.audit_token.pid"),
             ppid=to_int(target.get("ppid"), "event.exec.target.ppid"),
-            user=to_str(_get(target, "audit_token", "euid")), exe=texe, argv=argv or (texe,),
+            user=to_str(dig(target, "audit_token", "euid")), exe=texe, argv=argv or (texe,),
         )  # fmt: skip
     if kind == "fork":
-        child = _get(event, "fork", "child")
+        child = dig(event, "fork", "child")
         if not isinstance(child, dict):
             raise ValueError("event.fork.child: missing")
         return ProcessEvent(
             source=ref, platform="macos", host=host, time=time,
-            pid=to_int(_get(child, "audit_token", "pid"), "event.fork.child.audit_token.pid"),
-            ppid=pid, exe=to_str(_get(child, "executable", "path")) or exe, kind="fork",
+            pid=to_int(dig(child, "audit_token", "pid"), "event.fork.child.audit_token.pid"),
+            ppid=pid, exe=to_str(dig(child, "executable", "path")) or exe, kind="fork",
         )  # fmt: skip
     if kind == "open":
-        fpath = _get(event, "open", "file", "path")
+        fpath = dig(event, "open", "file", "path")
         if not isinstance(fpath, str):
             raise ValueError("event.open.file.path: missing")
         return FileEvent(source=ref, platform="macos", path=fpath, host=host, time=time, pid=pid,

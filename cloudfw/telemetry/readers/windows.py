@@ -34,6 +34,7 @@ from cloudfw.telemetry.events import (
     file_ref,
 )
 from cloudfw.telemetry.readers.common import (
+    dig,
     optional,
     parse_time,
     read_json_lines,
@@ -47,14 +48,6 @@ _FW_REGISTRY = re.compile(r"\\(FirewallPolicy|WindowsFirewall)\\", re.IGNORECASE
 _WFAS_CHANNEL = "Microsoft-Windows-Windows Firewall With Advanced Security/Firewall"
 
 
-def _get(obj: Any, *path: str) -> Any:
-    for p in path:
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(p)
-    return obj
-
-
 def _text(v: Any) -> Any:
     return v.get("#text", v.get("Value")) if isinstance(v, dict) else v
 
@@ -65,7 +58,7 @@ def normalize_json(obj: dict[str, Any]) -> tuple[int, str, str, Any, dict[str, A
         w = obj["winlog"]
         data = w.get("event_data") if isinstance(w.get("event_data"), dict) else {}
         eid, channel = w.get("event_id"), w.get("channel") or w.get("provider_name")
-        computer = w.get("computer_name") or _get(obj, "host", "name")
+        computer = w.get("computer_name") or dig(obj, "host", "name")
         time = obj.get("@timestamp")
     elif isinstance(obj.get("Event"), dict) and isinstance(obj["Event"].get("System"), dict):
         s = obj["Event"]["System"]
@@ -74,7 +67,7 @@ def normalize_json(obj: dict[str, Any]) -> tuple[int, str, str, Any, dict[str, A
         )
         eid, channel, computer = _text(s.get("EventID")), s.get("Channel"), s.get("Computer")
         tc = s.get("TimeCreated")
-        time = _get(tc, "#attributes", "SystemTime") or (tc if isinstance(tc, str) else None)
+        time = dig(tc, "#attributes", "SystemTime") or (tc if isinstance(tc, str) else None)
     else:
         data = dict(obj)
         if isinstance(obj.get("EventData"), dict):
