@@ -302,9 +302,9 @@ def allowed_public(
 
 
 def allowed_public_both(
-    rs: RuleSet, targets: frozenset[str], shares: ShareCache
+    rs: RuleSet, targets: frozenset[str], shares: ShareCache, egress: bool = True
 ) -> tuple[list[tuple[Box, Share]], list[tuple[Box, Share]]]:
-    """`allowed_public` for ingress and for egress.
+    """`allowed_public` for ingress and for egress (empty unless ``egress``).
 
     For order-free rule sets (security groups) that are enabled and deny by default, the allowed
     space is exactly one box per enabled allow rule (`RuleSet.allowed`'s union), so only the rules
@@ -319,7 +319,7 @@ def allowed_public_both(
         and not rs.default_egress.permits
     ):
         ingress: list[tuple[Box, Share]] = []
-        egress: list[tuple[Box, Share]] = []
+        outward: list[tuple[Box, Share]] = []
         cache = shares.cache
         for r in rs.rules:
             if (
@@ -332,12 +332,12 @@ def allowed_public_both(
             hit = cache.get(id(peers))
             s = hit[1] if hit is not None and hit[0] is peers else shares.get(peers)
             if s[0] > 0.0 or s[1] > 0.0:
-                out = ingress if r.direction is Direction.INGRESS else egress
+                out = ingress if r.direction is Direction.INGRESS else outward
                 out.append((Box(r.protocols, r.ports, peers, r.local, r.key), s))
-        return ingress, egress
+        return ingress, outward if egress else []
     return (
         public_boxes(rs.allowed(Direction.INGRESS, targets).boxes, shares),
-        public_boxes(rs.allowed(Direction.EGRESS, targets).boxes, shares),
+        public_boxes(rs.allowed(Direction.EGRESS, targets).boxes, shares) if egress else [],
     )
 
 

@@ -288,11 +288,9 @@ REDUNDANT_RULE = _meta(
     doc="Ordered rule sets only: the rule's whole space is decided earlier with the same action.",
 )
 
-# Check ids that share ``policy.checks`` but belong to other layers (baseline drift, computed by
-# cloudfw.baseline, which checks never import). Their parameters are validated by their owner;
-# validate_policy / run_checks let them through untouched instead of calling them unknown.
-# reported by baseline drift and change events; `{enabled: false}` for them is applied by the
-# pipeline to their findings
+# Check ids that share ``policy.checks`` but belong to other layers: reported by baseline drift
+# (cloudfw.baseline, which checks never import) and change events. They take only the switch
+# ``{enabled: true|false}`` (validate_policy checks it); the pipeline applies it to their findings.
 FOREIGN_CHECKS = frozenset(
     {"unexpectedly-authorized", "revoked", "modified", "unapproved-principal"}
 )

@@ -121,6 +121,7 @@ def resolve_policy(
     skip = FOREIGN_CHECKS | frozenset(other_checks)
     for cid, raw in raw_all.items():
         if str(cid) in skip:
+            _switch_only(str(cid), raw)
             continue
         if str(cid) not in REGISTRY:
             hint = ""
@@ -139,6 +140,22 @@ def resolve_policy(
         if enabled:
             out[cid] = params
     return out
+
+
+def _switch_only(cid: str, raw: object) -> None:
+    """Checks run by other layers (drift, change events, host settings) take no parameters:
+    only ``enabled: true|false``, so that a misspelt switch is an error, not silently on."""
+    if raw is None:
+        return
+    if not isinstance(raw, Mapping):
+        raise PolicyError(f"expected a mapping of parameters, got {_type_name(raw)}",
+                          field=_field(cid))  # fmt: skip
+    for name, value in raw.items():
+        if name != "enabled":
+            raise PolicyError("unknown parameter (known: enabled)", field=_field(cid, str(name)))
+        if not isinstance(value, bool):
+            raise PolicyError(f"expected true or false, got {_type_name(value)}",
+                              field=_field(cid, "enabled"))  # fmt: skip
 
 
 def validate_policy(

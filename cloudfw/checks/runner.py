@@ -99,7 +99,7 @@ def _ruleset_findings(
         batch: list[Finding] = []
         if not want_in and not want_out:
             break
-        pub, pub_out = allowed_public_both(rs, profile, ctx.shares)
+        pub, pub_out = allowed_public_both(rs, profile, ctx.shares, egress=want_out)
         if want_in:
             everything = (
                 allow_all(rs, pub, Direction.INGRESS, ctx, aa)
@@ -149,8 +149,5 @@ def run_checks(
         out.extend(_ruleset_findings(rs, ctx, enabled, exp))
     if "unlogged" in enabled:
         out.extend(unlogged(snapshot.rulesets, ctx))
-    off = frozenset(
-        cid for cid, raw in policy.checks.items() if cid in host_ids and raw.get("enabled") is False
-    )
-    out.extend(host_findings(snapshot.rulesets, off))
+    out.extend(host_findings(snapshot.rulesets, policy.disabled() & host_ids))
     return out

@@ -146,7 +146,8 @@ def _dnat_rules(rs: RuleSet) -> list[Rule]:
     ]
 
 
-def _ip_set(ips: Iterable[str]) -> AddressSet:
+def ip_set(ips: Iterable[str]) -> AddressSet:
+    """The addresses among ``ips`` (anything that does not parse is not an address)."""
     out = AddressSet()
     for ip in ips:
         try:
@@ -267,7 +268,7 @@ def _dnat_paths(
 ) -> list[ExposurePath]:
     out: list[ExposurePath] = []
     for ip in base.private_ips:
-        addr = _ip_set([ip])
+        addr = ip_set([ip])
         if addr.is_empty():
             continue
         for gw, rules in gateways:
@@ -277,7 +278,7 @@ def _dnat_paths(
             if not keys:
                 continue
             pubs = tuple(p for a in gw.attachments for p in a.public_ips)
-            privs = _ip_set(p for a in gw.attachments for p in a.private_ips)
+            privs = ip_set(p for a in gw.attachments for p in a.private_ips)
             entry = Layer(f"gateway:{gw.asset.resource_type}", (gw,), only_rules=keys, local=addr)
             view = None if privs.is_empty() else privs
             inner = tuple(

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from cloudfw.exposure.paths import UNION_SEMANTICS, ExposurePath, Layer
+from cloudfw.exposure.paths import UNION_SEMANTICS, ExposurePath, Layer, ip_set
 from cloudfw.model import (
     ALL_PORTS,
     ALL_PROTOCOLS,
@@ -29,7 +29,6 @@ from cloudfw.model import (
     AddressSet,
     Direction,
     Intervals,
-    ModelError,
     RuleSet,
 )
 from cloudfw.model.ports import TCP, UDP
@@ -155,6 +154,7 @@ class Stacker:
         ips = (path.private_ips + path.public_ips) if sensitive else ()
         key = (
             tuple(id(rs) for rs in layer.rulesets),
+            layer.name,  # the evaluation carries its layer: one NSG is a subnet and a NIC layer
             layer.targets,
             layer.stateless,
             layer.only_rules,
@@ -164,7 +164,7 @@ class Stacker:
         )
         hit = self._evals.get(key)
         if hit is None:
-            hit = self._eval(layer, _addresses(ips))
+            hit = self._eval(layer, ip_set(ips))
             self._evals[key] = hit
         return hit
 
@@ -266,16 +266,6 @@ class Stacker:
 
 def _allow_all(protocols: Intervals, ports: Intervals) -> bool:
     return protocols == ALL_PROTOCOLS and ports == ALL_PORTS
-
-
-def _addresses(ips: tuple[str, ...]) -> AddressSet:
-    out = EMPTY
-    for ip in ips:
-        try:
-            out = out | AddressSet.parse(ip)
-        except ModelError:
-            continue
-    return out
 
 
 def _sees(peers: AddressSet, view: AddressSet) -> bool:

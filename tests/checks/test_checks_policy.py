@@ -74,8 +74,16 @@ from cloudfw.policy.config import PolicyConfig, PolicyError
         ({"unlogged": {"enabled": "no"}}, "policy.checks.unlogged.enabled", "true or false"),
         ({"unlogged": {"scope": "vpc"}}, "policy.checks.unlogged.scope", "unknown parameter"),
         ({"unlogged": ["enabled"]}, "policy.checks.unlogged", "mapping of parameters"),
+        # checks of other layers (host settings, drift, events) take only the switch
+        ({"firewall-disabled": {"enabeld": False}}, "policy.checks.firewall-disabled.enabeld",
+         "unknown parameter"),
+        ({"firewall-disabled": {"enabled": "no"}}, "policy.checks.firewall-disabled.enabled",
+         "true or false"),
+        ({"revoked": {"enabeld": False}}, "policy.checks.revoked.enabeld", "unknown parameter"),
+        ({"unapproved-principal": "off"}, "policy.checks.unapproved-principal",
+         "mapping of parameters"),
     ],
-)
+)  # fmt: skip
 def test_bad_policy_names_the_field(checks: dict[str, Any], field: str, text: str) -> None:
     policy = PolicyConfig(checks=checks)
     with pytest.raises(PolicyError) as err:
@@ -103,10 +111,13 @@ def test_good_policy_validates() -> None:
     )
 
 
-def test_drift_and_other_layers_checks_are_left_to_their_owners() -> None:
-    policy = PolicyConfig(checks={"revoked": {"enabled": False}, "modified": {"anything": 1}})
+def test_drift_and_other_layers_checks_take_only_their_switch() -> None:
+    policy = PolicyConfig(checks={"revoked": {"enabled": False}, "modified": {"enabled": True}})
     validate_policy(policy, CATALOG)
     assert run_checks(snapshot(), policy, CATALOG) == []
+    with pytest.raises(PolicyError) as err:  # no layer reads other parameters: not silently kept
+        validate_policy(PolicyConfig(checks={"modified": {"anything": 1}}), CATALOG)
+    assert err.value.field == "policy.checks.modified.anything"
     host = PolicyConfig(checks={"firewall-disabled": {"enabled": False}})
     validate_policy(host, CATALOG)  # host checks are run_checks' own now
     with pytest.raises(PolicyError):

@@ -81,3 +81,35 @@ def test_union_layer_keeps_each_groups_rule() -> None:
     (r,) = effective_exposure(build_paths([b, a]))
     hops = {(str(e.ports), e.path[0].ruleset, e.path[0].rule) for e in r.exposures}
     assert hops == {("22", "sg-a", "a-22"), ("22", "sg-b", "b-22"), ("80", "sg-b", "b-80")}
+
+
+def test_one_rule_set_as_subnet_layer_and_as_interface_layer_keeps_both_names() -> None:
+    nsg = RuleSet(
+        Asset("azure", "sub", "westeurope", "network-security-group", "nsg-1"),
+        EvalSemantics.PRIORITY_FIRST_MATCH,
+        (rule("allow-ssh", ports="22", order=100),),
+        attachments=(
+            Attachment("subnet", "subnet-1", subnet="subnet-1"),
+            Attachment("network-interface", "nic-b", "vm-b", ("10.0.2.4",), ("20.0.0.2",),
+                       "subnet-2"),
+        ),
+    )  # fmt: skip
+    nic_a = RuleSet(
+        Asset("azure", "sub", "westeurope", "network-security-group", "nsg-a"),
+        EvalSemantics.PRIORITY_FIRST_MATCH,
+        (rule("allow-any", proto="all", order=100),),
+        attachments=(
+            Attachment("network-interface", "nic-a", "vm-a", ("10.0.1.4",), ("20.0.0.1",),
+                       "subnet-1"),
+        ),
+    )  # fmt: skip
+    results = {r.path.asset.resource_id: r for r in effective_exposure(build_paths([nsg, nic_a]))}
+    names = {k: [x.name for x in r.path.layers] for k, r in results.items()}
+    assert names == {
+        "nic-a": ["subnet:network-security-group", "interface:network-security-group"],
+        "nic-b": ["interface:network-security-group"],
+    }
+    for asset, layer in (("nic-a", "subnet:network-security-group"),
+                         ("nic-b", "interface:network-security-group")):  # fmt: skip
+        (ssh,) = [e for e in results[asset].reachable if str(e.ports) == "22"]
+        assert (ssh.path[0].layer, ssh.path[0].ruleset) == (layer, "nsg-1")
