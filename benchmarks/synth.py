@@ -1,7 +1,8 @@
 """Synthetic snapshots for the checks benchmark (no I/O, deterministic per seed).
 
 ``synthetic_snapshot(100_000, 10, seed=1)`` builds 100,000 AWS-like security groups with ten rules
-each (one million rules): mostly private, office (/24) and SG-reference sources on all sorts of
+each (one million rules, each with its API origin and some with a description, as the AWS
+normalizer records them): mostly private, office (/24) and SG-reference sources on all sorts of
 ports; 0.0.0.0/0 and ::/0 sources mostly on web ports with a tail of admin, database, wide-range
 and all-traffic rules; a few very broad provider ranges; and the allow-all egress rule AWS creates
 in every group. About 2% of groups are default groups, 15% of VPCs have no flow log. Address,
@@ -31,10 +32,12 @@ from cloudfw.model import (
     Rule,
     RuleSet,
     Snapshot,
+    SourceRef,
     parse_ports,
     parse_protocol,
 )
 from cloudfw.model.snapshot import Coverage, CoverageStatus
+from cloudfw.normalize.aws import SG_RULES_CALL
 
 # (protocol, ports) -> weight. Internal sources reach all sorts of ports; internet-wide sources are
 # mostly web ports, with a realistic tail of mistakes (admin ports, databases, wide ranges, all
@@ -62,6 +65,10 @@ def _sources(rng: random.Random) -> tuple[list[str], list[int]]:
     return tokens, weights
 
 
+def _origin(key: str) -> SourceRef:
+    return SourceRef("api", SG_RULES_CALL, record=key)  # as the AWS normalizer records it
+
+
 def synthetic_snapshot(n_groups: int, rules_per_group: int, seed: int = 1) -> Snapshot:
     """``n_groups`` security groups of ``rules_per_group`` rules (the last one is egress)."""
     rng = random.Random(seed)
@@ -73,6 +80,7 @@ def synthetic_snapshot(n_groups: int, rules_per_group: int, seed: int = 1) -> Sn
     cum_public = list(itertools.accumulate(_PUBLIC.values()))
     every, all_ports = parse_protocol("-1"), parse_ports("0-65535")
     anywhere = AddressSet.parse("0.0.0.0/0")
+    descriptions = ["", "", "", "office VPN", "web tier", "monitoring", "partner API"]
     rulesets: list[RuleSet] = []
     accounts = [f"{100000000000 + i}" for i in range(20)]
     for g in range(n_groups):
@@ -86,13 +94,17 @@ def synthetic_snapshot(n_groups: int, rules_per_group: int, seed: int = 1) -> Sn
                 protocols, ports = rng.choices(public, cum_weights=cum_public)[0]
             else:
                 protocols, ports = rng.choices(internal, cum_weights=cum_internal)[0]
+            key = f"sgr-{g:09x}{i:03x}"
             rules.append(
-                Rule(f"{gid}/in/{i}", Direction.INGRESS, Action.ALLOW, protocols, ports, peers)
-            )
+                Rule(key, Direction.INGRESS, Action.ALLOW, protocols, ports, peers,
+                     description=rng.choice(descriptions), origin=_origin(key))
+            )  # fmt: skip
         if rules_per_group > 0:
+            key = f"sgr-{g:09x}fff"
             rules.append(
-                Rule(f"{gid}/out/0", Direction.EGRESS, Action.ALLOW, every, all_ports, anywhere)
-            )
+                Rule(key, Direction.EGRESS, Action.ALLOW, every, all_ports, anywhere,
+                     origin=_origin(key))
+            )  # fmt: skip
         n_att = rng.choice((0, 1, 1, 2))
         atts = tuple(
             Attachment(

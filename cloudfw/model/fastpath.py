@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from cloudfw.model.addr import AddressSet
-from cloudfw.model.asset import Asset, Attachment
+from cloudfw.model.asset import Asset, Attachment, SourceRef
 from cloudfw.model.errors import DecodeError, ModelError
 from cloudfw.model.intervals import Intervals
 from cloudfw.model.ports import ALL_PORTS, ALL_PROTOCOLS, parse_ports, parse_protocol
@@ -53,7 +53,7 @@ _ACTIONS = {m.value: m for m in Action}
 _LOGGING = {m.value: m for m in Logging}
 _FAST_KEYS = frozenset(
     {"key", "direction", "action", "protocol", "ports", "peers", "order", "layer", "logging",
-     "description"}
+     "description", "origin", "builtin"}
 )  # fmt: skip
 
 
@@ -137,33 +137,55 @@ def _core_cached(
         return None
 
 
-# A rule with no optional field, keys in canonical (sorted) order, as snapshot files hold it.
-_CANONICAL_RULE = ("action", "direction", "key", "peers", "ports", "protocol")
+_SOURCE_KEYS = frozenset({"kind", "location", "line", "record"})
+_set_kind, _set_location, _set_line, _set_record = (
+    SourceRef.__dict__[name].__set__ for name in ("kind", "location", "line", "record")
+)
+
+
+def source_fast(d: Any) -> SourceRef | None:
+    if type(d) is not dict or not d.keys() <= _SOURCE_KEYS:
+        return None
+    kind, location, line, record = d.get("kind"), d.get("location"), d.get("line"), d.get("record")
+    if type(kind) is not str or type(location) is not str:
+        return None
+    if (line is not None and type(line) is not int) or (
+        record is not None and type(record) is not str
+    ):
+        return None
+    ref: SourceRef = object.__new__(SourceRef)  # as in `plain_rule`: one per rule, set directly
+    _set_kind(ref, kind)
+    _set_location(ref, location)
+    _set_line(ref, line)
+    _set_record(ref, record)
+    return ref
 
 
 def rule_fast(d: Any) -> Rule | None:
     """Decode the common, well-formed shape quickly; None means "take the validating path"
     (which then raises a precise, located error or decodes the unusual shape)."""
-    if type(d) is not dict:
+    if type(d) is not dict or not d.keys() <= _FAST_KEYS:
         return None
-    if tuple(d) == _CANONICAL_RULE:  # the bulk of a big snapshot: unpack, no lookups
-        raw_act, raw_dir, key, peers, ports, proto = d.values()
-        order = layer = 0
-        raw_log, description = "unknown", ""
-    elif d.keys() <= _FAST_KEYS:
-        key, peers, ports, proto = (
-            d.get("key"),
-            d.get("peers"),
-            d.get("ports", "all"),
-            d.get("protocol"),
-        )
-        raw_dir, raw_act, raw_log = d.get("direction"), d.get("action"), d.get("logging", "unknown")
-        order, layer, description = d.get("order", 0), d.get("layer", 0), d.get("description", "")
-        if type(order) is not int or type(layer) is not int or type(description) is not str:
-            return None
-    else:
+    key, peers, ports, proto = (
+        d.get("key"),
+        d.get("peers"),
+        d.get("ports", "all"),
+        d.get("protocol"),
+    )
+    raw_dir, raw_act, raw_log = d.get("direction"), d.get("action"), d.get("logging", "unknown")
+    order, layer, description = d.get("order", 0), d.get("layer", 0), d.get("description", "")
+    raw_origin, builtin = d.get("origin"), d.get("builtin", False)
+    if (
+        type(key) is not str
+        or type(peers) is not list
+        or type(order) is not int
+        or type(layer) is not int
+        or type(description) is not str
+        or type(builtin) is not bool
+    ):
         return None
-    if type(key) is not str or type(peers) is not list:
+    origin = None
+    if raw_origin is not None and (origin := source_fast(raw_origin)) is None:
         return None
     try:
         core = _core_cached(raw_dir, raw_act, proto, ports, tuple(peers), raw_log)
@@ -173,7 +195,7 @@ def rule_fast(d: Any) -> Rule | None:
         return None
     direction, action, protocols, port_set, addrs, logging = core
     return plain_rule(key, direction, action, protocols, port_set, addrs, order, layer, logging,
-                      description)  # fmt: skip
+                      description, origin, builtin)  # fmt: skip
 
 
 _SEMANTICS = {m.value: m for m in EvalSemantics}

@@ -130,9 +130,11 @@ def plain_rule(
     layer: int,
     logging: Logging,
     description: str,
+    origin: SourceRef | None = None,
+    builtin: bool = False,
 ) -> Rule:
     """``Rule(key, direction, action, protocols, ports, peers, order=…, layer=…, logging=…,
-    description=…)``, every other field at its default."""
+    description=…, origin=…, builtin=…)``, every other field at its default."""
     r: Rule = object.__new__(Rule)
     _set_key(r, key)
     _set_direction(r, direction)
@@ -148,7 +150,7 @@ def plain_rule(
     _set_targets(r, _NO_TARGETS)
     _set_quick(r, False)
     _set_description(r, description)
-    _set_origin(r, None)
+    _set_origin(r, origin)
     _set_unresolved(r, "")
-    _set_builtin(r, False)
+    _set_builtin(r, builtin)
     return r

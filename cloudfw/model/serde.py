@@ -214,9 +214,7 @@ def ruleset_from_dict(v: Any, path: str) -> RuleSet:
     return RuleSet(
         asset=asset_fast(d.get("asset")) or asset_from_dict(d.get("asset"), f"{path}.asset"),
         semantics=_enum(EvalSemantics, d, "semantics", path),
-        rules=tuple(
-            rule_fast(r) or rule_from_dict(r, f"{path}.rules[{i}]") for i, r in enumerate(rules)
-        ),
+        rules=tuple(rule_from_dict(r, f"{path}.rules[{i}]") for i, r in enumerate(rules)),
         default_ingress=_enum(Action, d, "default_ingress", path, "deny"),
         default_egress=_enum(Action, d, "default_egress", path, "deny"),
         logging=_enum(Logging, d, "logging", path, "unknown"),

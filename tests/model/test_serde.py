@@ -25,7 +25,13 @@ from cloudfw.model import (
     parse_ports,
     parse_protocol,
 )
-from cloudfw.model.serde import DecodeError, snapshot_digest, snapshot_from_dict, snapshot_to_dict
+from cloudfw.model.serde import (
+    DecodeError,
+    snapshot_digest,
+    snapshot_from_dict,
+    snapshot_to_dict,
+    source_to_dict,
+)
 from cloudfw.snapshotio import SnapshotFileError, digest, read_snapshot, write_snapshot
 
 WHEN = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -146,6 +152,11 @@ def test_file_errors(tmp_path: Path) -> None:
             ),
             "public_ips",
         ),
+        (lambda d: d["rulesets"][0]["rules"][1]["origin"].update(line="3"), "origin.line"),
+        (lambda d: d["rulesets"][0]["rules"][1]["origin"].update(kind=1), "origin.kind"),
+        (lambda d: d["rulesets"][0]["rules"][1]["origin"].update(extra=1), "origin.extra"),
+        (lambda d: d["rulesets"][0]["rules"][1].update(origin="api"), "origin"),
+        (lambda d: d["rulesets"][0]["rules"][1].update(builtin="yes"), "builtin"),
     ],
 )
 def test_fast_decoding_never_accepts_what_validation_rejects(mutate: object, where: str) -> None:
@@ -187,3 +198,8 @@ def test_plain_rule_builds_what_the_dataclass_builds() -> None:
     assert fast == slow and hash(fast) == hash(slow) and repr(fast) == repr(slow)
     with pytest.raises(AttributeError):
         fast.key = "other"  # type: ignore[misc]  # still frozen
+    from cloudfw.model.fastpath import source_fast
+
+    assert tuple(f.name for f in fields(SourceRef)) == ("kind", "location", "line", "record")
+    for ref in (SourceRef("api", "ec2", record="r"), SourceRef("file", "f", 3)):
+        assert source_fast(json.loads(json.dumps(source_to_dict(ref)))) == ref
