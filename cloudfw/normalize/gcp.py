@@ -20,7 +20,7 @@ Rule-set logging stays UNKNOWN: on GCP the log switch is per rule (``logConfig.e
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from cloudfw.model import (
     ANY,
@@ -106,11 +106,11 @@ class _Net:
     path: str
     name: str
     before_classic: bool = False
-    vpc: list[Rule] | None = None
-    global_policies: list[tuple[str, list[PolicyRule]]] | None = None
-    regional: dict[str, list[tuple[str, list[PolicyRule]]]] | None = None
-    subnets: list[tuple[str, Attachment]] | None = None
-    instances: list[tuple[str, Attachment]] | None = None
+    vpc: list[Rule] = field(default_factory=list)
+    global_policies: list[tuple[str, list[PolicyRule]]] = field(default_factory=list)
+    regional: dict[str, list[tuple[str, list[PolicyRule]]]] = field(default_factory=dict)
+    subnets: list[tuple[str, Attachment]] = field(default_factory=list)
+    instances: list[tuple[str, Attachment]] = field(default_factory=list)
 
 
 def normalize_project(data: ProjectInput) -> NormalizeResult:
@@ -140,16 +140,15 @@ def normalize_project(data: ProjectInput) -> NormalizeResult:
         except GcpNormalizeError as exc:
             errors.append(str(exc))
             continue
-        target.vpc = (target.vpc or []) + rules
+        target.vpc.extend(rules)
     for pol in data.network_policies:
         for path, label, prules in _associated(pol, errors):
             gn = net(path)
-            gn.global_policies = (gn.global_policies or []) + [(label, prules)]
+            gn.global_policies.append((label, prules))
     for pol in data.regional_policies:
         region = last_segment(str(pol.get("region", ""))) or "unknown-region"
         for path, label, prules in _associated(pol, errors):
             rn = net(path)
-            rn.regional = rn.regional or {}
             rn.regional.setdefault(region, []).append((label, prules))
     for sn in data.subnetworks:
         try:
@@ -158,11 +157,11 @@ def normalize_project(data: ProjectInput) -> NormalizeResult:
             errors.append(str(exc))
             continue
         sn_net = net(link)
-        sn_net.subnets = (sn_net.subnets or []) + [(region, att)]
+        sn_net.subnets.append((region, att))
 
     for path, region, att in instance_attachments(data.instances, errors):
         vm_net = net(path)
-        vm_net.instances = (vm_net.instances or []) + [(region, att)]
+        vm_net.instances.append((region, att))
 
     hier = _hierarchy_layers(data, errors)
     rulesets: list[RuleSet] = []
@@ -252,9 +251,8 @@ def _hierarchy_layers(data: ProjectInput, errors: list[str]) -> list[tuple[str, 
     return layers
 
 
-def _policy_layer(name: str, policies: list[tuple[str, list[PolicyRule]]] | None, path: str,
+def _policy_layer(name: str, policies: list[tuple[str, list[PolicyRule]]], path: str,
                   ) -> tuple[str, list[Rule]]:  # fmt: skip
-    policies = policies or []
     labels = ", ".join(label for label, _ in policies)
     rules = [p.rule for _, prules in policies for p in prules if p.applies_to_network(path)]
     return (f"{name} ({labels})" if labels else name), rules
@@ -264,18 +262,16 @@ def _rulesets(project: str, n: _Net, hier: list[tuple[str, list[PolicyRule]]]) -
     layers: list[tuple[str, list[Rule]]] = [
         (name, [p.rule for p in prules if p.applies_to_network(n.path)]) for name, prules in hier
     ]
-    vpc = ("vpc-firewall-rules", list(n.vpc or []))
+    vpc = ("vpc-firewall-rules", list(n.vpc))
     glob = _policy_layer("network-policy:global", n.global_policies, n.path)
-    subnets = n.subnets or []
+    subnets = n.subnets
     out: list[RuleSet] = []
-    regions: list[str | None] = [None, *sorted(n.regional or {})]
-    regional = set(n.regional or {})
+    regions: list[str | None] = [None, *sorted(n.regional)]
+    regional = set(n.regional)
     for region in regions:
         stack: list[tuple[str, list[Rule]]] = [glob]
         if region is not None:
-            stack.append(
-                _policy_layer(f"network-policy:{region}", (n.regional or {})[region], n.path)
-            )
+            stack.append(_policy_layer(f"network-policy:{region}", n.regional[region], n.path))
         stack = [*stack, vpc] if n.before_classic else [vpc, *stack]
         full = layers + stack
         rules: list[Rule] = []
@@ -293,7 +289,7 @@ def _rulesets(project: str, n: _Net, hier: list[tuple[str, list[PolicyRule]]]) -
         atts = tuple(a for r, a in subnets if region is None or r == region)
         # a VM is governed by its region's rule set when there is one, else by the global one
         atts += tuple(
-            a for r, a in n.instances or [] if r == region or (region is None and r not in regional)
+            a for r, a in n.instances if r == region or (region is None and r not in regional)
         )
         out.append(
             RuleSet(

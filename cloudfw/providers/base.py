@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -57,3 +58,21 @@ class CollectOptions:
     gcp_endpoint: str | None = None
     workers: int = 8
     clock: Clock = field(default=utc_now)
+
+
+class EventSourceError(CollectError):
+    """An event source that failed (listing, paging). ``location`` names it."""
+
+    def __init__(self, location: str, message: str) -> None:
+        super().__init__(f"{location}: {message}")
+        self.location = location
+
+
+def is_loopback(host: str) -> bool:
+    """A host name or address of this machine: where plain http is allowed (local stand-ins)."""
+    if host.lower() in ("localhost", "localhost.localdomain", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]").split("%")[0]).is_loopback
+    except ValueError:
+        return False

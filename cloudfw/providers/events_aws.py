@@ -14,19 +14,17 @@ from typing import IO, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cloudfw.providers.aws.session import SessionFactory, read_only_session
-from cloudfw.providers.base import CollectError
+from cloudfw.events.stream import SKIP_DIRS, SUFFIXES
+from cloudfw.providers.aws.session import (
+    SessionFactory,
+    client_config,
+    make_client,
+    read_only_session,
+)
+from cloudfw.providers.aws.tuning import AwsTuning
+from cloudfw.providers.base import EventSourceError
 
-SKIP_PARTS = ("/CloudTrail-Digest/", "/CloudTrail-Insight/", "/CloudTrail-Insights/")
-SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".gz")
-
-
-class EventSourceError(CollectError):
-    """An event source that failed (listing, paging). ``location`` names it."""
-
-    def __init__(self, location: str, message: str) -> None:
-        super().__init__(f"{location}: {message}")
-        self.location = location
+SKIP_PARTS = tuple(f"/{d}/" for d in sorted(SKIP_DIRS))  # the same objects a local tree skips
 
 
 def parse_s3_url(url: str) -> tuple[str, str]:
@@ -36,6 +34,14 @@ def parse_s3_url(url: str) -> tuple[str, str]:
     if not bucket:
         raise EventSourceError(url, "missing bucket name")
     return bucket, prefix
+
+
+def _client(session_factory: SessionFactory | None, service: str, region: str = "") -> Any:
+    """Through the collectors' own door: read-only session, https (or loopback) endpoint,
+    standard retries and timeouts."""
+    session = read_only_session(session_factory)
+    where = region or session.region_name or "us-east-1"
+    return make_client(session, service, where, client_config(AwsTuning()))
 
 
 def _describe(e: Exception) -> str:
@@ -56,7 +62,7 @@ def s3_objects(
     Digest and Insight objects are skipped. The opener returns the streaming body: nothing is
     downloaded whole. A listing failure raises EventSourceError naming the prefix."""
     bucket, prefix = parse_s3_url(url)
-    s3 = client or read_only_session(session_factory).client("s3")
+    s3 = client or _client(session_factory, "s3")
     try:
         pages = s3.get_paginator("list_objects_v2").paginate(
             Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size}
@@ -93,7 +99,7 @@ def lookup_events(
     """Every write (``ReadOnly=false``) management event from LookupEvents in one region.
 
     Items keep the API shape: ``CloudTrailEvent`` is the full record as a JSON string."""
-    ct = client or read_only_session(session_factory).client("cloudtrail", region_name=region)
+    ct = client or _client(session_factory, "cloudtrail", region)
     args: dict[str, Any] = {
         "LookupAttributes": [{"AttributeKey": "ReadOnly", "AttributeValue": "false"}],
         "PaginationConfig": {"PageSize": page_size},

@@ -13,7 +13,7 @@ from typing import Any
 
 from cloudfw.providers.azure.auth import resolve_credential, resolve_endpoint
 from cloudfw.providers.azure.fetch import call_options, describe
-from cloudfw.providers.events_aws import EventSourceError
+from cloudfw.providers.base import EventSourceError
 
 RETENTION = timedelta(days=90)  # the Activity Log keeps 90 days
 

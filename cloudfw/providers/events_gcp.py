@@ -13,8 +13,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from cloudfw.providers.base import CollectOptions
-from cloudfw.providers.events_aws import EventSourceError
+from cloudfw.providers.base import CollectOptions, EventSourceError
 from cloudfw.providers.gcp.auth import resolve_credentials, resolve_endpoint
 
 LOGGING_ENDPOINT_ENV = "CLOUDFW_GCP_LOGGING_ENDPOINT"

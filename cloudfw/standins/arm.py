@@ -17,7 +17,6 @@ Used by tests and by ``cloudfw demo``; no cloud SDK is imported here.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import threading
 from collections.abc import Mapping
@@ -28,6 +27,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from cloudfw.model import CloudfwError
+from cloudfw.providers.base import is_loopback
 
 _SUBS_PREFIX = "/subscriptions/"
 
@@ -229,13 +229,7 @@ def stop(server: ArmServer) -> None:
 
 
 def is_loopback_url(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback(urlsplit(url).hostname or "")
 
 
 class StaticBearerPolicy:

@@ -7,7 +7,6 @@ name starts with Describe, List, Get or Lookup.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,7 +15,7 @@ import boto3.session
 from botocore.config import Config
 
 from cloudfw.providers.aws.tuning import AwsTuning
-from cloudfw.providers.base import CollectError
+from cloudfw.providers.base import CollectError, is_loopback
 
 READ_ONLY_PREFIXES = ("Describe", "List", "Get", "Lookup")
 GUARD_ID = "cloudfw-read-only-guard"
@@ -50,21 +49,14 @@ def read_only_session(factory: SessionFactory | None = None) -> boto3.session.Se
     return session
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def make_client(session: boto3.session.Session, service: str, region: str, config: Config) -> Any:
     """A client whose endpoint (``AWS_ENDPOINT_URL*`` included) is https, or http on loopback."""
     client = session.client(service, region_name=region, config=config)
     url = str(client.meta.endpoint_url)
     parts = urlsplit(url)
-    if parts.scheme != "https" and not (parts.scheme == "http" and _loopback(parts.hostname or "")):
+    if parts.scheme != "https" and not (
+        parts.scheme == "http" and is_loopback(parts.hostname or "")
+    ):
         raise CollectError(
             f"{service} endpoint {url}: plain http is allowed only for loopback; use https"
         )

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from cloudfw.providers.base import CollectError
+from cloudfw.providers.base import CollectError, is_loopback
 
 PUBLIC_ARM = "https://management.azure.com"
 ENDPOINT_ENV = "CLOUDFW_AZURE_ENDPOINT"
@@ -25,15 +24,6 @@ class Endpoint:
     def scope(self) -> str:
         """The token scope for this ARM endpoint (``<endpoint>/.default``)."""
         return self.url + "/.default"
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def resolve_endpoint(option: str | None) -> Endpoint:
@@ -53,7 +43,7 @@ def resolve_endpoint(option: str | None) -> Endpoint:
     if parts.scheme == "https":
         return Endpoint(raw.rstrip("/"), insecure_loopback=False)
     if parts.scheme == "http":
-        if _is_loopback(host):
+        if is_loopback(host):
             return Endpoint(raw.rstrip("/"), insecure_loopback=True)
         raise CollectError(
             f"Azure endpoint {raw!r} uses plain http to a non-loopback host; "

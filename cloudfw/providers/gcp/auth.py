@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from urllib.parse import urlsplit
 
-from cloudfw.providers.base import CollectError, CollectOptions
+from cloudfw.providers.base import CollectError, CollectOptions, is_loopback
 
 ENDPOINT_ENV = "CLOUDFW_GCP_ENDPOINT"
 TOKEN_ENV = "CLOUDFW_GCP_TOKEN"
 READ_ONLY_SCOPE = "https://www.googleapis.com/auth/cloud-platform.read-only"
 RESOURCE_MANAGER = "https://cloudresourcemanager.googleapis.com"
-
-
-def is_loopback(host: str) -> bool:
-    if host in ("localhost", "localhost.localdomain", "ip6-localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]").split("%")[0]).is_loopback
-    except ValueError:
-        return False
 
 
 def resolve_endpoint(options: CollectOptions) -> str | None:
