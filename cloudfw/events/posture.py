@@ -305,17 +305,16 @@ def _overlap(a: Space, b: Space) -> bool:
     return any(x.intersect(y) is not None for x in a.boxes for y in b.boxes)
 
 
-def _same_resource(f: Finding, asset: Asset) -> bool:
-    mine = {f.asset.resource_id.lower(), f.asset.name.lower()} - {""}
-    return bool(mine & ({asset.resource_id.lower(), asset.name.lower()} - {""}))
+def _names(asset: Asset) -> set[str]:
+    """What a finding and an event may both call a resource: its id or its name, any case."""
+    return {asset.resource_id.lower(), asset.name.lower()} - {""}
 
 
-def _related(
-    f: Finding, fspace: Space | None, ev: ChangeEvent, asset: Asset, space: Space | None
-) -> bool:
+def _related(f: Finding, fspace: Space | None, ev: ChangeEvent, space: Space | None) -> bool:
+    """Same resource (the caller looked the event up by name) and provider, same direction,
+    overlapping ports and peers."""
     return (
         ev.provider == f.asset.provider
-        and _same_resource(f, asset)
         and (not f.direction or not ev.direction or f.direction == ev.direction)
         and (fspace is None or space is None or _overlap(fspace, space))
     )
@@ -325,16 +324,18 @@ def attach_events(findings: Sequence[Finding], events: Iterable[ChangeEvent]) ->
     """Each finding, with ``evidence["change"]`` set to the latest successful change that
     opened its rule (same resource, same direction, overlapping ports and peers), and
     ``evidence["changes"]`` counting every such change. Findings without one are unchanged."""
-    opening = [e for e in events if e.success and e.action in OPENING]
-    assets = [event_asset(e) for e in opening]
-    spaces = [event_space(e) for e in opening]
+    by_name: dict[str, list[tuple[int, ChangeEvent, Space | None]]] = {}
+    opening = (e for e in events if e.success and e.action in OPENING)
+    for i, ev in enumerate(opening):  # indexed once: findings x events would be quadratic
+        item = (i, ev, event_space(ev))
+        for name in _names(event_asset(ev)):
+            by_name.setdefault(name, []).append(item)
     out: list[Finding] = []
     for f in findings:
         fspace = _finding_space(f)
+        candidates = {i: (ev, sp) for n in _names(f.asset) for i, ev, sp in by_name.get(n, ())}
         hits = [
-            ev
-            for ev, asset, space in zip(opening, assets, spaces, strict=True)
-            if _related(f, fspace, ev, asset, space)
+            ev for _, (ev, space) in sorted(candidates.items()) if _related(f, fspace, ev, space)
         ]
         if not hits:
             out.append(f)
