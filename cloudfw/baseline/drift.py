@@ -11,10 +11,19 @@ from cloudfw.baseline.matching import (
     EntryIndex,
     in_drift_scope,
     opens_traffic,
-    rule_box,
 )
 from cloudfw.baseline.meta import MODIFIED, REVOKED, UNEXPECTEDLY_AUTHORIZED, DriftCheck
-from cloudfw.model import Action, Asset, Direction, Finding, RuleSet, Severity, Snapshot, Space
+from cloudfw.model import (
+    Action,
+    Asset,
+    Direction,
+    Finding,
+    RuleSet,
+    Severity,
+    Snapshot,
+    Space,
+    rule_box,
+)
 from cloudfw.model.rule import Rule
 from cloudfw.policy.baseline import Baseline, Entry, RuleSpec
 from cloudfw.policy.portspec import ports_token, protocol_token

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fnmatch import fnmatchcase
 
-from cloudfw.model import AddressSet, Asset, Box, Rule
+from cloudfw.model import AddressSet, Asset, Rule, rule_box
 from cloudfw.policy.baseline import Entry, Match
 
 
@@ -91,10 +91,6 @@ class EntryIndex:
 def in_drift_scope(peers: AddressSet, drift_scope: str) -> bool:
     """``public``: only rules with a public (or universal) peer part; ``all``: every rule."""
     return drift_scope == "all" or peers.universal or not peers.public().is_empty()
-
-
-def rule_box(r: Rule) -> Box:
-    return Box(r.protocols, r.ports, r.peers, r.local, r.key)
 
 
 def opens_traffic(r: Rule) -> bool:

@@ -24,6 +24,7 @@ from cloudfw.model import (
     Rule,
     RuleSet,
     Severity,
+    rule_box,
 )
 from cloudfw.model.addr import PUBLIC_V4, PUBLIC_V4_SIZE, PUBLIC_V6, PUBLIC_V6_SIZE
 from cloudfw.model.ports import NUMBER_NAMES
@@ -333,7 +334,7 @@ def allowed_public_both(
             s = hit[1] if hit is not None and hit[0] is peers else shares.get(peers)
             if s[0] > 0.0 or s[1] > 0.0:
                 out = ingress if r.direction is Direction.INGRESS else outward
-                out.append((Box(r.protocols, r.ports, peers, r.local, r.key), s))
+                out.append((rule_box(r), s))
         return ingress, outward if egress else []
     return (
         public_boxes(rs.allowed(Direction.INGRESS, targets).boxes, shares),

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from cloudfw.checks.base import Context, make_finding, resource_label, short_list
 from cloudfw.checks.meta import REDUNDANT_RULE, SHADOWED_RULE
-from cloudfw.model import Action, Direction, EvalSemantics, Finding, Rule, RuleSet
+from cloudfw.model import Action, Direction, EvalSemantics, Finding, Rule, RuleSet, rule_box
 from cloudfw.model.space import Box
 
 UNORDERED = frozenset({EvalSemantics.ALLOW_UNION, EvalSemantics.APP_LEVEL})
@@ -25,10 +25,6 @@ MAX_RULES = 2000  # per direction; pairwise coverage beyond this is not worth th
 Verdict = tuple[bool, tuple[str, ...]]  # (deciding rules all have the same effect, their keys)
 Bounds = tuple[int, int, int, int, int, int, int, int, bool]
 Decided = tuple[Box, Action, Bounds]
-
-
-def _box(r: Rule) -> Box:
-    return Box(r.protocols, r.ports, r.peers, r.local, r.key)
 
 
 def _bounds(b: Box) -> Bounds:
@@ -85,7 +81,7 @@ def _walk(order: tuple[Rule, ...]) -> dict[str, Verdict]:
         layer = r.layer
         if not (r.action.terminal or r.action is Action.GOTO_NEXT):
             continue
-        rb = _box(r)
+        rb = rule_box(r)
         if rb.is_empty():
             continue
         if r.unresolved:

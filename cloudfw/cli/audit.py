@@ -24,8 +24,6 @@ from cloudfw.cli.history import NewOnlyOpt, NoStoreOpt, StoreOpt, record_audit
 from cloudfw.model import Snapshot
 from cloudfw.providers.base import CollectOptions
 
-PROVIDER_NAMES = ("aws", "azure", "gcp")
-
 
 class Provider(StrEnum):
     aws = "aws"

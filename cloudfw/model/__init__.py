@@ -26,7 +26,7 @@ from cloudfw.model.ports import (
     port_range,
 )
 from cloudfw.model.rule import Action, Direction, EvalSemantics, Logging, Rule
-from cloudfw.model.ruleset import DEFAULT_KEY, RuleSet
+from cloudfw.model.ruleset import DEFAULT_KEY, RuleSet, rule_box
 from cloudfw.model.snapshot import Coverage, CoverageStatus, Snapshot
 from cloudfw.model.space import Box, Space
 
@@ -36,5 +36,5 @@ __all__ = [
     "ChangeEvent", "CloudfwError", "Coverage", "CoverageStatus", "Direction", "EvalSemantics",
     "Finding", "Intervals", "Logging", "ModelError", "Peer", "PortError", "PortSpec", "Rule",
     "RuleSet", "Severity", "Snapshot", "SourceRef", "Space", "icmp_space", "parse_ports",
-    "parse_protocol", "port_range",
+    "parse_protocol", "port_range", "rule_box",
 ]  # fmt: skip

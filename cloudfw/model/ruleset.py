@@ -119,14 +119,15 @@ class RuleSet:
         return tuple(sorted(rules, key=key) if key is not None else rules)
 
 
-def _rule_box(r: Rule) -> Box:
+def rule_box(r: Rule) -> Box:
+    """The space one rule matches, labelled with its key."""
     return Box(r.protocols, r.ports, r.peers, r.local, r.key)
 
 
 def _union(rules: Iterable[Rule], default: Action) -> Space:
     if default.permits:
         return Space((_relabel(EVERYTHING, DEFAULT_KEY),))
-    return Space(tuple(_rule_box(r) for r in rules if r.action.permits))
+    return Space(tuple(rule_box(r) for r in rules if r.action.permits))
 
 
 def _relabel(b: Box, key: str) -> Box:
@@ -145,7 +146,7 @@ def _layered_first_match(rules: list[Rule], default: Action) -> Space:
             i += 1
             if not (r.action.terminal or r.action is Action.GOTO_NEXT):
                 continue
-            rb = _rule_box(r)
+            rb = rule_box(r)
             nxt: list[Box] = []
             for b in remaining:
                 m = b.intersect(rb)

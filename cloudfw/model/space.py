@@ -110,15 +110,6 @@ class Space:
                 kept.append(i)
         return Space(tuple(kept))
 
-    def restrict_peers(self, peers: AddressSet) -> Space:
-        probe = Box(ALL_PROTOCOLS, ALL_PORTS, peers, ANY)
-        kept = []
-        for b in self.boxes:
-            i = b.intersect(probe)
-            if i is not None:
-                kept.append(i)
-        return Space(tuple(kept))
-
     def rule_keys(self) -> tuple[str, ...]:
         seen: dict[str, None] = {}
         for b in self.boxes:
