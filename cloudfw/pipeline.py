@@ -13,7 +13,7 @@ from cloudfw.checks import run_checks
 from cloudfw.events.posture import attach_events, event_drift
 from cloudfw.exposure.grade import grade_by_exposure
 from cloudfw.model import Asset, ChangeEvent, Coverage, Finding, RuleSet, Snapshot
-from cloudfw.model.report import Report
+from cloudfw.model.report import Report, report_order
 from cloudfw.policy.baseline import Baseline
 from cloudfw.policy.catalog import ServiceCatalog
 from cloudfw.policy.config import PolicyConfig
@@ -45,11 +45,6 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
             seen.add(key)
             out.append(f)
     return out
-
-
-def _order(f: Finding) -> tuple[int, str, str, str, str, str]:
-    # total, so that neither snapshot order nor sharding changes the report
-    return (-int(f.severity), f.check, f.asset.uid, ",".join(f.rule_keys), f.direction, f.message)
 
 
 @dataclass(frozen=True)
@@ -131,13 +126,13 @@ def finish_audit(req: AuditRequest, part: Partial, snapshot_digest: str) -> Repo
         today: date = req.now.date()
         findings, suppressed = apply_exceptions(findings, req.baseline, today)
     return Report(
-        findings=tuple(sorted(findings, key=_order)),
+        findings=tuple(sorted(findings, key=report_order)),
         coverage=snap.coverage + req.extra_coverage,
         generated_at=req.now,
         tool_version=__version__,
         snapshot_digest=snapshot_digest,
         baseline=req.baseline.path if req.baseline is not None else "",
-        suppressed=tuple(sorted(suppressed, key=_order)),
+        suppressed=tuple(sorted(suppressed, key=report_order)),
         warnings=snap.warnings,
         rulesets=part.rulesets,
         rules=part.rules,

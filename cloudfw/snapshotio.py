@@ -250,17 +250,26 @@ def encode_snapshot(snapshot: Snapshot) -> bytes:
 
 
 def write_snapshot(snapshot: Snapshot, path: Path) -> None:
-    """Write atomically: a killed run never leaves a half-written snapshot behind."""
+    """Write atomically (`write_atomic`)."""
     data = encode_snapshot(snapshot)
     if path.suffix == ".gz":
         data = gzip.compress(data)
+    try:
+        write_atomic(path, data)
+    except OSError as exc:
+        raise SnapshotFileError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write through a temporary file renamed into place: a killed run never leaves a
+    half-written file behind, and a failed write leaves no temporary file either."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
         tmp.write_bytes(data)
         os.replace(tmp, path)
-    except OSError as exc:
+    except OSError:
         tmp.unlink(missing_ok=True)
-        raise SnapshotFileError(f"{path}: cannot write: {exc.strerror or exc}") from None
+        raise
 
 
 def canonical(doc: object) -> bytes:

@@ -23,16 +23,15 @@ from cloudfw import __version__
 from cloudfw.baseline import apply_exceptions, drift_findings
 from cloudfw.checks import run_checks
 from cloudfw.hosts.assemble import HostState, assemble
-from cloudfw.hosts.bundle import HostInput, InputError, iter_inputs
+from cloudfw.hosts.bundle import MANIFEST, HostInput, InputError, iter_inputs
 from cloudfw.hosts.errors import HostError
 from cloudfw.hosts.parsers import parse_file
+from cloudfw.hosts.parsers.base import PROVIDER
 from cloudfw.model import CloudfwError, Coverage, CoverageStatus, Finding, RuleSet, Snapshot
-from cloudfw.model.report import Report
+from cloudfw.model.report import Report, report_order
 from cloudfw.policy.baseline import Baseline
 from cloudfw.policy.catalog import ServiceCatalog
 from cloudfw.policy.config import PolicyConfig
-
-PROVIDER = "host"
 
 
 @dataclass
@@ -133,15 +132,11 @@ class _UnitResult:
     rules: int = 0
 
 
-def _order(f: Finding) -> tuple[int, str, str, str]:
-    return (-int(f.severity), f.check, f.asset.uid, ",".join(f.rule_keys))
-
-
 def expand(paths: Iterable[Path]) -> list[Path]:
     """Leaf inputs: bundle directories, tar files and loose files (plain directories opened)."""
     out: list[Path] = []
     for p in paths:
-        if p.is_dir() and not (p / "manifest.json").is_file():
+        if p.is_dir() and not (p / MANIFEST).is_file():
             out.extend(expand(c for c in sorted(p.iterdir()) if not c.name.startswith(".")))
         else:
             out.append(p)
@@ -223,13 +218,13 @@ def audit_hosts(req: HostAuditRequest) -> Report:
         today: date = req.now.date()
         findings, suppressed = apply_exceptions(findings, req.baseline, today)
     return Report(
-        findings=tuple(sorted(findings, key=_order)),
+        findings=tuple(sorted(findings, key=report_order)),
         coverage=tuple(total.coverage),
         generated_at=req.now,
         tool_version=__version__,
         snapshot_digest=digest.hexdigest(),
         baseline=req.baseline.path if req.baseline is not None else "",
-        suppressed=tuple(sorted(suppressed, key=_order)),
+        suppressed=tuple(sorted(suppressed, key=report_order)),
         warnings=tuple(total.warnings),
         rulesets=total.rulesets,
         rules=total.rules,

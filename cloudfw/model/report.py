@@ -37,3 +37,9 @@ class Report:
         for f in self.findings:
             out[f.severity.label] += 1
         return out
+
+
+def report_order(f: Finding) -> tuple[int, str, str, str, str, str]:
+    """The order of a report's findings: gravest first, then check, resource and rules. Total,
+    so that neither snapshot order nor sharding changes a report."""
+    return (-int(f.severity), f.check, f.asset.uid, ",".join(f.rule_keys), f.direction, f.message)
