@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 
 from cloudfw.model import ChangeEvent, Coverage, Finding, Snapshot
 from cloudfw.model.report import Report
-from cloudfw.policy.baseline import Baseline
-from cloudfw.policy.catalog import ServiceCatalog
-from cloudfw.policy.config import PolicyConfig
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # loaded when a command runs, not for `--help`
     from cloudfw.pipeline import AuditRequest
+    from cloudfw.policy.baseline import Baseline
+    from cloudfw.policy.catalog import ServiceCatalog
+    from cloudfw.policy.config import PolicyConfig
     from cloudfw.store import RuleRow
 
 
@@ -38,6 +38,7 @@ def load_policy(baseline_path: Path | None, catalog_path: Path | None = None) ->
     from cloudfw.checks import validate_policy
     from cloudfw.policy.baseline import load_baseline
     from cloudfw.policy.catalog import load_catalog
+    from cloudfw.policy.config import PolicyConfig
 
     catalog = load_catalog(catalog_path)
     if baseline_path is None:
