@@ -297,6 +297,8 @@ class Store:
             versions.append((scan_id, ruleset, digest))
             members_of[(ruleset, digest)] = items
             n_rules += len(items)
+        if not versions:
+            return 0
         for chunk in _batches(versions):
             c.executemany("INSERT OR IGNORE INTO scan_rulesets VALUES (?, ?, ?)", chunk)
         known = c.execute(
