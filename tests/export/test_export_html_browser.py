@@ -18,9 +18,12 @@ from lxml import html as lxml_html
 from cloudfw.export.html import render_html
 
 CHROMIUM = "/usr/bin/chromium"
-#: Chromium's own browser-process traffic (component updater, GAIA) that no flag fully silences
-#: in headless mode; it is not the page's doing. Anything else recorded fails the test.
-BROWSER_SERVICE_HOSTS = ("update.googleapis.com", "accounts.google.com", "clients2.google.com")
+#: Chromium's own browser-process traffic (component updater, GAIA, and in Chromium 150 a
+#: www.google.com preconnect that an empty page makes too) that no flag fully silences in headless
+#: mode; it is not the page's doing. Anything else recorded fails the test.
+BROWSER_SERVICE_HOSTS = (
+    "update.googleapis.com", "accounts.google.com", "clients2.google.com", "www.google.com",
+)  # fmt: skip
 
 
 def _page_requests(seen: list[str]) -> list[str]:
