@@ -160,7 +160,7 @@ class Context:
             peers = ", ".join(toks) or "(none)"
             self.memo.put("peers", (r.peers,), peers)
         side = "from" if r.direction is Direction.INGRESS else "to"
-        text = f"{r.action} {r.direction} {labels[0]}/{labels[1]} {side} {peers}"
+        text = f"{r.action} {r.direction} {labels[0]}/{labels[1]} {side} {peers}{r.iface_label()}"
         self.memo.put("summary", (r,), text)
         return text
 

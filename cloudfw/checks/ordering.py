@@ -9,14 +9,17 @@ terminal rules never matches:
   ``shadowed-rule``: the rule says one thing and the rule set does another.
 
 A rule with target selectors is judged under every target profile it applies to; it is reported
-only when it is dead under all of them. Order-free semantics (security groups) have no dead rules.
+only when it is dead under all of them. A rule bound to interfaces is judged on the interfaces
+it matches (`Boxes`): it is dead only when earlier rules decide it on every one of them, so a rule
+for ``docker0`` never hides one for ``br-1a2b``. Order-free semantics (security groups) have no
+dead rules.
 """
 
 from __future__ import annotations
 
 from cloudfw.checks.base import Context, make_finding, resource_label, short_list
 from cloudfw.checks.meta import REDUNDANT_RULE, SHADOWED_RULE
-from cloudfw.model import Action, Direction, EvalSemantics, Finding, Rule, RuleSet, rule_box
+from cloudfw.model import Action, Boxes, Direction, EvalSemantics, Finding, Rule, RuleSet
 from cloudfw.model.space import Box
 
 UNORDERED = frozenset({EvalSemantics.ALLOW_UNION, EvalSemantics.APP_LEVEL})
@@ -70,7 +73,7 @@ def _deciders(rb: Box, bounds: Bounds, decided: list[Decided]) -> tuple[list[Dec
     return out, rest
 
 
-def _walk(order: tuple[Rule, ...]) -> dict[str, Verdict]:
+def _walk(order: tuple[Rule, ...], boxes: Boxes) -> dict[str, Verdict]:
     """Dead terminal rules in one evaluation order -> verdict."""
     decided: list[Decided] = []
     dead: dict[str, Verdict] = {}
@@ -81,7 +84,7 @@ def _walk(order: tuple[Rule, ...]) -> dict[str, Verdict]:
         layer = r.layer
         if not (r.action.terminal or r.action is Action.GOTO_NEXT):
             continue
-        rb = rule_box(r)
+        rb = boxes.box(r)
         if rb.is_empty():
             continue
         if r.unresolved:
@@ -102,6 +105,7 @@ def dead_rules(rs: RuleSet, ctx: Context) -> list[Finding]:
     if rs.semantics in UNORDERED or not rs.enabled:
         return []
     out: list[Finding] = []
+    boxes = Boxes(rs.iface_table())
     for direction in (Direction.INGRESS, Direction.EGRESS):
         rules = rs.rules_for(direction)
         if not rules or len(rules) > MAX_RULES:
@@ -109,7 +113,7 @@ def dead_rules(rs: RuleSet, ctx: Context) -> list[Finding]:
         verdicts: dict[str, list[Verdict | None]] = {}
         for profile in rs.target_profiles():
             order = rs.evaluation_order(direction, profile)
-            dead = _walk(order)
+            dead = _walk(order, boxes)
             for r in order:
                 verdicts.setdefault(r.key, []).append(dead.get(r.key))
         by_key = {r.key: r for r in rules}

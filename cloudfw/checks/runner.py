@@ -15,12 +15,13 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 
 from cloudfw.checks.base import Context, allowed_public_both
-from cloudfw.checks.exposure import allow_all, internet_ingress, wide_public_source
+from cloudfw.checks.exposure import PubBoxes, allow_all, internet_ingress, wide_public_source
 from cloudfw.checks.host import HOST_CHECKS, host_findings
 from cloudfw.checks.hygiene import default_group_open, unlogged
+from cloudfw.checks.ifaces import Views, annotate, views_of
 from cloudfw.checks.ordering import dead_rules
 from cloudfw.checks.params import Params, resolve_policy
-from cloudfw.model import Direction, EvalSemantics, Finding, RuleSet, Snapshot
+from cloudfw.model import EVERY_IFACE, Direction, EvalSemantics, Finding, RuleSet, Snapshot
 from cloudfw.policy.catalog import ServiceCatalog
 from cloudfw.policy.config import PolicyConfig
 
@@ -34,11 +35,9 @@ def _targets_phrase(profiles: list[Profile]) -> str:
     return f" (applies to instances with targets: {tags})"
 
 
-def _merge(
-    found: dict[tuple[str, tuple[str, ...]], tuple[Finding, list[Profile]]],
-) -> list[Finding]:
+def _merge(found: Found, views: Views) -> list[Finding]:
     out: list[Finding] = []
-    for f, profiles in found.values():
+    for f, profiles, seen in found.values():
         ev = f.evidence
         assert isinstance(ev, dict)  # built by make_finding, still ours to complete
         ev["targets"] = [sorted(p) for p in profiles]
@@ -46,7 +45,7 @@ def _merge(
         if suffix:
             msg = f.message[:-1] + suffix + "." if f.message.endswith(".") else f.message + suffix
             f = replace(f, message=msg)
-        out.append(f)
+        out.append(annotate(f, seen, views, f.direction != str(Direction.EGRESS)))
     return out
 
 
@@ -83,8 +82,11 @@ class _Exposure:
 _NO_EXPOSURE = _Exposure(None, None, None, ())
 
 
+Found = dict[tuple[str, tuple[str, ...]], tuple[Finding, list[Profile], list[str]]]
+
+
 def _ruleset_findings(
-    rs: RuleSet, ctx: Context, enabled: dict[str, Params], exp: _Exposure
+    rs: RuleSet, ctx: Context, enabled: dict[str, Params], exp: _Exposure, views: Views
 ) -> list[Finding]:
     if rs.semantics is EvalSemantics.APP_LEVEL:
         # An application firewall allows programs, not ports: which services an allowed program
@@ -92,42 +94,63 @@ def _ruleset_findings(
         # firewall-disabled report what it does decide).
         exp = _NO_EXPOSURE
     ii, aa, wps, directions = exp.ii, exp.aa, exp.wps, exp.directions
-    found: dict[tuple[str, tuple[str, ...]], tuple[Finding, list[Profile]]] = {}
+    found: Found = {}
     want_in = ii is not None or wps is not None or "ingress" in directions
     want_out = aa is not None and "egress" in directions
     for profile in rs.target_profiles():
-        batch: list[Finding] = []
         if not want_in and not want_out:
             break
         pub, pub_out = allowed_public_both(rs, profile, ctx.shares, egress=want_out)
         if want_in:
-            everything = (
-                allow_all(rs, pub, Direction.INGRESS, ctx, aa)
-                if aa is not None and "ingress" in directions
-                else []
-            )
-            services = internet_ingress(rs, pub, ctx, ii) if ii is not None else []
-            if everything and services:
-                everything = [_fold(everything[0], services), *everything[1:]]
-            else:
-                batch.extend(services)
-            batch.extend(everything)
-            if wps is not None:
-                batch.extend(wide_public_source(rs, pub, ctx, wps))
+            for view in views.inbound:
+                _add(found, _ingress(rs, _on(pub, view.bits), ctx, exp), profile, view.label)
         if want_out and aa is not None:
-            batch.extend(allow_all(rs, pub_out, Direction.EGRESS, ctx, aa))
-        for f in batch:
-            key = (f.check, f.rule_keys)
-            if key in found:
-                found[key][1].append(profile)
-            else:
-                found[key] = (f, [profile])
-    out = _merge(found) if found else []
+            for view in views.outbound:
+                batch = allow_all(rs, _on(pub_out, view.bits), Direction.EGRESS, ctx, aa)
+                _add(found, batch, profile, view.label)
+    out = _merge(found, views) if found else []
     if "default-group-open" in enabled:
         out.extend(default_group_open(rs, ctx))
     if "shadowed-rule" in enabled or "redundant-rule" in enabled:
         out.extend(f for f in dead_rules(rs, ctx) if f.check in enabled)
     return out
+
+
+def _ingress(rs: RuleSet, pub: PubBoxes, ctx: Context, exp: _Exposure) -> list[Finding]:
+    ii, aa, wps, directions = exp.ii, exp.aa, exp.wps, exp.directions
+    batch: list[Finding] = []
+    everything = (
+        allow_all(rs, pub, Direction.INGRESS, ctx, aa)
+        if aa is not None and "ingress" in directions
+        else []
+    )
+    services = internet_ingress(rs, pub, ctx, ii) if ii is not None else []
+    if everything and services:
+        everything = [_fold(everything[0], services), *everything[1:]]
+    else:
+        batch.extend(services)
+    batch.extend(everything)
+    if wps is not None:
+        batch.extend(wide_public_source(rs, pub, ctx, wps))
+    return batch
+
+
+def _on(pub: PubBoxes, bits: int) -> PubBoxes:
+    """The boxes on the interface pairs ``bits``."""
+    return pub if bits == EVERY_IFACE else [(b, s) for b, s in pub if b.ifaces & bits]
+
+
+def _add(found: Found, batch: list[Finding], profile: Profile, view: str) -> None:
+    for f in batch:
+        key = (f.check, f.rule_keys)
+        hit = found.get(key)
+        if hit is None:
+            found[key] = (f, [profile], [view])
+            continue
+        if profile not in hit[1]:
+            hit[1].append(profile)
+        if view not in hit[2]:
+            hit[2].append(view)
 
 
 def run_checks(
@@ -146,7 +169,8 @@ def run_checks(
     out: list[Finding] = []
     exp = _Exposure.of(enabled)
     for rs in snapshot.rulesets:
-        out.extend(_ruleset_findings(rs, ctx, enabled, exp))
+        views = views_of(rs, policy.internet_interfaces_for(rs.asset.account))
+        out.extend(_ruleset_findings(rs, ctx, enabled, exp, views))
     if "unlogged" in enabled:
         out.extend(unlogged(snapshot.rulesets, ctx))
     out.extend(host_findings(snapshot.rulesets, policy.disabled() & host_ids))

@@ -138,7 +138,9 @@ class Stacker:
         key = (id(rs), direction, targets)
         hit = self._allowed.get(key)
         if hit is None:
-            hit = rs.allowed(direction, targets).boxes
+            # a host firewall's interface bindings: only what may use an internet-facing
+            # interface counts, and stacked with other layers it holds every interface
+            hit = rs.allowed(direction, targets).on_ifaces(rs.internet_bits(direction)).boxes
             self._allowed[key] = hit
         return hit
 

@@ -1,7 +1,8 @@
 """Merge the parts one host's files produced into that host's rule sets.
 
 pf rules meet ``pfctl -s info`` (enabled/disabled), ALF settings meet the application list,
-Windows rules meet the profiles that decide defaults and state.
+Windows rules meet the profiles that decide defaults and state, and every rule set gets the
+host's interfaces from its interface inventories.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from dataclasses import dataclass, field, replace
 
 from cloudfw.hosts.parsers.alf import alf_ruleset
 from cloudfw.hosts.parsers.base import AppEntry, HostPart, WinRule, host_asset
+from cloudfw.hosts.parsers.netifs import ROUTES, merge
 from cloudfw.hosts.parsers.windows import windows_rulesets
-from cloudfw.model import Action, Attachment, EvalSemantics, Logging, RuleSet
+from cloudfw.model import Action, Attachment, EvalSemantics, Interface, Logging, RuleSet
 
 
 @dataclass
@@ -21,10 +23,12 @@ class HostState:
     facts: dict[str, str] = field(default_factory=dict)
     apps: list[AppEntry] = field(default_factory=list)
     win_rules: list[WinRule] = field(default_factory=list)
+    interfaces: list[Interface] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     def add(self, part: HostPart) -> None:
         self.rulesets.extend(part.rulesets)
+        self.interfaces.extend(part.interfaces)
         self.facts.update(part.facts)
         self.apps.extend(part.apps)
         self.win_rules.extend(part.win_rules)
@@ -64,4 +68,5 @@ def assemble(state: HostState) -> list[RuleSet]:
             state.warnings.append(f"{state.host}: Windows firewall rules were not collected")
         out.extend(windows_rulesets(state.host, state.facts, state.win_rules))
     att = (Attachment("host", state.host, instance_id=state.host),)
-    return [replace(rs, attachments=att) for rs in out]
+    ifaces = merge(state.interfaces, ROUTES in state.facts)
+    return [replace(rs, attachments=att, interfaces=ifaces) for rs in out]

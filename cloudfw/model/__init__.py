@@ -15,6 +15,7 @@ from cloudfw.model.asset import Asset, Attachment, SourceRef
 from cloudfw.model.change import ChangeAction, ChangeEvent, PortSpec
 from cloudfw.model.errors import CloudfwError, ModelError
 from cloudfw.model.finding import Finding, Severity
+from cloudfw.model.iface import EVERY_IFACE, IfaceClause, IfaceMatch, IfaceTable, Interface
 from cloudfw.model.intervals import Intervals
 from cloudfw.model.ports import (
     ALL_PORTS,
@@ -26,15 +27,16 @@ from cloudfw.model.ports import (
     port_range,
 )
 from cloudfw.model.rule import Action, Direction, EvalSemantics, Logging, Rule
-from cloudfw.model.ruleset import DEFAULT_KEY, RuleSet, rule_box
+from cloudfw.model.ruleset import DEFAULT_KEY, Boxes, RuleSet, rule_box
 from cloudfw.model.snapshot import Coverage, CoverageStatus, Snapshot
 from cloudfw.model.space import Box, Space
 
 __all__ = [
-    "ALL_PORTS", "ALL_PROTOCOLS", "ANY", "ANY_V4", "ANY_V6", "DEFAULT_KEY", "EMPTY", "INTERNET",
-    "PRIVATE", "Action", "AddressError", "AddressSet", "Asset", "Attachment", "Box", "ChangeAction",
-    "ChangeEvent", "CloudfwError", "Coverage", "CoverageStatus", "Direction", "EvalSemantics",
-    "Finding", "Intervals", "Logging", "ModelError", "Peer", "PortError", "PortSpec", "Rule",
+    "ALL_PORTS", "ALL_PROTOCOLS", "ANY", "ANY_V4", "ANY_V6", "DEFAULT_KEY", "EMPTY", "EVERY_IFACE",
+    "INTERNET", "PRIVATE", "Action", "AddressError", "AddressSet", "Asset", "Attachment", "Box",
+    "Boxes", "ChangeAction", "ChangeEvent", "CloudfwError", "Coverage", "CoverageStatus",
+    "Direction", "EvalSemantics", "Finding", "IfaceClause", "IfaceMatch", "IfaceTable",
+    "Interface", "Intervals", "Logging", "ModelError", "Peer", "PortError", "PortSpec", "Rule",
     "RuleSet", "Severity", "Snapshot", "SourceRef", "Space", "icmp_space", "parse_ports",
     "parse_protocol", "port_range", "rule_box",
 ]  # fmt: skip

@@ -9,6 +9,7 @@ from typing import Any
 
 from cloudfw.model.addr import ANY
 from cloudfw.model.asset import Asset, Attachment, SourceRef
+from cloudfw.model.iface import IfaceMatch, Interface
 from cloudfw.model.intervals import Intervals
 from cloudfw.model.ports import ALL_PORTS, ALL_PROTOCOLS
 from cloudfw.model.rule import Logging, Rule
@@ -72,6 +73,26 @@ def rule_to_dict(r: Rule) -> dict[str, Any]:
         d["unresolved"] = r.unresolved
     if r.builtin:
         d["builtin"] = True
+    if r.in_iface is not None:
+        d["in_iface"] = iface_match_to_list(r.in_iface)
+    if r.out_iface is not None:
+        d["out_iface"] = iface_match_to_list(r.out_iface)
+    return d
+
+
+def iface_match_to_list(m: IfaceMatch) -> list[dict[str, list[str]]]:
+    """``[{"any": ["eth0", "eth1"]}, {"none": ["lo"]}]``: every clause holds."""
+    return [{"none" if c.negated else "any": list(c.names)} for c in m.clauses]
+
+
+def interface_to_dict(i: Interface) -> dict[str, Any]:
+    d: dict[str, Any] = {"name": i.name}
+    if i.addresses:
+        d["addresses"] = list(i.addresses)
+    if i.groups:
+        d["groups"] = list(i.groups)
+    if i.default_route is not None:
+        d["default_route"] = i.default_route
     return d
 
 
@@ -117,6 +138,8 @@ def ruleset_to_dict(rs: RuleSet) -> dict[str, Any]:
         d["enabled"] = False
     if rs.layer_names:
         d["layer_names"] = list(rs.layer_names)
+    if rs.interfaces:
+        d["interfaces"] = [interface_to_dict(i) for i in rs.interfaces]
     return d
 
 

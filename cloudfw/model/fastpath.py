@@ -26,7 +26,7 @@ ASSET_KEYS = frozenset(
 )
 RULESET_KEYS = frozenset(
     {"asset", "semantics", "default_ingress", "default_egress", "logging", "rules", "log_scope",
-     "attachments", "is_default", "enabled", "layer_names"}
+     "attachments", "is_default", "enabled", "layer_names", "interfaces"}
 )  # fmt: skip
 
 
@@ -236,6 +236,7 @@ def ruleset_fast(d: Any) -> RuleSet | None:
         or type(is_default) is not bool
         or type(enabled) is not bool
         or "layer_names" in d
+        or "interfaces" in d
     ):
         return None
     log_scope = None

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from cloudfw.model.addr import ANY, AddressSet
 from cloudfw.model.asset import SourceRef
+from cloudfw.model.iface import IfaceMatch
 from cloudfw.model.intervals import Intervals
 from cloudfw.model.ports import ALL_PORTS, ALL_PROTOCOLS, ports_label, protocol_label
 
@@ -64,6 +65,8 @@ class Rule:
     model exactly; such a rule is kept and reported, never dropped. ``builtin`` marks rules the
     provider adds and users cannot change (the AWS NACL ``*`` deny, Azure default security rules,
     GCP implied rules): they take part in evaluation, but hygiene checks do not report them.
+    ``in_iface`` / ``out_iface`` bind the rule to the interfaces traffic arrives on / leaves by
+    (host firewalls); None means every interface.
     """
 
     key: str
@@ -83,6 +86,8 @@ class Rule:
     origin: SourceRef | None = None
     unresolved: str = ""
     builtin: bool = False
+    in_iface: IfaceMatch | None = None
+    out_iface: IfaceMatch | None = None
 
     @property
     def protocol_label(self) -> str:
@@ -95,26 +100,39 @@ class Rule:
     def applies_to(self, targets: frozenset[str]) -> bool:
         return not self.targets or bool(self.targets & targets)
 
+    @property
+    def bound(self) -> bool:
+        """Bound to some interfaces (in or out)."""
+        return self.in_iface is not None or self.out_iface is not None
+
+    def iface_label(self) -> str:
+        """`` on eth1``, `` in on wg0 out on eth0``; empty for a rule of every interface."""
+        if self.in_iface is not None and self.out_iface is not None:
+            return f" in on {self.in_iface} out on {self.out_iface}"
+        m = self.in_iface or self.out_iface
+        return f" on {m}" if m is not None else ""
+
     def summary(self) -> str:
         side = "from" if self.direction is Direction.INGRESS else "to"
         return (
             f"{self.action} {self.direction} {self.protocol_label}/{self.ports_label} "
-            f"{side} {self.peers}"
+            f"{side} {self.peers}{self.iface_label()}"
         )
 
 
-# The dataclass __init__ of a frozen class sets each of Rule's 17 fields through
+# The dataclass __init__ of a frozen class sets each of Rule's 19 fields through
 # object.__setattr__; decoding a large snapshot builds millions of rules, so `plain_rule` sets the
 # slots directly (about twice as fast). tests/model/test_serde.py checks that it builds exactly
 # what Rule(...) builds, and that this list is Rule's fields in order.
 PLAIN_RULE_FIELDS = (
     "key", "direction", "action", "protocols", "ports", "peers", "local", "order", "layer",
     "enabled", "logging", "targets", "quick", "description", "origin", "unresolved", "builtin",
+    "in_iface", "out_iface",
 )  # fmt: skip
 (
     _set_key, _set_direction, _set_action, _set_protocols, _set_ports, _set_peers, _set_local,
     _set_order, _set_layer, _set_enabled, _set_logging, _set_targets, _set_quick,
-    _set_description, _set_origin, _set_unresolved, _set_builtin,
+    _set_description, _set_origin, _set_unresolved, _set_builtin, _set_in_iface, _set_out_iface,
 ) = (Rule.__dict__[name].__set__ for name in PLAIN_RULE_FIELDS)  # fmt: skip
 _NO_TARGETS: frozenset[str] = frozenset()
 
@@ -153,4 +171,6 @@ def plain_rule(
     _set_origin(r, origin)
     _set_unresolved(r, "")
     _set_builtin(r, builtin)
+    _set_in_iface(r, None)
+    _set_out_iface(r, None)
     return r

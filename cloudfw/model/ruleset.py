@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from cloudfw.model.asset import Asset, Attachment
+from cloudfw.model.iface import EVERY_IFACE, IfaceMatch, IfaceTable, Interface, facing_classes
 from cloudfw.model.rule import Action, Direction, EvalSemantics, Logging, Rule
 from cloudfw.model.space import EVERYTHING, Box, Space
 
@@ -56,7 +57,8 @@ class RuleSet:
     state of the enforcement point's traffic log, and ``log_scope`` the resource whose setting
     decides it (a VPC's flow log for an AWS SG, say). ``enabled`` is False for a host firewall that
     is switched off: it then filters nothing. ``is_default`` marks provider defaults (AWS default
-    SG, GCP default network) for the ``default-group-open`` check.
+    SG, GCP default network) for the ``default-group-open`` check. ``interfaces`` are the
+    host's interfaces where the snapshot lists them (empty: unknown).
     """
 
     asset: Asset
@@ -70,6 +72,38 @@ class RuleSet:
     is_default: bool = False
     enabled: bool = True
     layer_names: tuple[str, ...] = ()
+    interfaces: tuple[Interface, ...] = ()
+
+    def iface_table(self) -> IfaceTable | None:
+        """The interface classes this rule set's rules tell apart; None when no rule is bound to
+        an interface (then every box holds every interface)."""
+        if not any(r.in_iface is not None or r.out_iface is not None for r in self.rules):
+            return None
+        return IfaceTable.build(
+            (r.in_iface for r in self.rules), (r.out_iface for r in self.rules), self.interfaces
+        )
+
+    def internet_facing(self) -> tuple[Interface, ...] | None:
+        """The listed interfaces that face the internet; None when that is not known: no
+        interface is listed, or none holds a public address and the routes were not collected."""
+        facing = tuple(i for i in self.interfaces if i.internet_facing)
+        if facing:
+            return facing
+        if not self.interfaces or any(i.default_route is None for i in self.interfaces):
+            return None
+        return ()
+
+    def internet_bits(self, direction: Direction) -> int:
+        """The interface pairs of `iface_table` that internet traffic may use in
+        ``direction`` (`facing_classes`); every pair when no rule is bound."""
+        table = self.iface_table()
+        if table is None:
+            return EVERY_IFACE if self.internet_facing() != () else 0
+        inbound = direction is Direction.INGRESS
+        bits = 0
+        for c in facing_classes(table, inbound, self.internet_facing()):
+            bits |= table.class_bits(inbound, c)
+        return bits
 
     def default_for(self, direction: Direction) -> Action:
         return self.default_ingress if direction is Direction.INGRESS else self.default_egress
@@ -100,10 +134,11 @@ class RuleSet:
             if r.direction is direction and r.enabled and r.applies_to(targets)
         ]
         default = self.default_for(direction)
+        boxes = Boxes(self.iface_table())
         if self.semantics in (EvalSemantics.ALLOW_UNION, EvalSemantics.APP_LEVEL):
-            return _union(rules, default)
+            return _union(rules, default, boxes)
         key = _SORT[self.semantics]
-        return _layered_first_match(sorted(rules, key=key), default)
+        return _layered_first_match(sorted(rules, key=key), default, boxes)
 
     def evaluation_order(
         self, direction: Direction, targets: frozenset[str] = frozenset()
@@ -120,21 +155,43 @@ class RuleSet:
 
 
 def rule_box(r: Rule) -> Box:
-    """The space one rule matches, labelled with its key."""
+    """The space one rule matches, labelled with its key, on every interface (see `Boxes` for
+    the interfaces a bound rule matches)."""
     return Box(r.protocols, r.ports, r.peers, r.local, r.key)
 
 
-def _union(rules: Iterable[Rule], default: Action) -> Space:
+class Boxes:
+    """Rule boxes that carry the rules' interface bindings as bits of one rule set's
+    `IfaceTable` (``table`` None: no rule is bound, every box holds every interface)."""
+
+    __slots__ = ("_masks", "table")
+
+    def __init__(self, table: IfaceTable | None) -> None:
+        self.table = table
+        self._masks: dict[tuple[IfaceMatch | None, IfaceMatch | None], int] = {}
+
+    def box(self, r: Rule) -> Box:
+        if self.table is None or (r.in_iface is None and r.out_iface is None):
+            return Box(r.protocols, r.ports, r.peers, r.local, r.key)
+        key = (r.in_iface, r.out_iface)
+        bits = self._masks.get(key)
+        if bits is None:
+            bits = self.table.mask(r.in_iface, r.out_iface)
+            self._masks[key] = bits
+        return Box(r.protocols, r.ports, r.peers, r.local, r.key, bits)
+
+
+def _union(rules: Iterable[Rule], default: Action, boxes: Boxes) -> Space:
     if default.permits:
         return Space((_relabel(EVERYTHING, DEFAULT_KEY),))
-    return Space(tuple(rule_box(r) for r in rules if r.action.permits))
+    return Space(tuple(boxes.box(r) for r in rules if r.action.permits))
 
 
 def _relabel(b: Box, key: str) -> Box:
-    return Box(b.protocols, b.ports, b.peers, b.local, key)
+    return Box(b.protocols, b.ports, b.peers, b.local, key, b.ifaces)
 
 
-def _layered_first_match(rules: list[Rule], default: Action) -> Space:
+def _layered_first_match(rules: list[Rule], default: Action, boxes: Boxes) -> Space:
     allowed: list[Box] = []
     remaining: list[Box] = [EVERYTHING]
     i = 0
@@ -146,7 +203,7 @@ def _layered_first_match(rules: list[Rule], default: Action) -> Space:
             i += 1
             if not (r.action.terminal or r.action is Action.GOTO_NEXT):
                 continue
-            rb = rule_box(r)
+            rb = boxes.box(r)
             nxt: list[Box] = []
             for b in remaining:
                 m = b.intersect(rb)

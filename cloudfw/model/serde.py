@@ -39,6 +39,7 @@ from cloudfw.model.fastpath import (
     rule_fast,
     ruleset_fast,
 )
+from cloudfw.model.iface import IfaceClause, IfaceMatch, Interface
 from cloudfw.model.ports import ALL_PORTS, ALL_PROTOCOLS
 from cloudfw.model.rule import Action, Direction, EvalSemantics, Logging, Rule
 from cloudfw.model.ruleset import RuleSet
@@ -60,7 +61,7 @@ E = TypeVar("E", bound=Enum)
 _RULE_KEYS = frozenset(
     {"key", "direction", "action", "protocol", "ports", "peers", "local", "order", "layer",
      "enabled", "logging", "targets", "quick", "description", "origin", "unresolved",
-     "builtin"}
+     "builtin", "in_iface", "out_iface"}
 )  # fmt: skip
 _SNAP_KEYS = frozenset(
     {"schema", "tool_version", "collected_at", "coverage", "warnings", "rulesets"}
@@ -178,6 +179,36 @@ def rule_from_dict(v: Any, path: str) -> Rule:
         origin=None if origin is None else source_from_dict(origin, f"{path}.origin"),
         unresolved=_str(d, "unresolved", path, ""),
         builtin=_bool(d, "builtin", path, False),
+        in_iface=_iface_match(d.get("in_iface"), f"{path}.in_iface"),
+        out_iface=_iface_match(d.get("out_iface"), f"{path}.out_iface"),
+    )
+
+
+def _iface_match(v: Any, path: str) -> IfaceMatch | None:
+    if v is None:
+        return None
+    if not isinstance(v, list) or not v:
+        raise DecodeError(path, "expected a non-empty list of clauses")
+    clauses = []
+    for i, c in enumerate(v):
+        if not isinstance(c, dict) or len(c) != 1 or next(iter(c)) not in ("any", "none"):
+            raise DecodeError(f"{path}[{i}]", 'expected {"any": [names]} or {"none": [names]}')
+        kind, names = next(iter(c.items()))
+        if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+            raise DecodeError(f"{path}[{i}].{kind}", "expected a list of interface names")
+        clauses.append(IfaceClause(tuple(names), kind == "none"))
+    return IfaceMatch(tuple(clauses))
+
+
+def interface_from_dict(v: Any, path: str) -> Interface:
+    d = _obj(v, path, frozenset({"name", "addresses", "groups", "default_route"}))
+    return Interface(
+        name=_str(d, "name", path),
+        addresses=tuple(_strs(d, "addresses", path)),
+        groups=tuple(_strs(d, "groups", path)),
+        default_route=None
+        if d.get("default_route") is None
+        else _bool(d, "default_route", path, False),
     )
 
 
@@ -210,6 +241,9 @@ def ruleset_from_dict(v: Any, path: str) -> RuleSet:
     atts = d.get("attachments", [])
     if not isinstance(atts, list):
         raise DecodeError(f"{path}.attachments", "expected a list")
+    ifaces = d.get("interfaces", [])
+    if not isinstance(ifaces, list):
+        raise DecodeError(f"{path}.interfaces", "expected a list")
     scope = d.get("log_scope")
     return RuleSet(
         asset=asset_fast(d.get("asset")) or asset_from_dict(d.get("asset"), f"{path}.asset"),
@@ -228,6 +262,9 @@ def ruleset_from_dict(v: Any, path: str) -> RuleSet:
         is_default=_bool(d, "is_default", path, False),
         enabled=_bool(d, "enabled", path, True),
         layer_names=tuple(_strs(d, "layer_names", path)),
+        interfaces=tuple(
+            interface_from_dict(x, f"{path}.interfaces[{i}]") for i, x in enumerate(ifaces)
+        ),
     )
 
 

@@ -1,8 +1,11 @@
-"""Traffic spaces: unions of boxes over (protocol, port, peer, local).
+"""Traffic spaces: unions of boxes over (protocol, port, peer, local, interfaces).
 
-A `Box` is a product of four sets. Box difference is exact: ``A - B`` splits A along each dimension
-in turn, so evaluation under any ordered semantics stays precise. Each allowed box remembers the
-rule that allowed it, so a finding can name the rule that opened a port.
+A `Box` is a product of four sets and a set of interface pairs: ``ifaces`` is a bit set over the
+(inbound, outbound) interface classes of the rule set the box belongs to (`IfaceTable`), and
+``EVERY_IFACE`` (all bits) outside host firewalls that bind rules to interfaces. Box difference
+is exact: ``A - B`` splits A along each dimension in turn, so evaluation under any ordered
+semantics stays precise. Each allowed box remembers the rule that allowed it, so a finding can
+name the rule that opened a port.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cloudfw.model.addr import ANY, EMPTY, AddressSet
+from cloudfw.model.iface import EVERY_IFACE
 from cloudfw.model.intervals import Intervals
 from cloudfw.model.ports import ALL_PORTS, ALL_PROTOCOLS
 
@@ -21,16 +25,21 @@ class Box:
     peers: AddressSet
     local: AddressSet
     rule_key: str = ""
+    ifaces: int = EVERY_IFACE
 
     def is_empty(self) -> bool:
         return (
-            self.protocols.is_empty()
+            not self.ifaces
+            or self.protocols.is_empty()
             or self.ports.is_empty()
             or self.peers.is_empty()
             or (self.local.is_empty())
         )
 
     def intersect(self, other: Box) -> Box | None:
+        f = self.ifaces & other.ifaces
+        if not f:
+            return None
         p = self.protocols & other.protocols
         if not p:
             return None
@@ -43,10 +52,13 @@ class Box:
         b = self.local & other.local
         if b.is_empty():
             return None
-        return Box(p, q, a, b, self.rule_key)
+        return Box(p, q, a, b, self.rule_key, f)
 
     def minus(self, other: Box) -> list[Box]:
         """``self - other`` as a list of disjoint boxes (empty when fully covered)."""
+        f_in = self.ifaces & other.ifaces
+        if not f_in:
+            return [self]
         p_in = self.protocols & other.protocols
         if not p_in:
             return [self]
@@ -61,18 +73,21 @@ class Box:
             return [self]
         out: list[Box] = []
         k = self.rule_key
+        f_out = self.ifaces & ~other.ifaces
+        if f_out:
+            out.append(Box(self.protocols, self.ports, self.peers, self.local, k, f_out))
         p_out = self.protocols - other.protocols
         if p_out:
-            out.append(Box(p_out, self.ports, self.peers, self.local, k))
+            out.append(Box(p_out, self.ports, self.peers, self.local, k, f_in))
         q_out = self.ports - other.ports
         if q_out:
-            out.append(Box(p_in, q_out, self.peers, self.local, k))
+            out.append(Box(p_in, q_out, self.peers, self.local, k, f_in))
         a_out = self.peers - other.peers
         if not a_out.is_empty():
-            out.append(Box(p_in, q_in, a_out, self.local, k))
+            out.append(Box(p_in, q_in, a_out, self.local, k, f_in))
         b_out = self.local - other.local
         if not b_out.is_empty():
-            out.append(Box(p_in, q_in, a_in, b_out, k))
+            out.append(Box(p_in, q_in, a_in, b_out, k, f_in))
         return out
 
     def contains_point(self, protocol: int, port: int | None) -> bool:
@@ -100,6 +115,18 @@ class Space:
             if b.protocols.intersects(protocols) and b.ports.intersects(ports):
                 out = out | b.peers
         return out
+
+    def on_ifaces(self, bits: int) -> Space:
+        """The part of this space on the interface pairs ``bits``, no longer tied to its rule
+        set's interface classes (every box's ``ifaces`` becomes ``EVERY_IFACE``): what to stack
+        with another enforcement point's space."""
+        if bits == EVERY_IFACE and all(b.ifaces == EVERY_IFACE for b in self.boxes):
+            return self
+        return Space(tuple(
+            Box(b.protocols, b.ports, b.peers, b.local, b.rule_key)
+            for b in self.boxes
+            if b.ifaces & bits
+        ))  # fmt: skip
 
     def restrict(self, protocols: Intervals, ports: Intervals) -> Space:
         probe = Box(protocols, ports, ANY, ANY)

@@ -195,7 +195,7 @@ def _policy(
             raise doc.error(p, "use the base check id here (parameters go inside)", key=True)
         _check_known_key(doc, p, name, known)
         checks[name] = dict(params or {})
-    config = PolicyConfig(fail_on=fail_on, checks=checks)
+    config = PolicyConfig(fail_on=fail_on, checks=checks, internet_interfaces=_internet_ifaces(raw))
     if validate_policy is not None:
         try:
             validate_policy(config)
@@ -205,6 +205,17 @@ def _policy(
         except CloudfwError as exc:
             raise doc.error(["policy", "checks"], str(exc)) from None
     return config
+
+
+def _internet_ifaces(raw: Mapping[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``policy.hosts.internet_interfaces`` (shape checked by the schema): a list for every host
+    or a mapping of host-name glob to list."""
+    spec = (raw.get("hosts") or {}).get("internet_interfaces")
+    if spec is None:
+        return ()
+    if isinstance(spec, list):
+        return (("*", tuple(str(n) for n in spec)),)
+    return tuple((str(g), tuple(str(n) for n in names or ())) for g, names in spec.items())
 
 
 def _check_known_key(doc: YamlDoc, p: list[PathPart], name: str, known: frozenset[str]) -> None:

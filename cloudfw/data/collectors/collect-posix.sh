@@ -71,6 +71,9 @@ case "$OS" in
       run pfctl-info.txt pf-info pfctl -s info
       run pfctl-rules.txt pf pfctl -sr
     fi
+    # which interfaces face the internet: addresses, and the default route
+    run ifconfig.txt ifconfig ifconfig -a
+    run route-default.txt route-get route -n get default
     ;;
   *)
     OSVER=$(sed -n 's/^PRETTY_NAME="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' /etc/os-release 2>/dev/null)
@@ -90,6 +93,18 @@ case "$OS" in
     if have firewall-cmd && firewall-cmd --state >/dev/null 2>&1; then
       tool firewalld firewall-cmd --version
       run firewalld-zones.txt firewalld firewall-cmd --list-all-zones
+    fi
+    if have pfctl; then  # OpenBSD, FreeBSD (pfSense, OPNsense)
+      run pfctl-info.txt pf-info pfctl -s info
+      run pfctl-rules.txt pf pfctl -sr
+    fi
+    # which interfaces face the internet: addresses, and the default routes (IPv4 and IPv6)
+    if have ip && ip -j addr show >/dev/null 2>&1; then
+      run ip-addr.json ip-addr ip -j addr show
+      run ip-route.json ip-route ip -j route show
+      run ip6-route.json ip-route ip -j -6 route show
+    elif have ifconfig; then
+      run ifconfig.txt ifconfig ifconfig -a
     fi
     ;;
 esac

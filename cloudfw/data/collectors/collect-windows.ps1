@@ -71,6 +71,24 @@ Save-Output "netsh-allprofiles.txt" "netsh" "netsh advfirewall show allprofiles"
     $out -join "`n"
 }
 
+# which interfaces face the internet: their addresses, and the default routes
+Save-Output "net-ipaddress.json" "windows-ip" "Get-NetIPAddress" {
+    $ips = Get-NetIPAddress | ForEach-Object {
+        [ordered]@{ InterfaceAlias = [string]$_.InterfaceAlias; IPAddress = [string]$_.IPAddress;
+                    PrefixLength = [int]$_.PrefixLength; AddressFamily = [string]$_.AddressFamily }
+    }
+    ConvertTo-Json -InputObject @($ips) -Depth 3
+}
+
+Save-Output "net-route.json" "windows-ip" "Get-NetRoute" {
+    $routes = Get-NetRoute | ForEach-Object {
+        [ordered]@{ InterfaceAlias = [string]$_.InterfaceAlias;
+                    DestinationPrefix = [string]$_.DestinationPrefix;
+                    NextHop = [string]$_.NextHop; RouteMetric = [int]$_.RouteMetric }
+    }
+    ConvertTo-Json -InputObject @($routes) -Depth 3
+}
+
 $os = Get-CimInstance Win32_OperatingSystem -ErrorAction SilentlyContinue
 $manifest = [ordered]@{
     schema = "cloudfw.host-bundle/1"

@@ -16,6 +16,7 @@ from cloudfw.hosts.parsers import (
     alf,
     firewalld,
     iptables,
+    netifs,
     nftables,
     osquery,
     pf,
@@ -40,6 +41,14 @@ FORMATS: tuple[Format, ...] = (
     Format("alf-plist", alf.sniff_plist, alf.parse_plist, "com.apple.alf.plist (XML or binary)"),
     Format("osquery", osquery.sniff, osquery.parse, "osquery results log (JSON lines)"),
     Format("nftables", nftables.sniff, nftables.parse, "nft -j list ruleset"),
+    Format("ip-addr", netifs.sniff_ip_addr, netifs.parse_ip_addr, "ip -j addr (interfaces)"),
+    Format("ip-route", netifs.sniff_ip_route, netifs.parse_ip_route, "ip -j route (default)"),
+    Format(
+        "windows-ip",
+        netifs.sniff_windows_ip,
+        netifs.parse_windows_ip,
+        "Get-NetIPAddress / Get-NetRoute | ConvertTo-Json (interfaces)",
+    ),
     Format(
         "windows", windows.sniff, windows.parse, "Get-NetFirewallProfile / Get-NetFirewallRule JSON"
     ),
@@ -62,6 +71,13 @@ FORMATS: tuple[Format, ...] = (
     ),
     Format("ufw", ufw.sniff, ufw.parse, "ufw status verbose"),
     Format("firewalld", firewalld.sniff, firewalld.parse, "firewall-cmd --list-all-zones"),
+    Format("ifconfig", netifs.sniff_ifconfig, netifs.parse_ifconfig, "ifconfig (interfaces)"),
+    Format(
+        "route-get",
+        netifs.sniff_route_get,
+        netifs.parse_route_get,
+        "route -n get default (macOS default route)",
+    ),
 )
 BY_NAME = {f.name: f for f in FORMATS}
 
@@ -90,7 +106,7 @@ def parse_file(
         if f is None:
             raise HostParseError(location, "not a recognized host firewall snapshot format", 1)
     parts = f.parse(data.encode() if isinstance(data, str) else data, location, host)
-    if not any(p.rulesets or p.facts or p.apps or p.win_rules for p in parts):
+    if not any(p.rulesets or p.facts or p.apps or p.win_rules or p.interfaces for p in parts):
         raise HostParseError(location, f"no {f.name} content found")
     return parts
 

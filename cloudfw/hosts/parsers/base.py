@@ -10,6 +10,7 @@ from cloudfw.hosts.errors import HostParseError
 from cloudfw.model import (
     AddressSet,
     Asset,
+    Interface,
     Rule,
     RuleSet,
     SourceRef,
@@ -46,6 +47,8 @@ class HostPart:
     ``facts`` use dotted keys: ``pf.status``, ``alf.globalstate``, ``alf.stealth``,
     ``alf.allow_signed``, ``alf.allow_downloads_signed``, ``alf.logging``, ``ufw.status``,
     ``windows.<Profile>.enabled|default_inbound|default_outbound|logging``, ``os``.
+    ``interfaces`` come from interface inventories (one file may know only part of an
+    interface: its addresses, or that the default route leaves by it).
     """
 
     host: str
@@ -53,6 +56,7 @@ class HostPart:
     facts: dict[str, str] = field(default_factory=dict)
     apps: list[AppEntry] = field(default_factory=list)
     win_rules: list[WinRule] = field(default_factory=list)
+    interfaces: list[Interface] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 

@@ -2,8 +2,9 @@
 
 Order inside a zone follows firewalld: rich rules with a negative priority, then rich deny
 rules, then rich allow rules, then services and ports; the zone target decides the rest
-(``default``/``REJECT``/``DROP`` deny, ``ACCEPT`` allows). Zones that bind no interface and no
-source filter nothing and produce no rule set."""
+(``default``/``REJECT``/``DROP`` deny, ``ACCEPT`` allows). A zone's rules are bound to the
+interfaces it binds; the default zone's to every interface no other zone binds. Zones that bind
+no interface and no source filter nothing and produce no rule set."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from cloudfw.model import (
     AddressSet,
     Direction,
     EvalSemantics,
+    IfaceMatch,
     Intervals,
     Logging,
     PortError,
@@ -74,7 +76,7 @@ def parse(data: bytes, location: str, host: str) -> list[HostPart]:
             # zone fields live apart from our own keys: a field called "name:" or "rich:" in a
             # damaged file must not overwrite them
             cur = {"name": m.group(1), "active": "active" in line, "line": i, "rich": [],
-                   "fields": {}}  # fmt: skip
+                   "fields": {}, "default": "default" in line}  # fmt: skip
             zones.append(cur)
             in_rich = False
             continue
@@ -96,8 +98,9 @@ def parse(data: bytes, location: str, host: str) -> list[HostPart]:
     if not zones:
         raise HostParseError(location, "no zones in firewall-cmd output")
     part = HostPart(host=host, sources=[location])
+    bound = sorted({n for z in zones for n in _val(z, "interfaces")[0].split()})
     for z in zones:
-        rs = _zone(z, location, host)
+        rs = _zone(z, location, host, bound)
         if rs is None:
             part.warnings.append(f"{location}: zone {z['name']} binds nothing (not evaluated)")
         else:
@@ -113,12 +116,19 @@ def _val(z: dict[str, object], key: str) -> tuple[str, int]:
     return str(v[0]), int(v[1])
 
 
-def _zone(z: dict[str, object], location: str, host: str) -> RuleSet | None:
+def _zone(z: dict[str, object], location: str, host: str, bound: list[str]) -> RuleSet | None:
+    """One zone's rule set. A zone that binds interfaces (and no sources) filters traffic that
+    arrives on them; the default zone takes every interface no other zone binds."""
     name = str(z["name"])
     ifaces, _ = _val(z, "interfaces")
     sources, sline = _val(z, "sources")
     if not (z["active"] or ifaces or sources):
         return None
+    on: IfaceMatch | None = None
+    if ifaces and not sources:
+        on = IfaceMatch.of(ifaces.split())
+    elif z["default"] and not ifaces and bound:
+        on = IfaceMatch.of(bound, negated=True)
     try:
         zone_peers = ANY if ifaces or not sources else AddressSet.parse_many(sources.split())
     except AddressError as exc:
@@ -178,7 +188,10 @@ def _zone(z: dict[str, object], location: str, host: str) -> RuleSet | None:
             )
         except PortError as exc:
             raise HostParseError(location, f"zone {name} ports: {exc}", p_line) from None
-    rules = tuple(_with_order(r, n) for n, r in enumerate([*early, *denies, *allows, *opened], 1))
+    rules = tuple(
+        replace(r, order=n, in_iface=on)
+        for n, r in enumerate([*early, *denies, *allows, *opened], 1)
+    )
     target, _ = _val(z, "target")
     default = Action.ALLOW if target.upper() == "ACCEPT" else Action.DENY
     return RuleSet(
@@ -194,10 +207,6 @@ def _zone(z: dict[str, object], location: str, host: str) -> RuleSet | None:
         default_egress=Action.ALLOW,
         logging=Logging.ON if any(r.logging is Logging.ON for r in rules) else Logging.OFF,
     )
-
-
-def _with_order(r: Rule, n: int) -> Rule:
-    return replace(r, order=n)
 
 
 def _rich(text: str, line: int, location: str, zone_peers: AddressSet) -> tuple[int, Rule]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from cloudfw.hosts.errors import HostParseError
 from cloudfw.hosts.parsers.base import LOOPBACK, HostPart, load_json
-from cloudfw.hosts.parsers.iptables import EVERYTHING, _Rule, _Table, build_ruleset
+from cloudfw.hosts.parsers.chains import EVERYTHING, ChainRule, ChainTable, build_ruleset
 from cloudfw.hosts.parsers.netmatch import icmp_from, port_number
 from cloudfw.model import (
     ALL_PORTS,
@@ -26,6 +26,7 @@ from cloudfw.model import (
     AddressSet,
     Box,
     Direction,
+    IfaceMatch,
     Intervals,
     PortError,
     SourceRef,
@@ -47,7 +48,7 @@ def parse(data: bytes, location: str, host: str) -> list[HostPart]:
     items = doc.get("nftables") if isinstance(doc, Mapping) else None
     if not isinstance(items, list):
         raise HostParseError(location, "no top-level 'nftables' array")
-    tables: dict[tuple[str, str], _Table] = {}
+    tables: dict[tuple[str, str], ChainTable] = {}
     bases: list[tuple[str, str, str, str, str]] = []  # family, table, chain, hook, policy
     sets: dict[tuple[str, str, str], list[Any]] = {}
     pending: list[tuple[int, Mapping[str, Any]]] = []
@@ -95,13 +96,13 @@ def _collect(
     kind: str,
     body: Mapping[str, Any],
     i: int,
-    tables: dict[tuple[str, str], _Table],
+    tables: dict[tuple[str, str], ChainTable],
     bases: list[tuple[str, str, str, str, str]],
     sets: dict[tuple[str, str, str], list[Any]],
     pending: list[tuple[int, Mapping[str, Any]]],
 ) -> None:
     if kind == "chain":
-        t = tables.setdefault((body["family"], body["table"]), _Table())
+        t = tables.setdefault((body["family"], body["table"]), ChainTable())
         t.rules.setdefault(body["name"], [])
         t.policies[body["name"]] = str(body.get("policy", "-"))
         if body.get("type", "filter") == "filter" and body.get("hook") in HOOKS:
@@ -177,10 +178,10 @@ def _ports_of(v: Any, sets: dict[tuple[str, str, str], list[Any]], fam: str, tab
 
 def _rule(
     body: Mapping[str, Any], i: int, location: str, sets: dict[tuple[str, str, str], list[Any]]
-) -> _Rule:
+) -> ChainRule:
     fam, tab = str(body.get("family")), str(body.get("table"))
     ref = SourceRef("record", location, record=f"nftables[{i}] handle {body.get('handle', '?')}")
-    r = _Rule(i, str(body.get("chain")), EVERYTHING, "", False, ref=ref)
+    r = ChainRule(i, str(body.get("chain")), EVERYTHING, "", False, ref=ref)
     r.comment = str(body.get("comment", ""))
     protocols, ports, peers, local = ALL_PROTOCOLS, ALL_PORTS, ANY, ANY
     try:
@@ -231,10 +232,16 @@ def _rule(
                     if key == "l4proto":
                         pv = _protos(right)
                         protocols = protocols & (ALL_PROTOCOLS - pv if neg else pv)
-                    elif key in ("iifname", "iif") and right == "lo" and not neg:
-                        peers = peers & LOOPBACK
-                    elif key in ("iifname", "iif", "oifname", "oif", "nfproto"):
-                        r.notes.append(f"meta {key} {'!=' if neg else '=='} {right} (any assumed)")
+                    elif key in ("iifname", "iif", "oifname", "oif"):
+                        m = IfaceMatch.of(_names(right, sets, fam, tab), neg)
+                        if key.startswith("i"):
+                            if m == IfaceMatch.of(["lo"]):
+                                peers = peers & LOOPBACK
+                            r.in_iface = m if r.in_iface is None else r.in_iface & m
+                        else:
+                            r.out_iface = m if r.out_iface is None else r.out_iface & m
+                    elif key == "nfproto":
+                        r.notes.append(f"meta {key} {'!=' if neg else '=='} {right}")
                     else:
                         r.narrowed = True
                         r.notes.append(f"meta {key} not modeled")
@@ -256,6 +263,21 @@ def _rule(
         raise HostParseError(location, f"nftables[{i}]: {exc}") from None
     r.box = Box(protocols, ports, peers, local)
     return r
+
+
+def _names(v: Any, sets: dict[tuple[str, str, str], list[Any]], fam: str, tab: str) -> list[str]:
+    """Interface names of ``iifname``/``oifname``/``iif``/``oif``: a name (``"wg*"`` is a
+    prefix), an anonymous set or a named set of them."""
+    if isinstance(v, str) and v.startswith("@"):
+        elems = sets.get((fam, tab, v[1:]))
+        if elems is None:
+            raise PortError(f"unknown interface set {v}")
+        return _names({"set": elems}, sets, fam, tab)
+    if isinstance(v, str) and v:
+        return [v]
+    if isinstance(v, Mapping) and isinstance(v.get("set"), list):
+        return [n for e in v["set"] for n in _names(e, sets, fam, tab)]
+    raise PortError(f"unsupported interface expression {v!r}")
 
 
 def _states(right: Any) -> set[str]:

@@ -14,7 +14,8 @@ from typing import Any
 from cloudfw.hosts.errors import HostParseError
 from cloudfw.hosts.parsers.alf import state_allows
 from cloudfw.hosts.parsers.base import LOOPBACK, AppEntry, HostPart, check_lines, decode_text
-from cloudfw.hosts.parsers.iptables import BUILTINS, EVERYTHING, _Rule, _Table, build_ruleset
+from cloudfw.hosts.parsers.chains import EVERYTHING, ChainRule, ChainTable, build_ruleset
+from cloudfw.hosts.parsers.iptables import BUILTINS
 from cloudfw.hosts.parsers.windows import rule_from_record
 from cloudfw.model import (
     ALL_PORTS,
@@ -158,9 +159,9 @@ def _addr(ip: str, mask: str) -> AddressSet:
 
 
 def _iptables(rows: list[tuple[Mapping[str, str], int]], location: str, host: str) -> list[RuleSet]:
-    tables: dict[str, _Table] = {}
+    tables: dict[str, ChainTable] = {}
     for cols, line in rows:
-        t = tables.setdefault(cols.get("filter_name", "filter"), _Table())
+        t = tables.setdefault(cols.get("filter_name", "filter"), ChainTable())
         chain = cols["chain"]
         t.rules.setdefault(chain, [])
         if cols.get("policy"):
@@ -178,7 +179,7 @@ def _iptables(rows: list[tuple[Mapping[str, str], int]], location: str, host: st
             local = _addr(cols.get("dst_ip", ""), cols.get("dst_mask", ""))
         except (AddressError, PortError) as exc:
             raise HostParseError(location, f"iptables row: {exc}", line) from None
-        r = _Rule(
+        r = ChainRule(
             line,
             chain,
             EVERYTHING,

@@ -249,27 +249,30 @@ def _emit(ctx: _Ctx, parsed: syn.Parsed, cond: syn.Cond, key: str, line: int, qu
                 description="; ".join(parsed.notes),
                 origin=SourceRef("file", ctx.location, line),
                 unresolved=unresolved,
+                in_iface=cond.iface if d is Direction.INGRESS else None,
+                out_iface=cond.iface if d is Direction.EGRESS else None,
             )
         )
 
 
 def _set_skip(ctx: _Ctx, ifaces: list[str], st: _Stmt, path: str) -> None:
+    """``set skip on IF``: pf does not filter that interface at all (a quick pass on it)."""
     names = [t for t in ifaces if t not in ("{", "}", ",")]
     for name in names:
+        m = syn.iface_match([name])
         loop = name.startswith("lo")
         for d in (Direction.INGRESS, Direction.EGRESS):
             ctx.rules.append(
                 Rule(
                     key=f"{path}set-skip:{name}/{d.value[:2]}",
                     direction=d,
-                    action=Action.ALLOW if loop else Action.LOG,
+                    action=Action.ALLOW,
                     peers=LOOPBACK if loop else syn.ANY,
                     order=len(ctx.rules) + 1,
                     quick=True,
-                    description=f"set skip on {name}",
+                    description=f"set skip on {name}: pf does not filter it",
                     origin=SourceRef("file", ctx.location, st.line),
-                    unresolved=""
-                    if loop
-                    else f"interface {name} skipped: traffic on it unfiltered",
+                    in_iface=m if d is Direction.INGRESS else None,
+                    out_iface=m if d is Direction.EGRESS else None,
                 )
             )

@@ -15,6 +15,7 @@ from cloudfw.model import (
     AddressError,
     AddressSet,
     Direction,
+    IfaceMatch,
     Intervals,
     PortError,
     parse_protocol,
@@ -68,8 +69,16 @@ class Cond:
     src: AddressSet = ANY
     dst: AddressSet = ANY
     loopback: bool = False
+    iface: IfaceMatch | None = None  # ``on ...``: the interface the packet arrives on or leaves by
 
     def conjoin(self, other: Cond) -> Cond:
+        iface = (
+            other.iface
+            if self.iface is None
+            else self.iface
+            if other.iface is None
+            else self.iface & other.iface
+        )
         return Cond(
             other.direction or self.direction,
             self.protocols & other.protocols,
@@ -77,6 +86,7 @@ class Cond:
             self.src & other.src,
             self.dst & other.dst,
             self.loopback or other.loopback,
+            iface,
         )
 
     def directions(self) -> tuple[Direction, ...]:
@@ -274,6 +284,15 @@ def _family(a: Addr, fam: Addr) -> Addr:
     return AddressSet(num.v4, num.v6, a.symbols)
 
 
+def iface_match(names: list[str], negated: bool = False) -> IfaceMatch:
+    """pf interface names: ``em0`` is an interface, a name without a unit number (``egress``,
+    ``lo``, ``wg``, a group set with ``ifconfig em0 group lan``) is an interface group."""
+    return IfaceMatch.of(
+        (n if n[-1:].isdigit() else f"group:{n}" for n in (x.strip('"()') for x in names)),
+        negated,
+    )
+
+
 def parse_rule(toks: list[str], tables: dict[str, Addr], location: str, line: int) -> Parsed:
     s = _Stream(toks, location, line)
     p = Parsed(s.take(), Cond())
@@ -314,8 +333,7 @@ def parse_rule(toks: list[str], tables: dict[str, Addr], location: str, line: in
                 names = s.group()
                 if all(n.startswith("lo") for n in names) and not neg:
                     c.loopback = True
-                else:
-                    p.notes.append(f"on {'!' if neg else ''}{' '.join(names)} (any interface)")
+                c.iface = iface_match(names, neg)
             elif t in ("inet", "inet6"):
                 fam = ANY_V4 if t == "inet" else ANY_V6
             elif t == "proto":

@@ -20,6 +20,7 @@ from cloudfw.model import (
     AddressSet,
     Direction,
     EvalSemantics,
+    IfaceMatch,
     Intervals,
     Logging,
     PortError,
@@ -112,15 +113,20 @@ def parse(data: bytes, location: str, host: str) -> list[HostPart]:
     return [HostPart(host=host, rulesets=out, facts=facts, sources=[location])]
 
 
-def _side(text: str) -> tuple[AddressSet, Intervals, Intervals, str, bool]:
-    """``[addr] [port[/proto]] [on IF] [(v6)]`` or an application name."""
+Side = tuple[AddressSet, Intervals, Intervals, str, bool, str]
+
+
+def _side(text: str) -> Side:
+    """``[addr] [port[/proto]] [on IF] [(v6)]`` or an application name -> (addresses, ports,
+    protocols, note, unresolved, interface)."""
     t = text.strip()
     v6 = "(v6)" in t
     t = t.replace("(v6)", "").strip()
     note = ""
     m = re.search(r"\s+on\s+(\S+)$", t)
+    iface = ""
     if m:
-        note = f"on {m.group(1)}"
+        iface = m.group(1)
         t = t[: m.start()].strip()
     fam = ANY_V6 if v6 else ANY_V4
     addr, ports, protos = fam, ALL_PORTS, ALL_PROTOCOLS
@@ -128,10 +134,10 @@ def _side(text: str) -> tuple[AddressSet, Intervals, Intervals, str, bool]:
     if app is not None:
         ports = parse_ports(app[0])
         protos = parse_protocol(app[1])
-        return addr, ports, protos, note, False
+        return addr, ports, protos, note, False, iface
     toks = t.split()
     if not toks:
-        return addr, ports, protos, note, False
+        return addr, ports, protos, note, False, iface
     if toks[0] != "Anywhere" and (
         re.match(r"^[0-9a-fA-F:.]+(/\d+)?$", toks[0]) and ("." in toks[0] or ":" in toks[0])
     ):
@@ -144,10 +150,10 @@ def _side(text: str) -> tuple[AddressSet, Intervals, Intervals, str, bool]:
         port_s, _, proto_s = pp.partition("/")
         iv = ports_from(port_s)
         if iv is None or len(toks) > 1:
-            return addr, ALL_PORTS, ALL_PROTOCOLS, f"application {t!r} not known", True
+            return addr, ALL_PORTS, ALL_PROTOCOLS, f"application {t!r} not known", True, iface
         ports = iv
         protos = parse_protocol(proto_s) if proto_s else ALL_PROTOCOLS
-    return addr, ports, protos, note, False
+    return addr, ports, protos, note, False, iface
 
 
 def _row(s: str, i: int, location: str, order: int) -> Rule:
@@ -157,8 +163,8 @@ def _row(s: str, i: int, location: str, order: int) -> Rule:
     words = m.group("action").split()
     verb, way = words[0], (words[1] if len(words) > 1 else "IN")
     try:
-        to_addr, ports, protos, note_to, unres_to = _side(m.group("to"))
-        from_addr, sports, _, note_from, unres_from = _side(m.group("from"))
+        to_addr, ports, protos, note_to, unres_to, if_to = _side(m.group("to"))
+        from_addr, sports, _, note_from, unres_from, if_from = _side(m.group("from"))
     except (AddressError, PortError) as exc:
         raise HostParseError(location, str(exc), i) from None
     direction = Direction.EGRESS if way == "OUT" else Direction.INGRESS
@@ -169,6 +175,11 @@ def _row(s: str, i: int, location: str, order: int) -> Rule:
     if verb == "LIMIT":
         notes.append("rate limited")
     unres = " ".join(n for n in (note_to if unres_to else "", note_from if unres_from else "") if n)
+    # ``ufw allow in on wg0 ...`` prints the interface beside the destination; a routed rule
+    # (``ufw route allow in on wg0 out on eth0``) prints the out-interface there and the
+    # in-interface beside the source
+    in_name = if_to if way == "IN" else if_from if way == "FWD" else ""
+    out_name = if_to if way in ("OUT", "FWD") else ""
     return Rule(
         key=f"#{order}",
         direction=direction,
@@ -181,4 +192,6 @@ def _row(s: str, i: int, location: str, order: int) -> Rule:
         description="; ".join(n for n in notes if n),
         origin=SourceRef("file", location, i),
         unresolved=unres,
+        in_iface=IfaceMatch.of([in_name]) if in_name else None,
+        out_iface=IfaceMatch.of([out_name]) if out_name else None,
     )
