@@ -1,0 +1,692 @@
+"""Real-world conformance corpus (issue 13): host firewall files in the exact layouts real tools
+print, each with the facts a correct auditor must report (tests/hosts/realworld/MANIFEST.yaml).
+
+- ``test_golden``: each file or bundle through ``cloudfw host audit --format json`` -> a
+  reviewable summary in realworld/golden/ (cloudfw's current output; ``CLOUDFW_UPDATE_GOLDEN=1``
+  regenerates it, and the README tally with it).
+- ``test_expect``: every fact of the manifest, one case per (file, fact). The facts are the spec;
+  the ones today's code gets wrong are in KNOWN_WRONG below and run as strict xfails, so a fix
+  turns them into XPASS failures: then delete their line here.
+- ``test_validator``: the real tool (nft, iptables-restore, pfctl) re-judges each file whose
+  entry names one, when it is installed; the manifest's claim must agree.
+- ``test_tally``: files, parsed, rejected, expectation failures; the README's tally is current.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections import Counter
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+import yaml
+from typer.testing import CliRunner
+
+from cloudfw.cli import host, host_audit
+from cloudfw.hosts.audit import load_snapshot
+from cloudfw.hosts.parsers import detect
+from cloudfw.model import Snapshot
+
+HERE = Path(__file__).resolve().parent
+CORPUS = HERE / "realworld"
+GOLDEN = CORPUS / "golden"
+README = CORPUS / "README.md"
+UPDATE = os.environ.get("CLOUDFW_UPDATE_GOLDEN") == "1"
+NOW = datetime(2026, 11, 24, tzinfo=UTC)
+
+# What today's code gets wrong: file -> {fact id -> what cloudfw does instead}. The one place to
+# edit: when a fix lands, its cases XPASS (strict) and fail until their line is removed here.
+_LINUX_INVENTORY = {  # the three Linux bundles with ip -j addr / ip -j route beside iptables-save
+    "format": "ip -j addr / ip -j route output is not a known format",
+    "parses": "ip-addr.json and ip-route.json refused: not a recognized format (exit 3)",
+    "internet_interfaces": "no interface inventory: eth0 (public address, default route) is "
+    "not known to face the internet",
+}
+KNOWN_WRONG: dict[str, dict[str, str]] = {
+    "ns1.rules.v4": {
+        "parses": (
+            "refused: 'rule for undeclared chain PREROUTING' (*raw built-ins need no ':PREROUTING' "
+            "line; iptables-restore accepts it)"
+        ),
+        "rulesets": "0 rule sets: the file is refused",
+    },
+    "mail1.rules.v4": {
+        "parses": (
+            "refused: 'rule for undeclared chain OUTPUT' (a built-in chain; iptables-restore "
+            "accepts it)"
+        ),
+        "rulesets": "0 rule sets: the file is refused",
+    },
+    "docker-legacy-01": {
+        **_LINUX_INVENTORY,
+        "finding:internet-ingress[postgres]": (
+            "published 5432 ('! -i docker0 -o docker0') is hidden: DOCKER-ISOLATION-STAGE-2 '-o "
+            "docker0 -j DROP' is applied to every interface"
+        ),
+        "no_check:shadowed-rule": (
+            "6 shadowed-rule findings on FORWARD: the -o-bound isolation DROPs are taken to match "
+            "every interface"
+        ),
+        "no_check:redundant-rule": (
+            "3 redundant-rule findings in DOCKER-ISOLATION-STAGE-2 (-o docker0 / -o br-* read as "
+            "the same rule)"
+        ),
+    },
+    "docker-nft-02": {
+        **_LINUX_INVENTORY,
+        "no_finding:allow-all": (
+            "CRITICAL allow-all from '-i eth1 -j ACCEPT' (eth1 holds 10.30.0.12/24, private)"
+        ),
+        "no_check:shadowed-rule": (
+            "8 shadowed-rule findings on FORWARD (interface-bound isolation DROPs taken to match "
+            "everywhere)"
+        ),
+        "no_check:redundant-rule": (
+            "4 redundant-rule findings in DOCKER-ISOLATION-STAGE-2 (-o bridges ignored)"
+        ),
+    },
+    "k8s-kubeproxy-01.iptables-save.txt": {
+        "finding:internet-ingress[kubelet]": (
+            "INPUT policy ACCEPT opens 10250, but allow-all swallows the per-service internet-"
+            "ingress findings"
+        ),
+    },
+    "k8s-calico-02.iptables-save.txt": {
+        "finding:internet-ingress[kubelet]": (
+            "allow-all swallows internet-ingress[kubelet] (INPUT policy ACCEPT)"
+        ),
+        "finding:internet-ingress[ssh]": (
+            "allow-all swallows internet-ingress[ssh] (INPUT policy ACCEPT)"
+        ),
+        "no_check:shadowed-rule": (
+            "6 shadowed-rule findings: '-i cali+ -g cali-wl-to-host' and the 'Unknown interface' "
+            "DROPs are taken to match every interface"
+        ),
+    },
+    "k8s-flannel-03.iptables-save.txt": {
+        "finding:internet-ingress[ssh]": (
+            "allow-all (from '-i cni0 -j ACCEPT') swallows internet-ingress[ssh] (22 is open to "
+            "all)"
+        ),
+        "interface_assumed": (
+            "CRITICAL allow-all on INPUT/FORWARD from '-i cni0 -j ACCEPT' does not say it assumes "
+            "cni0 faces the internet"
+        ),
+        "at_most:allow-all": (
+            "allow-all is CRITICAL for a cni0-only accept (at most medium while the interface's "
+            "role is unknown)"
+        ),
+        "no_check:shadowed-rule": (
+            "INPUT#4 (ssh) and INPUT#7 (NodePorts) reported shadowed by the cni0-only accept"
+        ),
+    },
+    "wg-gw-01": {
+        **_LINUX_INVENTORY,
+        "no_finding:allow-all": (
+            "CRITICAL allow-all from '-A FORWARD -i wg0 -o eth0 -j ACCEPT' (wg0 holds 10.8.0.1/24)"
+        ),
+    },
+    "bad-dprot.iptables-save.txt": {
+        "parses": (
+            "accepted: the unknown option --dprot is ignored and the rule read as tcp/all "
+            "(iptables-restore: unknown option, line 8)"
+        ),
+        "error_line": "no error at line 8",
+    },
+    "bad-target.iptables-save.txt": {
+        "parses": (
+            "accepted: '-j ACCPET' read as a non-terminal target (iptables-legacy-restore: Couldn't"
+            " load target, line 8)"
+        ),
+        "error_line": "no error at line 8",
+    },
+    "bad-v4addr.ip6tables-save.txt": {
+        "parses": (
+            "accepted: an IPv4 source in ip6tables-save output (ip6tables-restore: host/network not"
+            " found, line 8)"
+        ),
+        "error_line": "no error at line 8",
+    },
+    "alpine-01.nft.json": {
+        "parses": "refused: 'unknown ICMP type {set: [echo-reply, ...]}' (nft ICMP type sets)",
+        "finding:internet-ingress[ssh]": "no findings: the file is refused",
+    },
+    "wg-gw-02.nft.json": {
+        "parses": "refused: 'unknown ICMP type {set: [nd-router-advert, nd-neighbor-solicit]}'",
+    },
+    "docker-nftjson-03.nft.json": {
+        "interface_assumed": (
+            "CRITICAL allow-all on ip filter/INPUT without the interface it assumes"
+        ),
+        "at_most:allow-all": (
+            "allow-all CRITICAL: xt conntrack (RELATED,ESTABLISHED) matches are read as match-all, "
+            "plus '-i eth1' ignored"
+        ),
+        "no_check:redundant-rule": (
+            "4 redundant-rule findings in DOCKER-ISOLATION-STAGE-2 (oifname ignored)"
+        ),
+    },
+    "bad-verdict.nft.json": {
+        "parses": (
+            "accepted: the unknown statement 'acept' becomes a note (nft: Unknown statement object "
+            "'acept')"
+        ),
+    },
+    "ubuntu-openssh-v.ufw.txt": {
+        "finding:internet-ingress[ssh]": (
+            "'22/tcp (OpenSSH)' read as an unknown application: allow-all instead"
+        ),
+        "finding:internet-ingress[vnc]": (
+            "the real 5900/tcp exposure is swallowed by the bogus allow-all"
+        ),
+        "no_finding:allow-all": (
+            "CRITICAL allow-all from '22/tcp (OpenSSH)' (verbose app-profile rows)"
+        ),
+    },
+    "ubuntu-nginx.ufw.txt": {
+        "parses": (
+            "refused: '80,443/tcp (Nginx Full (v6)) ALLOW IN' (a To cell wider than 26 leaves one "
+            "space before the action)"
+        ),
+        "finding:internet-ingress[ssh]": "no findings: the file is refused",
+    },
+    "wg-gw-03.ufw.txt": {
+        "interface_assumed": (
+            "CRITICAL allow-all from 'Anywhere on wg0' (and the routed wg0->eth0 rule) without "
+            "naming the interface"
+        ),
+        "at_most:allow-all": "allow-all is CRITICAL for wg0-only rules",
+    },
+    "ubuntu-numbered.ufw.txt": {
+        "parses": "refused: 'ufw status numbered' layout (indented header, '[ 1]' prefixes)",
+        "finding:internet-ingress[ssh]": "no findings: the file is refused",
+    },
+    "rhel9-docker.firewalld.txt": {
+        "interface_assumed": (
+            "CRITICAL allow-all from the docker zone (target ACCEPT, docker0/br-*) and ssh on the "
+            "eth0-bound public zone, neither naming the interface"
+        ),
+        "at_most:allow-all": "allow-all CRITICAL for the docker zone bound to the bridges",
+    },
+    "el7-legacy.firewalld.txt": {
+        "format": "EL7 layout (no 'target:' line) is not detected as firewalld",
+        "parses": "refused: not a recognized format (exit 3)",
+        "rulesets": "0 rule sets: the file is refused",
+        "finding:internet-ingress[ssh]": "no findings: the file is refused",
+        "finding:internet-ingress[mysql]": "no findings: the file is refused",
+    },
+    "macos-stock.pf.conf": {
+        "format": "stock macOS pf.conf (only anchors) is not detected as pf",
+        "parses": "refused: not a recognized format (exit 3)",
+        "rulesets": "0 rule sets: the file is refused",
+    },
+    "obsd-gw-01": {
+        "format": "OpenBSD 'ifconfig -a' output is not a known format",
+        "parses": (
+            "pf.conf refused: \"bad pf port 'dhcpv6-server'\" (line 27); ifconfig.txt not a "
+            "recognized format"
+        ),
+        "internet_interfaces": (
+            "no interface inventory: em0 (groups: egress, 203.0.113.2) is not known to face the "
+            "internet"
+        ),
+        "no_finding:allow-all": (
+            "CRITICAL allow-all from 'pass in on { $lan $guest } inet' (LAN and guest interfaces "
+            "only)"
+        ),
+    },
+    "obsd-gw-02.pfctl-sr.txt": {
+        "parses": "refused: \"bad pf port 'dhcpv6-server'\" (line 10)",
+        "finding:internet-ingress[vnc]": (
+            "no findings: the file is refused ('pass in on egress ... port = 5900')"
+        ),
+    },
+    "pfsense-fw-01.pfctl-sr.txt": {
+        "parses": "refused: \"unknown ICMP type 'toobig'\" (line 14)",
+    },
+    "opnsense-fw-02.rules.debug": {
+        "parses": "refused: \"unknown ICMP type '{'\" (icmp6-type {1,2,135,136} list, line 37)",
+    },
+    "obsd-typo.pf.conf": {
+        "parses": (
+            "accepted: 'form any' and 'proto udp ot ($ext_if)' are skipped as options (pfctl -nf: "
+            "syntax error)"
+        ),
+        "error_line": "no error at line 7",
+    },
+    "win2019-raw.Get-NetFirewallRule.json": {
+        "no_finding:allow-all": (
+            "CRITICAL allow-all on every profile: rules without port/address filters (not in Get-"
+            "NetFirewallRule output) are read as all ports from any address"
+        ),
+    },
+    "win-app-01": {
+        "format": "Get-NetIPAddress JSON is not a known format",
+        "parses": "netipaddress.json refused: not a recognized format (exit 3)",
+        "internet_interfaces": (
+            "no interface inventory: 'Ethernet 2' (203.0.113.80) is not known to face the internet"
+        ),
+    },
+    "win-netsh-domain.netsh.txt": {
+        "rulesets": "3 rule sets for a file holding only the Domain profile",
+    },
+    "win-netsh-nostate.netsh.txt": {
+        "state_unknown": (
+            "no State line: reported complete with only 'unlogged' (exit 0), no firewall-state-"
+            "unknown"
+        ),
+    },
+    "win-rules-plain.netsh-rules.txt": {
+        "format": "'netsh advfirewall firewall show rule name=all' is not detected",
+        "parses": "refused: not a recognized format (exit 3)",
+        "finding:internet-ingress[rdp]": "no findings: the file is refused",
+    },
+    "win-rules-verbose.netsh-rules.txt": {
+        "format": "'netsh advfirewall firewall show rule name=all verbose' is not detected",
+        "parses": "refused: not a recognized format (exit 3)",
+        "finding:internet-ingress[rdp]": "no findings: the file is refused",
+    },
+}
+
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+EXPOSURE = re.compile(r"^(allow-all|internet-ingress\[.*\])$")
+NOT_CORPUS = {"MANIFEST.yaml", "README.md", "golden", "src"}
+
+
+def _manifest() -> list[dict[str, Any]]:
+    doc = yaml.safe_load((CORPUS / "MANIFEST.yaml").read_text(encoding="utf-8"))
+    entries = doc["entries"]
+    assert isinstance(entries, list)
+    return entries
+
+
+ENTRIES = _manifest()
+BY_FILE = {e["file"]: e for e in ENTRIES}
+
+
+# -- running the real audit path -------------------------------------------------------------
+
+
+def _app() -> typer.Typer:
+    a = typer.Typer()
+
+    @a.callback()
+    def main() -> None:
+        """realworld corpus"""
+
+    host.register(a)
+    host_audit.register(a)
+    return a
+
+
+APP = _app()
+
+
+@cache
+def audit(name: str) -> tuple[int, dict[str, Any]]:
+    """``cloudfw host audit CORPUS/name --format json`` through the CLI: (exit code, report)."""
+    res = CliRunner().invoke(
+        APP, ["host", "audit", str(CORPUS / name), "--format", "json", "--no-store"]
+    )
+    assert res.exit_code in (0, 1, 3), f"{name}: exit {res.exit_code}: {res.output[-400:]}"
+    doc = json.loads(res.stdout)
+    assert isinstance(doc, dict)
+    return res.exit_code, doc
+
+
+@cache
+def snapshot(name: str) -> Snapshot:
+    return load_snapshot([CORPUS / name], NOW)
+
+
+def _rel(text: str) -> str:
+    return text.replace(str(CORPUS) + "/", "").replace(str(CORPUS), ".")
+
+
+def summary(name: str) -> dict[str, Any]:
+    """The golden: rule sets, coverage and findings, stable and small enough to review."""
+    code, rep = audit(name)
+    snap = snapshot(name)
+    return {
+        "exit_code": code,
+        "complete": rep["complete"],
+        "coverage": [
+            {"scope": _rel(c["scope"]), "status": c["status"], "reason": _rel(c.get("reason", ""))}
+            for c in rep["coverage"]
+        ],
+        "rulesets": [
+            {
+                "resource_type": rs.asset.resource_type,
+                "semantics": str(rs.semantics),
+                "enabled": rs.enabled,
+                "default_ingress": str(rs.default_ingress),
+                "default_egress": str(rs.default_egress),
+                "rules": len(rs.rules),
+                "tags": dict(rs.asset.tags),
+            }
+            for rs in snap.rulesets
+        ],
+        "findings": [
+            {
+                "check": f["check"],
+                "severity": f["severity"],
+                "resource_id": f["resource_id"],
+                "rule_ids": f.get("rule_ids", []),
+                "message": _rel(f["message"]),
+            }
+            for f in rep["findings"]
+        ],
+        "warnings": [_rel(w) for w in rep.get("warnings", [])],
+    }
+
+
+# -- the expectation vocabulary --------------------------------------------------------------
+
+
+def _sev(s: str) -> int:
+    return SEVERITIES.index(s)
+
+
+def _findings(name: str) -> list[dict[str, Any]]:
+    return list(audit(name)[1]["findings"])
+
+
+def _parsed(name: str) -> bool:
+    code, rep = audit(name)
+    return code != 3 and bool(rep["complete"]) and all(c["status"] == "ok" for c in rep["coverage"])
+
+
+def _files(name: str) -> dict[str, Path]:
+    p = CORPUS / name
+    if p.is_dir():
+        return {f.name: f for f in sorted(p.iterdir()) if f.name != "manifest.json"}
+    return {p.name: p}
+
+
+def internet_interfaces(snap: Snapshot) -> set[str]:
+    """Where a host's internet-facing interfaces are read from: an ``internet_interfaces`` tag
+    (comma-separated) on its rule sets. The proposed contract for the interface inventory;
+    adjust here (one place) if the model carries them elsewhere."""
+    out: set[str] = set()
+    for rs in snap.rulesets:
+        for k, v in rs.asset.tags:
+            if k == "internet_interfaces":
+                out |= {x.strip() for x in v.split(",") if x.strip()}
+    return out
+
+
+def _severity_fits(sev: str, spec: dict[str, str]) -> bool:
+    n = _sev(sev)
+    return (
+        ("severity" not in spec or sev == spec["severity"])
+        and ("severity_at_most" not in spec or n <= _sev(spec["severity_at_most"]))
+        and ("severity_at_least" not in spec or n >= _sev(spec["severity_at_least"]))
+    )
+
+
+def check_fact(name: str, fact: str, value: Any) -> None:
+    """Assert one manifest fact about ``name`` (one branch per word of the vocabulary)."""
+    kind, _, arg = fact.partition(":")
+    findings = _findings(name)
+    checks = [f["check"] for f in findings]
+    if kind == "format":
+        files = _files(name)
+        want = value if isinstance(value, dict) else {next(iter(files)): value}
+        for fname, fmt in want.items():
+            got = detect(files[fname].read_bytes())
+            assert got is not None and got.name == fmt, (
+                f"{fname}: detected {got.name if got else None!r}, expected {fmt!r}"
+            )
+    elif kind == "parses":
+        code, rep = audit(name)
+        errors = [c.get("reason", "") for c in rep["coverage"] if c["status"] != "ok"]
+        if value:
+            assert _parsed(name), f"refused (exit {code}): {errors}"
+        else:
+            assert code == 3 and errors, f"accepted (exit {code}); the real tool rejects it"
+    elif kind == "error_line":
+        lines = value if isinstance(value, list) else [value]
+        reasons = [c.get("reason", "") for c in audit(name)[1]["coverage"] if c["status"] != "ok"]
+        assert any(re.search(rf":{n}:", r) for r in reasons for n in lines), (
+            f"no error at line {lines}: {reasons}"
+        )
+    elif kind == "rulesets":
+        got = audit(name)[1]["summary"]["rulesets"]
+        assert got == value, f"{got} rule sets, expected {value}"
+    elif kind == "finding":
+        spec = value
+        hits = [f for f in findings if f["check"] == spec["check"]]
+        assert hits, f"no {spec['check']} finding; got {sorted(set(checks))}"
+        ok = [f for f in hits if _severity_fits(f["severity"], spec)]
+        assert ok, f"{spec['check']} at {sorted({f['severity'] for f in hits})}, expected {spec}"
+    elif kind == "no_finding":
+        bad = [
+            f"{f['check']} ({f['severity']})"
+            for f in findings
+            if fnmatch.fnmatchcase(f["check"], arg)
+        ]
+        assert not bad, f"reported {bad}"  # fmt: skip
+    elif kind == "no_check":
+        bad = [
+            f"{f['check']} {f.get('rule_ids')}" for f in findings if f["check"].split("[")[0] == arg
+        ]
+        assert not bad, f"reported {len(bad)}: {bad[:6]}"  # fmt: skip
+    elif kind == "at_most":
+        bad = [
+            f"{f['check']} {f['severity']}"
+            for f in findings
+            if fnmatch.fnmatchcase(f["check"], arg) and _sev(f["severity"]) > _sev(value)
+        ]
+        assert not bad, f"above {value}: {bad}"
+    elif kind == "interface_assumed":
+        silent = [
+            f"{f['check']} ({f['severity']}): {f['message'][:90]}"
+            for f in findings
+            if EXPOSURE.match(f["check"]) and "interface" not in f["message"].lower()
+        ]
+        assert not silent, f"exposure reported without the interface it assumes: {silent}"
+    elif kind == "internet_interfaces":
+        got = internet_interfaces(snapshot(name))
+        assert got == set(value), f"internet-facing interfaces {sorted(got)}, expected {value}"
+    elif kind == "state_unknown":
+        code, rep = audit(name)
+        assert not rep["complete"] or "firewall-state-unknown" in checks, (
+            f"reported complete with {sorted(set(checks)) or 'no findings'} (exit {code})"
+        )
+    else:
+        raise AssertionError(f"unknown expectation {fact!r}")
+
+
+def facts(entry: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(fact id, value) for every fact of an entry; list facts are split per item."""
+    out: list[tuple[str, Any]] = [("format", entry["format"])]
+    for key, value in entry.get("expect", {}).items():
+        if key == "finding":
+            out += [(f"finding:{v['check']}", v) for v in value]
+        elif key in ("no_finding", "no_check"):
+            out += [(f"{key}:{v}", True) for v in value]
+        elif key == "at_most":
+            out += [(f"at_most:{k}", v) for k, v in value.items()]
+        else:
+            out.append((key, value))
+    return out
+
+
+def _cases() -> list[Any]:
+    cases = []
+    for e in ENTRIES:
+        wrong = KNOWN_WRONG.get(e["file"], {})
+        for fact, value in facts(e):
+            marks = []
+            if fact in wrong:
+                marks.append(pytest.mark.xfail(strict=True, reason=f"issue 13: {wrong[fact]}"))
+            cases.append(pytest.param(e["file"], fact, value, id=f"{e['file']}::{fact}",
+                                      marks=marks))  # fmt: skip
+    return cases
+
+
+# -- tests -----------------------------------------------------------------------------------
+
+
+REQUIRED = {"file", "format", "shape_from", "validator", "real_tool_accepts", "expect"}
+
+
+def test_corpus_is_listed_and_large_enough() -> None:
+    on_disk = {
+        p.name for p in CORPUS.iterdir() if p.name not in NOT_CORPUS and not p.name.startswith(".")
+    }
+    listed = set(BY_FILE)
+    assert len(listed) == len(ENTRIES), "an entry is listed twice"
+    assert on_disk == listed, f"unlisted: {on_disk - listed}; missing: {listed - on_disk}"
+    assert len(ENTRIES) >= 40
+    assert sum(not e["real_tool_accepts"] for e in ENTRIES) >= 5
+    for e in ENTRIES:
+        assert e.keys() >= REQUIRED, (e["file"], REQUIRED - e.keys())
+        # a file the real tool rejects must be refused, one it accepts must be read
+        parses = e["expect"].get("parses")
+        assert parses is e["real_tool_accepts"] or "state_unknown" in e["expect"], e["file"]
+    assert set(KNOWN_WRONG) <= listed, (
+        f"KNOWN_WRONG names unknown files: {set(KNOWN_WRONG) - listed}"
+    )
+    stale = {f: set(w) - {k for k, _ in facts(BY_FILE[f])} for f, w in KNOWN_WRONG.items()}
+    assert not any(stale.values()), f"KNOWN_WRONG names facts the manifest does not have: {stale}"
+
+
+@pytest.mark.parametrize("name", [e["file"] for e in ENTRIES])
+def test_golden(name: str) -> None:
+    doc = summary(name)
+    path = GOLDEN / f"{name}.json"
+    text = json.dumps(doc, indent=1, sort_keys=True) + "\n"
+    if UPDATE:
+        GOLDEN.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"missing golden {path}; run with CLOUDFW_UPDATE_GOLDEN=1"
+    assert json.loads(path.read_text(encoding="utf-8")) == doc, (
+        f"{name}: cloudfw's output changed; review and regenerate with CLOUDFW_UPDATE_GOLDEN=1"
+    )
+
+
+@pytest.mark.parametrize(("name", "fact", "value"), _cases())
+def test_expect(name: str, fact: str, value: Any) -> None:
+    check_fact(name, fact, value)
+
+
+# -- the real tools --------------------------------------------------------------------------
+
+TOOLS: dict[str, list[str]] = {
+    "iptables-restore --test": ["iptables-restore", "--test"],
+    "ip6tables-restore --test": ["ip6tables-restore", "--test"],
+    "iptables-legacy-restore --test": ["iptables-legacy-restore", "--test"],
+    "nft -c": ["nft", "-j", "-c", "-f"],
+}
+
+
+@cache
+def _netns_ok() -> str:
+    """'' when an unprivileged network namespace can be made here, else why not."""
+    if shutil.which("unshare") is None:
+        return "unshare (util-linux) is not on PATH"
+    res = subprocess.run(["unshare", "-rn", "true"], capture_output=True, text=True, check=False)
+    return "" if res.returncode == 0 else f"unshare -rn fails here: {res.stderr.strip()[:120]}"
+
+
+def _validations() -> list[Any]:
+    out = []
+    for e in ENTRIES:
+        v = e["validator"]
+        per_file = v if isinstance(v, dict) else ({} if v == "none" else {e["file"]: v})
+        for fname, tool in per_file.items():
+            out.append(pytest.param(e["file"], fname, tool, id=f"{e['file']}::{fname}"))
+    return out
+
+
+@pytest.mark.parametrize(("name", "fname", "tool"), _validations())
+def test_validator(name: str, fname: str, tool: str) -> None:
+    entry = BY_FILE[name]
+    path = CORPUS / name if fname == name else CORPUS / name / fname
+    if tool == "pf.conf(5) grammar":
+        assert entry.get("grammar_note"), f"{name}: a pf verdict needs its grammar_note"
+        if shutil.which("pfctl") is None:
+            pytest.skip(
+                "pfctl is not available on this machine (no Debian package); the manifest records "
+                f"the pf.conf(5) verdict instead: {entry['grammar_note']}"
+            )
+        res = subprocess.run(["pfctl", "-nf", str(path)], capture_output=True, text=True,
+                             check=False, timeout=60)  # fmt: skip
+    else:
+        argv = TOOLS[tool]
+        if shutil.which(argv[0]) is None:
+            pytest.skip(f"{argv[0]} is not on PATH (Debian package iptables / nftables)")
+        why = _netns_ok()
+        if why:
+            pytest.skip(f"cannot run {tool} in a throwaway network namespace: {why}")
+        res = subprocess.run(["unshare", "-rn", *argv, str(path)], capture_output=True, text=True,
+                             check=False, timeout=60)  # fmt: skip
+    accepted = res.returncode == 0
+    assert accepted is entry["real_tool_accepts"], (
+        f"{tool} {'accepts' if accepted else 'rejects'} {name}:{fname}, the manifest says "
+        f"real_tool_accepts: {entry['real_tool_accepts']} ({res.stderr.strip()[:200]})"
+    )
+
+
+# -- tally -----------------------------------------------------------------------------------
+
+TALLY_START = "<!-- tally:start (CLOUDFW_UPDATE_GOLDEN=1 rewrites this block) -->"
+TALLY_END = "<!-- tally:end -->"
+
+
+def tally() -> str:
+    by_fmt: Counter[str] = Counter()
+    for e in ENTRIES:
+        fmts = e["format"].values() if isinstance(e["format"], dict) else [e["format"]]
+        by_fmt.update(set(fmts))
+    parsed = sum(_parsed(e["file"]) for e in ENTRIES)
+    accepted = sum(bool(e["real_tool_accepts"]) for e in ENTRIES)
+    n_facts = sum(len(facts(e)) for e in ENTRIES)
+    bundles = sum((CORPUS / e["file"]).is_dir() for e in ENTRIES)
+    n_wrong = sum(len(w) for w in KNOWN_WRONG.values())
+    lines = [
+        TALLY_START,
+        f"- entries: {len(ENTRIES)} ({bundles} bundles)",
+        f"- by format: {', '.join(f'{k} {v}' for k, v in sorted(by_fmt.items()))}",
+        f"- real tool accepts {accepted}, rejects {len(ENTRIES) - accepted}",
+        f"- cloudfw today reads {parsed} completely and refuses {len(ENTRIES) - parsed}",
+        f"- expectations: {n_facts}; today's code fails {n_wrong} of them, in "
+        f"{len(KNOWN_WRONG)} files (KNOWN_WRONG in tests/hosts/test_realworld.py)",
+        TALLY_END,
+    ]
+    return "\n".join(lines)
+
+
+def test_tally() -> None:
+    failing: dict[str, set[str]] = {}
+    for e in ENTRIES:
+        for fact, value in facts(e):
+            try:
+                check_fact(e["file"], fact, value)
+            except AssertionError:
+                failing.setdefault(e["file"], set()).add(fact)
+    known = {f: set(w) for f, w in KNOWN_WRONG.items()}
+    new = {f: sorted(v - known.get(f, set())) for f, v in failing.items()}
+    fixed = {f: sorted(v - failing.get(f, set())) for f, v in known.items()}
+    assert failing == known, (
+        f"failing but not in KNOWN_WRONG: { {f: v for f, v in new.items() if v} }; "
+        f"in KNOWN_WRONG but passing: { {f: v for f, v in fixed.items() if v} }"
+    )
+    block = tally()
+    print("\n" + block)
+    text = README.read_text(encoding="utf-8")
+    start, end = text.index(TALLY_START), text.index(TALLY_END) + len(TALLY_END)
+    if UPDATE:
+        README.write_text(text[:start] + block + text[end:], encoding="utf-8")
+        text = README.read_text(encoding="utf-8")
+    assert block in text, "README tally is stale; run with CLOUDFW_UPDATE_GOLDEN=1"
