@@ -45,12 +45,6 @@ NOW = datetime(2026, 11, 24, tzinfo=UTC)
 
 # What today's code gets wrong: file -> {fact id -> what cloudfw does instead}. The one place to
 # edit: when a fix lands, its cases XPASS (strict) and fail until their line is removed here.
-_LINUX_INVENTORY = {  # the three Linux bundles with ip -j addr / ip -j route beside iptables-save
-    "format": "ip -j addr / ip -j route output is not a known format",
-    "parses": "ip-addr.json and ip-route.json refused: not a recognized format (exit 3)",
-    "internet_interfaces": "no interface inventory: eth0 (public address, default route) is "
-    "not known to face the internet",
-}
 KNOWN_WRONG: dict[str, dict[str, str]] = {
     "ns1.rules.v4": {
         "parses": (
@@ -65,34 +59,6 @@ KNOWN_WRONG: dict[str, dict[str, str]] = {
             "accepts it)"
         ),
         "rulesets": "0 rule sets: the file is refused",
-    },
-    "docker-legacy-01": {
-        **_LINUX_INVENTORY,
-        "finding:internet-ingress[postgres]": (
-            "published 5432 ('! -i docker0 -o docker0') is hidden: DOCKER-ISOLATION-STAGE-2 '-o "
-            "docker0 -j DROP' is applied to every interface"
-        ),
-        "no_check:shadowed-rule": (
-            "6 shadowed-rule findings on FORWARD: the -o-bound isolation DROPs are taken to match "
-            "every interface"
-        ),
-        "no_check:redundant-rule": (
-            "3 redundant-rule findings in DOCKER-ISOLATION-STAGE-2 (-o docker0 / -o br-* read as "
-            "the same rule)"
-        ),
-    },
-    "docker-nft-02": {
-        **_LINUX_INVENTORY,
-        "no_finding:allow-all": (
-            "CRITICAL allow-all from '-i eth1 -j ACCEPT' (eth1 holds 10.30.0.12/24, private)"
-        ),
-        "no_check:shadowed-rule": (
-            "8 shadowed-rule findings on FORWARD (interface-bound isolation DROPs taken to match "
-            "everywhere)"
-        ),
-        "no_check:redundant-rule": (
-            "4 redundant-rule findings in DOCKER-ISOLATION-STAGE-2 (-o bridges ignored)"
-        ),
     },
     "k8s-kubeproxy-01.iptables-save.txt": {
         "finding:internet-ingress[kubelet]": (
@@ -124,15 +90,6 @@ KNOWN_WRONG: dict[str, dict[str, str]] = {
         "at_most:allow-all": (
             "allow-all is CRITICAL for a cni0-only accept (at most medium while the interface's "
             "role is unknown)"
-        ),
-        "no_check:shadowed-rule": (
-            "INPUT#4 (ssh) and INPUT#7 (NodePorts) reported shadowed by the cni0-only accept"
-        ),
-    },
-    "wg-gw-01": {
-        **_LINUX_INVENTORY,
-        "no_finding:allow-all": (
-            "CRITICAL allow-all from '-A FORWARD -i wg0 -o eth0 -j ACCEPT' (wg0 holds 10.8.0.1/24)"
         ),
     },
     "bad-dprot.iptables-save.txt": {
@@ -199,13 +156,6 @@ KNOWN_WRONG: dict[str, dict[str, str]] = {
         ),
         "finding:internet-ingress[ssh]": "no findings: the file is refused",
     },
-    "wg-gw-03.ufw.txt": {
-        "interface_assumed": (
-            "CRITICAL allow-all from 'Anywhere on wg0' (and the routed wg0->eth0 rule) without "
-            "naming the interface"
-        ),
-        "at_most:allow-all": "allow-all is CRITICAL for wg0-only rules",
-    },
     "ubuntu-numbered.ufw.txt": {
         "parses": "refused: 'ufw status numbered' layout (indented header, '[ 1]' prefixes)",
         "finding:internet-ingress[ssh]": "no findings: the file is refused",
@@ -230,15 +180,7 @@ KNOWN_WRONG: dict[str, dict[str, str]] = {
         "rulesets": "0 rule sets: the file is refused",
     },
     "obsd-gw-01": {
-        "format": "OpenBSD 'ifconfig -a' output is not a known format",
-        "parses": (
-            "pf.conf refused: \"bad pf port 'dhcpv6-server'\" (line 27); ifconfig.txt not a "
-            "recognized format"
-        ),
-        "internet_interfaces": (
-            "no interface inventory: em0 (groups: egress, 203.0.113.2) is not known to face the "
-            "internet"
-        ),
+        "parses": ("pf.conf refused: \"bad pf port 'dhcpv6-server'\" (line 27)"),
         "no_finding:allow-all": (
             "CRITICAL allow-all from 'pass in on { $lan $guest } inet' (LAN and guest interfaces "
             "only)"
@@ -267,13 +209,6 @@ KNOWN_WRONG: dict[str, dict[str, str]] = {
         "no_finding:allow-all": (
             "CRITICAL allow-all on every profile: rules without port/address filters (not in Get-"
             "NetFirewallRule output) are read as all ports from any address"
-        ),
-    },
-    "win-app-01": {
-        "format": "Get-NetIPAddress JSON is not a known format",
-        "parses": "netipaddress.json refused: not a recognized format (exit 3)",
-        "internet_interfaces": (
-            "no interface inventory: 'Ethernet 2' (203.0.113.80) is not known to face the internet"
         ),
     },
     "win-netsh-domain.netsh.txt": {
@@ -413,14 +348,11 @@ def _files(name: str) -> dict[str, Path]:
 
 
 def internet_interfaces(snap: Snapshot) -> set[str]:
-    """Where a host's internet-facing interfaces are read from: an ``internet_interfaces`` tag
-    (comma-separated) on its rule sets. The proposed contract for the interface inventory;
-    adjust here (one place) if the model carries them elsewhere."""
+    """The host's interfaces that face the internet, from the interface list the assembler gives
+    its rule sets (`RuleSet.internet_facing`)."""
     out: set[str] = set()
     for rs in snap.rulesets:
-        for k, v in rs.asset.tags:
-            if k == "internet_interfaces":
-                out |= {x.strip() for x in v.split(",") if x.strip()}
+        out |= {i.name for i in rs.internet_facing() or ()}
     return out
 
 

@@ -3,8 +3,8 @@
 Order inside a zone follows firewalld: rich rules with a negative priority, then rich deny
 rules, then rich allow rules, then services and ports; the zone target decides the rest
 (``default``/``REJECT``/``DROP`` deny, ``ACCEPT`` allows). A zone's rules are bound to the
-interfaces it binds; the default zone's to every interface no other zone binds. Zones that bind
-no interface and no source filter nothing and produce no rule set."""
+interfaces it binds; the default zone's to its own and every interface no other zone binds.
+Zones that bind no interface and no source filter nothing and produce no rule set."""
 
 from __future__ import annotations
 
@@ -118,17 +118,18 @@ def _val(z: dict[str, object], key: str) -> tuple[str, int]:
 
 def _zone(z: dict[str, object], location: str, host: str, bound: list[str]) -> RuleSet | None:
     """One zone's rule set. A zone that binds interfaces (and no sources) filters traffic that
-    arrives on them; the default zone takes every interface no other zone binds."""
+    arrives on them; the default zone also takes every interface no other zone binds."""
     name = str(z["name"])
     ifaces, _ = _val(z, "interfaces")
     sources, sline = _val(z, "sources")
     if not (z["active"] or ifaces or sources):
         return None
     on: IfaceMatch | None = None
-    if ifaces and not sources:
+    others = [n for n in bound if n not in ifaces.split()]
+    if z["default"]:  # its own interfaces and every interface no other zone binds
+        on = IfaceMatch.of(others, negated=True) if others else None
+    elif ifaces and not sources:
         on = IfaceMatch.of(ifaces.split())
-    elif z["default"] and not ifaces and bound:
-        on = IfaceMatch.of(bound, negated=True)
     try:
         zone_peers = ANY if ifaces or not sources else AddressSet.parse_many(sources.split())
     except AddressError as exc:
