@@ -1,5 +1,6 @@
-"""Turn telemetry events into detections: command lines (``rules``), firewall audit records
-(``fwevents``) and the AN0464 chain (``correlate``), minus approved administration (``suppress``).
+"""Turn telemetry events into detections: command lines (``rules``, ``rules_windows``), firewall
+audit records (``fwevents``) and the AN0464 chain (``correlate``), minus approved administration
+(``suppress``).
 
 The fast path: a process line with no ``rules.PREFILTER_WORDS`` substring is not split at all
 (well over 90% of a typical process stream).
@@ -20,15 +21,16 @@ from cloudfw.telemetry.rules import (
     DATA_COMPONENT,
     DEFAULT_SEVERITY,
     ENUMERATE,
+    HARDENED,
     PREFILTER_ENCODED,
     PREFILTER_WORDS,
     RULES_BY_FAMILY,
     T_DISCOVERY,
     T_HOST,
     T_WINDOWS,
-    TOOLS_BY_NAME,
     Rule,
     Tool,
+    tool_for,
 )
 from cloudfw.telemetry.suppress import TelemetryPolicy
 
@@ -57,7 +59,7 @@ def expand_getopt(tokens: Sequence[str], optstring: str) -> list[str]:
 
 
 def normalize_args(cmd: Command, tool: Tool) -> str:
-    toks: list[str] = list(cmd.args)
+    toks: list[str] = [cmd.tool, *cmd.args] if tool.program_arg else list(cmd.args)
     if cmd.dialect == POWERSHELL:
         split: list[str] = []
         for t in toks:
@@ -72,12 +74,14 @@ def normalize_args(cmd: Command, tool: Tool) -> str:
     if tool.optstring:
         toks = expand_getopt(toks, tool.optstring)
     s = " " + " ".join(toks) + " "
+    if tool.piped and cmd.upstream:
+        s += "<| " + " ".join(cmd.upstream) + " "
     return s.lower() if tool.icase else s
 
 
 def classify(cmd: Command) -> tuple[Tool, Rule] | None:
     """The first rule of the command's tool family that matches, if any."""
-    tool = TOOLS_BY_NAME.get(cmd.tool)
+    tool = tool_for(cmd.argv[0], cmd.tool) if cmd.argv else None
     if tool is None:
         return None
     norm = normalize_args(cmd, tool)
@@ -103,6 +107,8 @@ def passes_prefilter(text: str) -> bool:
 def _techniques(tool: Tool | None, rule: Rule, platform: str) -> tuple[str, ...]:
     if rule.techniques:
         return rule.techniques
+    if rule.category == HARDENED:
+        return ()  # turning a firewall on is no attack technique
     if rule.category == ENUMERATE:
         return T_DISCOVERY
     plat = tool.platform if tool is not None and tool.platform != "any" else platform
@@ -140,13 +146,12 @@ def detect_process(ev: ProcessEvent, prefilter: bool = True) -> list[Detection]:
     out: list[Detection] = []
     for cmd in commands(ev.cmdline, ev.argv, ev.platform):
         hit = classify(cmd)
-        if hit is None:
-            continue
-        tool, rule = hit
-        out.append(make_detection(
-            rule, tool, ev, ppid=ev.ppid, user=ev.user, exe=ev.exe, parent=ev.parent_exe,
-            cmdline=text, command=" ".join(cmd.argv), via=cmd.via,
-        ))  # fmt: skip
+        hits = [hit] if hit is not None else []
+        for tool, rule in hits:
+            out.append(make_detection(
+                rule, tool, ev, ppid=ev.ppid, user=ev.user, exe=ev.exe, parent=ev.parent_exe,
+                cmdline=text, command=cmd.text, via=cmd.via,
+            ))  # fmt: skip
     return out
 
 
