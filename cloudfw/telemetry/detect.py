@@ -1,6 +1,6 @@
-"""Turn telemetry events into detections: command lines (``rules``, ``rules_windows``), firewall
-audit records (``fwevents``) and the AN0464 chain (``correlate``), minus approved administration
-(``suppress``).
+"""Turn telemetry events into detections: command lines (``rules``, ``rules_windows``, and the
+firewall files they write, ``fwfiles``), firewall audit records (``fwevents``) and the AN0464 chain
+(``correlate``), minus approved administration (``suppress``).
 
 The fast path: a process line with no ``rules.PREFILTER_WORDS`` substring is not split at all
 (well over 90% of a typical process stream).
@@ -17,6 +17,7 @@ from cloudfw.telemetry.correlate import CorrelationOptions, Correlator, Lineage
 from cloudfw.telemetry.detection import Detection
 from cloudfw.telemetry.events import Event, FirewallEvent, ProcessEvent
 from cloudfw.telemetry.fwevents import classify_firewall_event
+from cloudfw.telemetry.fwfiles import FILE_TOOL, classify_writes
 from cloudfw.telemetry.rules import (
     DATA_COMPONENT,
     DEFAULT_SEVERITY,
@@ -147,6 +148,7 @@ def detect_process(ev: ProcessEvent, prefilter: bool = True) -> list[Detection]:
     for cmd in commands(ev.cmdline, ev.argv, ev.platform):
         hit = classify(cmd)
         hits = [hit] if hit is not None else []
+        hits += [(FILE_TOOL, rule) for rule in classify_writes(cmd)]
         for tool, rule in hits:
             out.append(make_detection(
                 rule, tool, ev, ppid=ev.ppid, user=ev.user, exe=ev.exe, parent=ev.parent_exe,

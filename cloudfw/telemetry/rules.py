@@ -319,6 +319,7 @@ PREFILTER_WORDS: tuple[str, ...] = (
     "tables", "firewall", "netsh", "nft", "ufw", "pfctl", "socketfilterfw", "com.apple.alf",
     "launchctl", "systemextensionsctl", "snitch", "lulu", "netfilter", "shorewall", "service pf",
     "chkconfig", "update-rc", "rc-update", "esxcli", "mpssvc", "bfe", "sharedaccess", "^",
-    "base filtering", "mpsdrv", "rc.d/pf", "pf_enable", "pflog_enable",
+    "base filtering", "mpsdrv", "rc.d/pf", "pf_enable", "pflog_enable", "pf.conf", "pf.anchors",
+    "rules.v", ".rules",
 )  # fmt: skip
 PREFILTER_ENCODED = r"(powershell|pwsh)[^ ]*\s.*[-/]e"
