@@ -242,10 +242,15 @@ def _peel(argv: list[str], dialect: str) -> tuple[str, list[str] | str | None]:
         return tool, rest[i:]
     if tool == "busybox":
         return tool, rest
-    if _INTERPRETER.match(tool):  # "/usr/bin/python3 /usr/sbin/ufw disable" (auditd argv)
-        if not rest or rest[0].startswith("-"):
-            return "", None  # python -c / -m / interactive: not a script path
-        return tool, rest
+    if _INTERPRETER.match(tool):  # "/usr/bin/python3 -s /usr/bin/firewall-cmd ..." (auditd argv)
+        i = 0
+        while i < len(rest) and rest[i].startswith("-") and rest[i] != "--":
+            if set(rest[i][1:]) & set("cme"):
+                return "", None  # python -c / -m, perl/ruby -e: inline code, not a script path
+            i += 2 if rest[i] in ("-W", "-X") else 1
+        return (
+            (tool, rest[i + (i < len(rest) and rest[i] == "--") :]) if i < len(rest) else ("", None)
+        )
     if tool == "nice":
         i = _skip_options(rest, frozenset("n"), frozenset({"--adjustment"}))
         return tool, rest[i:]
@@ -261,9 +266,11 @@ def _peel(argv: list[str], dialect: str) -> tuple[str, list[str] | str | None]:
     if tool in _SHELLS:
         for i, a in enumerate(rest):
             if a.startswith("-") and not a.startswith("--") and "c" in a[1:]:
-                return f"{tool} -c", (rest[i + 1] if i + 1 < len(rest) else "")
-            if not a.startswith(("-", "+")):
-                break
+                # The words after the script are $0, $1...; a source that joins argv with blanks
+                # (osquery) turns "sh -c 'iptables -F'" into "sh -c iptables -F": keep them all.
+                return f"{tool} -c", " ".join(rest[i + 1 :])
+            if not a.startswith(("-", "+")):  # "sh /etc/init.d/iptables stop": a script file
+                return tool, rest[i:]
         return "", None
     if tool == "su":
         for i, a in enumerate(rest):

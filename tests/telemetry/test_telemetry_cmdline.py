@@ -145,3 +145,16 @@ def test_windows_wrappers_recorded() -> None:
     [cmd] = commands("cmd /c echo x >> C:\\f.log", platform="windows")
     assert cmd.redirects == ((">>", "C:\\f.log"),) and cmd.text == "echo x >> C:\\f.log"
     assert commands('cmd /c start "netsh advfirewall reset"', platform="windows") == []
+
+
+def test_script_interpreters_as_auditd_logs_them() -> None:
+    # after the kernel's #! rewrite, auditd's EXECVE argv starts with the interpreter
+    [cmd] = commands(argv=["/usr/bin/python3", "-s", "/usr/bin/firewall-cmd", "--state"])
+    assert cmd.tool == "firewall-cmd" and cmd.via == ("python3",)
+    [cmd] = commands(argv=["/bin/sh", "/etc/init.d/iptables", "stop"])
+    assert cmd.argv == ("/etc/init.d/iptables", "stop") and cmd.via == ("sh",)
+    [cmd] = commands(argv=["/usr/bin/python3", "-c", "import os"])
+    assert cmd.tool == "python3"
+    # osquery joins argv with blanks: the -c script's words arrive as separate words
+    [cmd] = commands("sh -c iptables -F")
+    assert cmd.argv == ("iptables", "-F")
