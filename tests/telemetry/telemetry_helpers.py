@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,17 @@ from typer.testing import CliRunner
 from cloudfw.cli import host, host_detect
 
 DetectCli = Callable[..., tuple[int, str, str]]
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def check_golden(name: str, data: Any) -> None:
+    """``data`` equals ``golden/NAME`` (JSON); ``CLOUDFW_UPDATE_GOLDEN=1`` rewrites it."""
+    golden = GOLDEN / name
+    text = json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    if os.environ.get("CLOUDFW_UPDATE_GOLDEN"):
+        golden.write_text(text, encoding="utf-8")
+    assert golden.exists(), f"missing golden {golden}; run with CLOUDFW_UPDATE_GOLDEN=1"
+    assert json.loads(golden.read_text(encoding="utf-8")) == json.loads(text)
 
 
 def make_detect_cli() -> DetectCli:
