@@ -139,10 +139,11 @@ def make_detection(rule: Rule, tool: Tool | None, ev: ProcessEvent | FirewallEve
 
 def detect_process(ev: ProcessEvent, prefilter: bool = True) -> list[Detection]:
     """Command-line detections for one process event (no suppression, no correlation)."""
-    if ev.kind != "exec":
-        return []
-    text = ev.display_cmdline
-    if not text or (prefilter and not passes_prefilter(text)):
+    return _detect_process(ev, ev.display_cmdline, prefilter)
+
+
+def _detect_process(ev: ProcessEvent, text: str, prefilter: bool) -> list[Detection]:
+    if ev.kind != "exec" or not text or (prefilter and not passes_prefilter(text)):
         return []
     out: list[Detection] = []
     for cmd in commands(ev.cmdline, ev.argv, ev.platform):
@@ -199,11 +200,11 @@ class Detector:
 
     def feed(self, ev: Event) -> list[Detection]:
         self.stats.events += 1
-        found: list[Detection] = []
         if isinstance(ev, ProcessEvent):
+            text = ev.display_cmdline
             # Lineage is order-independent, so it is noted at once, not through the re-order buffer.
-            self.lineage.note(ev.host, ev.pid, ev.ppid, ev.exe, ev.display_cmdline)
-            found = detect_process(ev, self.prefilter)
+            self.lineage.note(ev.host, ev.pid, ev.ppid, ev.exe, text)
+            found = _detect_process(ev, text, self.prefilter)
         elif isinstance(ev, FirewallEvent):
             found = detect_firewall_event(ev)
         else:

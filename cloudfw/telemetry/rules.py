@@ -314,12 +314,13 @@ def tool_for(program: str, name: str) -> Tool | None:
 # Every command line a rule can match contains one of these lower-case substrings, or is a
 # PowerShell line that ``PREFILTER_ENCODED`` matches (-EncodedCommand hides everything else).
 # ``detect`` skips the full parse for other lines: the fast path (plain substring tests; a regex
-# alternation is ten times slower). tests/telemetry check that every positive case passes it.
+# alternation is ten times slower, and each word costs every line a test, so one short word
+# covers a family: "pf" is pfctl, pf.conf, pf.anchors, rc.d/pf, pf_enable; "rules" is rules.v4
+# and user.rules). tests/telemetry check that every positive case passes it.
 PREFILTER_WORDS: tuple[str, ...] = (
-    "tables", "firewall", "netsh", "nft", "ufw", "pfctl", "socketfilterfw", "com.apple.alf",
-    "launchctl", "systemextensionsctl", "snitch", "lulu", "netfilter", "shorewall", "service pf",
-    "chkconfig", "update-rc", "rc-update", "esxcli", "mpssvc", "bfe", "sharedaccess", "^",
-    "base filtering", "mpsdrv", "rc.d/pf", "pf_enable", "pflog_enable", "pf.conf", "pf.anchors",
-    "rules.v", ".rules",
+    "tables", "firewall", "netsh", "nft", "ufw", "pf", "socketfilterfw", "com.apple.alf",
+    "launchctl", "systemextensionsctl", "snitch", "lulu", "netfilter", "shorewall", "chkconfig",
+    "update-rc", "rc-update", "esxcli", "mpssvc", "mpsdrv", "bfe", "sharedaccess", "^",
+    "base filtering", "rules",
 )  # fmt: skip
 PREFILTER_ENCODED = r"(powershell|pwsh)[^ ]*\s.*[-/]e"
