@@ -22,7 +22,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from cloudfw.telemetry.cmdline import POSIX, POWERSHELL, Command, parse_args
+from cloudfw.telemetry.cmdline import POSIX, POWERSHELL, Command
+from cloudfw.telemetry.posixargs import parse_args
 from cloudfw.telemetry.rulebase import DISABLE, MODIFY, Rule, Tool, make_rule
 
 WRITE, APPEND, EDIT, DELETE = "write", "append", "edit", "delete"
