@@ -9,7 +9,7 @@
   ``Rename-Item``, ``Remove-Item`` (not with ``-WhatIf``), cmd.exe ``copy``/``move``/``del``.
   Reading (``cat``, ``grep``, ``less``, ``sed`` without ``-i``, ``cp`` *from* the file) writes
   nothing.
-- ``firewall_file(path)`` names the firewall configuration a path holds (``FIREWALL_FILES``). A
+- ``firewall_file(path)`` names the firewall configuration a path holds (the ``_*_FILES`` tables). A
   bare name (``rules.v4``, ``user.rules``, ``pf.conf``) is taken as in its firewall's directory:
   the command's working directory is not known.
 - ``FILE_RULES`` decide the category from ``" <op> <kind> :: <content> "``, first match wins.
@@ -66,7 +66,6 @@ _BARE = {
     "ufw.conf": "ufw-conf", "nftables.conf": "nftables", "pf.conf": "pf",
     "com.apple.alf.plist": "alf",
 }  # fmt: skip
-FIREWALL_FILES = (*_POSIX_FILES, *_WINDOWS_FILES)
 
 
 def firewall_file(path: str) -> str | None:
