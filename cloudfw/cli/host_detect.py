@@ -49,9 +49,9 @@ def detect(
     Reads generic JSON Lines process events, auditd logs, macOS eslogger JSON, osquery
     process_events/socket_events results, and Windows Sysmon / Security / Windows Firewall
     events (JSON Lines or XML). Output streams: one JSON object per detection with category
-    (disable | modify | allow_process | enumerate | bpf_trigger), analytic (AN0408, AN0464,
-    DS0018:...), techniques (ATT&CK v19 and legacy ids), severity, host, time, pid, cmdline and
-    source {file, line}.
+    (disable | modify | allow_process | enumerate | bpf_trigger; hardened, at info, when a
+    firewall is turned on), analytic (AN0408, AN0464, DS0018:...), techniques (ATT&CK v19 and
+    legacy ids), severity, host, time, pid, cmdline and source {file, line}.
 
     Examples:
 

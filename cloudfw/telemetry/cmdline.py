@@ -3,13 +3,15 @@
 ``commands(cmdline, argv, platform)`` returns every simple command a process line runs:
 
 - POSIX lines are split like a shell (``shlex``; ``;``, ``&&``, ``||``, ``|``, ``&`` and ``( )``
-  separate commands, redirections are dropped).
-- Windows lines are split with the ``CommandLineToArgvW`` rules.
+  separate commands). Output redirections are kept apart in ``Command.redirects``; a command fed
+  by a pipe knows the stage before it (``Command.upstream``).
+- Windows lines are split with the ``CommandLineToArgvW`` rules, except what ``cmd.exe`` and its
+  ``start`` read themselves: they take their own text (``winargs.cmd_payload``/``start_payload``).
 - Wrappers are peeled and recorded in ``Command.via``: ``sudo``, ``doas``, ``env``, ``nohup``,
   ``nice``, ``timeout``, ``time``, ``exec``, ``command``, ``setsid``, ``caffeinate``, ``pkexec``,
   ``busybox``, ``su -c``, ``sh/bash/zsh/dash/ksh -c``, ``osascript -e 'do shell script "..."'``,
-  ``cmd /c``, ``powershell -Command`` / ``-EncodedCommand`` (base64 UTF-16LE),
-  ``Invoke-Expression``, ``Start-Process``.
+  ``cmd /c`` (``/k``, ``/r``), ``start``, ``powershell -Command`` / ``-EncodedCommand`` (base64
+  UTF-16LE), ``Invoke-Expression``, ``Start-Process``.
 
 What the wrapped command is, is decided here; whether it is an attack is decided in ``rules``.
 """
@@ -19,20 +21,26 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from cloudfw.telemetry.posixargs import Redirects, Words, parse_args, parse_posix, split_posix
 from cloudfw.telemetry.winargs import (
+    cmd_payload,
     decode_encoded_command,
     join_windows,
+    powershell_pipeline,
     powershell_script,
     split_cmd_operators,
+    split_cmd_redirects,
     split_powershell,
     split_windows,
+    start_payload,
 )
 
 __all__ = [
-    "POSIX", "POWERSHELL", "WINDOWS", "Command", "commands", "decode_encoded_command",
-    "split_cmd_operators", "split_posix", "split_powershell", "split_windows", "tool_name",
+    "POSIX", "POWERSHELL", "WINDOWS", "Command", "Words", "commands", "decode_encoded_command",
+    "parse_args", "parse_posix", "split_cmd_operators", "split_posix", "split_powershell",
+    "split_windows", "tool_name",
 ]  # fmt: skip
 
 MAX_DEPTH = 6
@@ -44,11 +52,15 @@ POWERSHELL = "powershell"
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    """One simple command: ``argv[0]`` is the program as written; ``tool`` its normalized name."""
+    """One simple command: ``argv[0]`` is the program as written; ``tool`` its normalized name.
+    ``redirects`` are the files its output goes to; ``upstream`` the argv of the pipeline stage
+    that feeds its input (``echo x | tee f``: ``tee`` has upstream ``("echo", "x")``)."""
 
     argv: tuple[str, ...]
     dialect: str
     via: tuple[str, ...] = ()
+    redirects: Redirects = ()
+    upstream: tuple[str, ...] = ()
 
     @property
     def tool(self) -> str:
@@ -58,6 +70,12 @@ class Command:
     def args(self) -> tuple[str, ...]:
         return self.argv[1:]
 
+    @property
+    def text(self) -> str:
+        """The command as one line, quoted for its dialect, redirections included."""
+        words = shlex.join(self.argv) if self.dialect == POSIX else join_windows(self.argv)
+        return " ".join([words, *(f"{op} {target}" for op, target in self.redirects)]).strip()
+
 
 def tool_name(program: str) -> str:
     """``/usr/sbin/iptables`` -> ``iptables``; ``C:\\Windows\\System32\\NETSH.EXE`` -> ``netsh``."""
@@ -66,43 +84,6 @@ def tool_name(program: str) -> str:
         if base.endswith(ext):
             return base[: -len(ext)]
     return base
-
-
-# -- POSIX shell -----------------------------------------------------------------------------
-
-_SEPARATORS = frozenset({";", ";;", "&", "&&", "|", "||", "|&", "(", ")", "\n"})
-_REDIRECTS = frozenset({">", ">>", "<", "<<", "<<<", ">&", "<&", ">|", "&>", "&>>"})
-
-
-def split_posix(line: str) -> list[list[str]]:
-    """Split a shell line into simple commands (lists of words)."""
-    lex = shlex.shlex(line, posix=True, punctuation_chars=True)
-    lex.whitespace_split = True
-    lex.commenters = ""
-    try:
-        tokens = list(lex)
-    except ValueError:  # unbalanced quotes: fall back to plain whitespace
-        tokens = line.split()
-    out: list[list[str]] = []
-    cur: list[str] = []
-    skip_next = False
-    for tok in tokens:
-        if skip_next:
-            skip_next = False
-            continue
-        if tok in _SEPARATORS:
-            if cur:
-                out.append(cur)
-            cur = []
-        elif tok in _REDIRECTS:
-            if cur and cur[-1].isdigit() and len(cur[-1]) == 1:
-                cur.pop()  # "2>" descriptor
-            skip_next = True
-        else:
-            cur.append(tok)
-    if cur:
-        out.append(cur)
-    return out
 
 
 # -- wrappers --------------------------------------------------------------------------------
@@ -123,25 +104,8 @@ _DO_SHELL_SCRIPT = re.compile(r'do\s+shell\s+script\s+"((?:[^"\\]|\\.)*)"', re.I
 
 def _skip_options(args: Sequence[str], valued: frozenset[str], long_valued: frozenset[str]) -> int:
     """Index of the first non-option argument (getopt style, ``--`` ends options)."""
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if a == "--":
-            return i + 1
-        if a.startswith("--"):
-            i += 1 if "=" in a or a not in long_valued else 2
-            continue
-        if a.startswith("-") and len(a) > 1:
-            flags = a[1:]
-            for k, ch in enumerate(flags):
-                if ch in valued:
-                    i += 1 if k + 1 < len(flags) else 2
-                    break
-            else:
-                i += 1
-            continue
-        return i
-    return i
+    operands, _ = parse_args(args, "".join(valued), long_valued, stop_at_operand=True)
+    return len(args) - len(operands)
 
 
 def _peel(argv: list[str], dialect: str) -> tuple[str, list[str] | str | None]:
@@ -175,10 +139,15 @@ def _peel(argv: list[str], dialect: str) -> tuple[str, list[str] | str | None]:
         return tool, rest[i:]
     if tool == "busybox":
         return tool, rest
-    if _INTERPRETER.match(tool):  # "/usr/bin/python3 /usr/sbin/ufw disable" (auditd argv)
-        if not rest or rest[0].startswith("-"):
-            return "", None  # python -c / -m / interactive: not a script path
-        return tool, rest
+    if _INTERPRETER.match(tool):  # "/usr/bin/python3 -s /usr/bin/firewall-cmd ..." (auditd argv)
+        i = 0
+        while i < len(rest) and rest[i].startswith("-") and rest[i] != "--":
+            if set(rest[i][1:]) & set("cme"):
+                return "", None  # python -c / -m, perl/ruby -e: inline code, not a script path
+            i += 2 if rest[i] in ("-W", "-X") else 1
+        return (
+            (tool, rest[i + (i < len(rest) and rest[i] == "--") :]) if i < len(rest) else ("", None)
+        )
     if tool == "nice":
         i = _skip_options(rest, frozenset("n"), frozenset({"--adjustment"}))
         return tool, rest[i:]
@@ -194,9 +163,11 @@ def _peel(argv: list[str], dialect: str) -> tuple[str, list[str] | str | None]:
     if tool in _SHELLS:
         for i, a in enumerate(rest):
             if a.startswith("-") and not a.startswith("--") and "c" in a[1:]:
-                return f"{tool} -c", (rest[i + 1] if i + 1 < len(rest) else "")
-            if not a.startswith(("-", "+")):
-                break
+                # The words after the script are $0, $1...; a source that joins argv with blanks
+                # (osquery) turns "sh -c 'iptables -F'" into "sh -c iptables -F": keep them all.
+                return f"{tool} -c", " ".join(rest[i + 1 :])
+            if not a.startswith(("-", "+")):  # "sh /etc/init.d/iptables stop": a script file
+                return tool, rest[i:]
         return "", None
     if tool == "su":
         for i, a in enumerate(rest):
@@ -212,12 +183,6 @@ def _peel(argv: list[str], dialect: str) -> tuple[str, list[str] | str | None]:
             inner = "; ".join(re.sub(r"\\(.)", r"\1", f) for f in found)
             return "osascript do shell script", inner
         return "", None
-    if tool == "cmd":
-        for i, a in enumerate(rest):
-            if a.lower() in ("/c", "/k", "/r") or re.fullmatch(r"(/[a-z])*/[ckr]", a.lower()):
-                words = rest[i + 1 :]
-                return "cmd /c", words[0] if len(words) == 1 else join_windows(words)
-        return "", None
     if tool in ("powershell", "pwsh", "powershell_ise"):
         script, how = powershell_script(rest)
         if script is None:
@@ -229,57 +194,124 @@ def _peel(argv: list[str], dialect: str) -> tuple[str, list[str] | str | None]:
 def commands(cmdline: str = "", argv: Sequence[str] = (), platform: str = "linux") -> list[Command]:
     """Every simple command a process line runs, with wrappers peeled."""
     dialect = WINDOWS if platform == "windows" else POSIX
-    if argv:
-        roots = [list(argv)]
-    elif dialect == WINDOWS:
-        roots = [split_windows(cmdline)]
-    else:
-        roots = split_posix(cmdline)
     out: list[Command] = []
-    for root in roots:
-        _expand(root, dialect, (), out, 0)
+    if argv:
+        _expand(Words(list(argv)), dialect, (), out, 0)
+    elif dialect == WINDOWS:
+        _expand_windows_line(cmdline, (), out, 0)
+    else:
+        for words in parse_posix(cmdline):
+            _expand(words, POSIX, (), out, 0)
     return out
 
 
+def _attach(out: list[Command], start: int, outer: Words) -> None:
+    """A wrapper's own redirections and input belong to the script it runs: output to its last
+    command, input to its first."""
+    if len(out) <= start:
+        return
+    if outer.redirects:
+        out[-1] = replace(out[-1], redirects=out[-1].redirects + outer.redirects)
+    if outer.upstream and not out[start].upstream:
+        out[start] = replace(out[start], upstream=outer.upstream)
+
+
 def _expand(
-    argv: list[str], dialect: str, via: tuple[str, ...], out: list[Command], depth: int
+    words: Words, dialect: str, via: tuple[str, ...], out: list[Command], depth: int
 ) -> None:
+    argv = words.argv
     while argv and dialect == POSIX and _ASSIGNMENT.match(argv[0]):
         argv = argv[1:]
     if not argv:
+        if words.redirects:  # ": > file" without the colon, "> file"
+            out.append(Command((), dialect, via, words.redirects, words.upstream))
         return
     if depth >= MAX_DEPTH:
-        out.append(Command(tuple(argv), dialect, via))
+        out.append(Command(tuple(argv), dialect, via, words.redirects, words.upstream))
         return
     if dialect == POWERSHELL:
-        _expand_powershell(argv, via, out, depth)
+        _expand_powershell(Words(argv, words.redirects, words.upstream), via, out, depth)
+        return
+    if dialect == WINDOWS and tool_name(argv[0]) in ("cmd", "start"):
+        start = len(out)
+        _expand_windows_line(join_windows(argv), via, out, depth)  # known as argv only
+        _attach(out, start, words)
         return
     label, inner = _peel(argv, dialect)
     if inner is None:
-        out.append(Command(tuple(argv), dialect, via))
+        out.append(Command(tuple(argv), dialect, via, words.redirects, words.upstream))
         return
     via = (*via, label)
     if isinstance(inner, list):
-        _expand(inner, dialect, via, out, depth + 1)
-    elif label.startswith("powershell"):
-        for stmt in split_powershell(inner):
-            _expand(stmt, POWERSHELL, via, out, depth + 1)
-    elif label == "cmd /c":
-        for part in split_cmd_operators(inner):
-            _expand(split_windows(part), WINDOWS, via, out, depth + 1)
-    else:
-        for cmd in split_posix(inner):
-            _expand(cmd, POSIX, via, out, depth + 1)
+        _expand(Words(inner, words.redirects, words.upstream), dialect, via, out, depth + 1)
+        return
+    start = len(out)
+    for cmd in _powershell_words(inner) if label.startswith("powershell") else parse_posix(inner):
+        _expand(cmd, POWERSHELL if label.startswith("powershell") else POSIX, via, out, depth + 1)
+    _attach(out, start, words)
 
 
-def _expand_powershell(
-    argv: list[str], via: tuple[str, ...], out: list[Command], depth: int
+def _expand_windows_line(
+    line: str, via: tuple[str, ...], out: list[Command], depth: int, redirects: Redirects = ()
 ) -> None:
+    """A Windows command line as text. ``cmd.exe`` and its ``start`` read their own text
+    (quotes, ``&``, ``|``, ``^``, redirections), not an argv."""
+    argv = split_windows(line)
+    if not argv:
+        return
+    tool = tool_name(argv[0])
+    if depth >= MAX_DEPTH or tool not in ("cmd", "start"):
+        _expand(Words(argv, redirects), WINDOWS, via, out, depth)
+        return
+    start = len(out)
+    if tool == "start":
+        payload = start_payload(line)
+        if payload is not None:
+            _expand_windows_line(payload, (*via, "start"), out, depth + 1, redirects)
+        return
+    payload = cmd_payload(line)
+    if payload is None:  # an interactive cmd: runs nothing we can see
+        out.append(Command(tuple(argv), WINDOWS, via, redirects))
+        return
+    for part in split_cmd_operators(payload):
+        text, reds = split_cmd_redirects(part)
+        if text:
+            _expand_windows_line(text, (*via, "cmd /c"), out, depth + 1, reds)
+        elif reds:  # "> file" alone
+            out.append(Command((), WINDOWS, (*via, "cmd /c"), reds))
+    _attach(out, start, Words([], redirects))
+
+
+def _powershell_words(script: str) -> list[Words]:
+    """PowerShell statements with their redirections and the statement piped into them."""
+    out: list[Words] = []
+    upstream: tuple[str, ...] = ()
+    for tokens, piped in powershell_pipeline(script):
+        argv: list[str] = []
+        reds: list[tuple[str, str]] = []
+        i = 0
+        while i < len(tokens):
+            if tokens[i] in (">", ">>"):
+                if i + 1 < len(tokens):
+                    reds.append((tokens[i], tokens[i + 1]))
+                i += 2
+                continue
+            argv.append(tokens[i])
+            i += 1
+        out.append(Words(argv, tuple(reds), upstream))
+        upstream = tuple(argv) if piped else ()
+    return out
+
+
+def _expand_powershell(words: Words, via: tuple[str, ...], out: list[Command], depth: int) -> None:
+    argv = words.argv
     tool = tool_name(argv[0])
     if tool in ("invoke-expression", "iex") and len(argv) > 1:
         text = " ".join(a for a in argv[1:] if a.lower() != "-command")
-        for stmt in split_powershell(text):
+        start = len(out)
+        for stmt in _powershell_words(text):
             _expand(stmt, POWERSHELL, (*via, "Invoke-Expression"), out, depth + 1)
+        _attach(out, start, words)
         return
     if tool in ("start-process", "saps", "start") and len(argv) > 1:
         program, arglist = "", ""
@@ -300,9 +332,9 @@ def _expand_powershell(
             i += 1
         if program:
             line = join_windows([program]) + (" " + arglist if arglist else "")
-            _expand(split_windows(line), WINDOWS, (*via, "Start-Process"), out, depth + 1)
+            _expand_windows_line(line, (*via, "Start-Process"), out, depth + 1)
             return
     if tool in ("cmd", "powershell", "pwsh"):
-        _expand(argv, WINDOWS, via, out, depth)
+        _expand(words, WINDOWS, via, out, depth)
         return
-    out.append(Command(tuple(argv), POWERSHELL, via))
+    out.append(Command(tuple(argv), POWERSHELL, via, words.redirects, words.upstream))

@@ -1,5 +1,6 @@
-"""Turn telemetry events into detections: command lines (``rules``), firewall audit records
-(``fwevents``) and the AN0464 chain (``correlate``), minus approved administration (``suppress``).
+"""Turn telemetry events into detections: command lines (``rules``, ``rules_windows``, and the
+firewall files they write, ``fwfiles``), firewall audit records (``fwevents``) and the AN0464 chain
+(``correlate``), minus approved administration (``suppress``).
 
 The fast path: a process line with no ``rules.PREFILTER_WORDS`` substring is not split at all
 (well over 90% of a typical process stream).
@@ -16,19 +17,21 @@ from cloudfw.telemetry.correlate import CorrelationOptions, Correlator, Lineage
 from cloudfw.telemetry.detection import Detection
 from cloudfw.telemetry.events import Event, FirewallEvent, ProcessEvent
 from cloudfw.telemetry.fwevents import classify_firewall_event
+from cloudfw.telemetry.fwfiles import FILE_TOOL, classify_writes
 from cloudfw.telemetry.rules import (
     DATA_COMPONENT,
     DEFAULT_SEVERITY,
     ENUMERATE,
+    HARDENED,
     PREFILTER_ENCODED,
     PREFILTER_WORDS,
     RULES_BY_FAMILY,
     T_DISCOVERY,
     T_HOST,
     T_WINDOWS,
-    TOOLS_BY_NAME,
     Rule,
     Tool,
+    tool_for,
 )
 from cloudfw.telemetry.suppress import TelemetryPolicy
 
@@ -57,7 +60,7 @@ def expand_getopt(tokens: Sequence[str], optstring: str) -> list[str]:
 
 
 def normalize_args(cmd: Command, tool: Tool) -> str:
-    toks: list[str] = list(cmd.args)
+    toks: list[str] = [cmd.tool, *cmd.args] if tool.program_arg else list(cmd.args)
     if cmd.dialect == POWERSHELL:
         split: list[str] = []
         for t in toks:
@@ -72,12 +75,14 @@ def normalize_args(cmd: Command, tool: Tool) -> str:
     if tool.optstring:
         toks = expand_getopt(toks, tool.optstring)
     s = " " + " ".join(toks) + " "
+    if tool.piped and cmd.upstream:
+        s += "<| " + " ".join(cmd.upstream) + " "
     return s.lower() if tool.icase else s
 
 
 def classify(cmd: Command) -> tuple[Tool, Rule] | None:
     """The first rule of the command's tool family that matches, if any."""
-    tool = TOOLS_BY_NAME.get(cmd.tool)
+    tool = tool_for(cmd.argv[0], cmd.tool) if cmd.argv else None
     if tool is None:
         return None
     norm = normalize_args(cmd, tool)
@@ -103,6 +108,8 @@ def passes_prefilter(text: str) -> bool:
 def _techniques(tool: Tool | None, rule: Rule, platform: str) -> tuple[str, ...]:
     if rule.techniques:
         return rule.techniques
+    if rule.category == HARDENED:
+        return ()  # turning a firewall on is no attack technique
     if rule.category == ENUMERATE:
         return T_DISCOVERY
     plat = tool.platform if tool is not None and tool.platform != "any" else platform
@@ -132,21 +139,22 @@ def make_detection(rule: Rule, tool: Tool | None, ev: ProcessEvent | FirewallEve
 
 def detect_process(ev: ProcessEvent, prefilter: bool = True) -> list[Detection]:
     """Command-line detections for one process event (no suppression, no correlation)."""
-    if ev.kind != "exec":
-        return []
-    text = ev.display_cmdline
-    if not text or (prefilter and not passes_prefilter(text)):
+    return _detect_process(ev, ev.display_cmdline, prefilter)
+
+
+def _detect_process(ev: ProcessEvent, text: str, prefilter: bool) -> list[Detection]:
+    if ev.kind != "exec" or not text or (prefilter and not passes_prefilter(text)):
         return []
     out: list[Detection] = []
     for cmd in commands(ev.cmdline, ev.argv, ev.platform):
         hit = classify(cmd)
-        if hit is None:
-            continue
-        tool, rule = hit
-        out.append(make_detection(
-            rule, tool, ev, ppid=ev.ppid, user=ev.user, exe=ev.exe, parent=ev.parent_exe,
-            cmdline=text, command=" ".join(cmd.argv), via=cmd.via,
-        ))  # fmt: skip
+        hits = [hit] if hit is not None else []
+        hits += [(FILE_TOOL, rule) for rule in classify_writes(cmd)]
+        for tool, rule in hits:
+            out.append(make_detection(
+                rule, tool, ev, ppid=ev.ppid, user=ev.user, exe=ev.exe, parent=ev.parent_exe,
+                cmdline=text, command=cmd.text, via=cmd.via,
+            ))  # fmt: skip
     return out
 
 
@@ -192,11 +200,11 @@ class Detector:
 
     def feed(self, ev: Event) -> list[Detection]:
         self.stats.events += 1
-        found: list[Detection] = []
         if isinstance(ev, ProcessEvent):
+            text = ev.display_cmdline
             # Lineage is order-independent, so it is noted at once, not through the re-order buffer.
-            self.lineage.note(ev.host, ev.pid, ev.ppid, ev.exe, ev.display_cmdline)
-            found = detect_process(ev, self.prefilter)
+            self.lineage.note(ev.host, ev.pid, ev.ppid, ev.exe, text)
+            found = _detect_process(ev, text, self.prefilter)
         elif isinstance(ev, FirewallEvent):
             found = detect_firewall_event(ev)
         else:

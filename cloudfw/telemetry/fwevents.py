@@ -15,6 +15,7 @@ from cloudfw.telemetry.events import FirewallEvent
 from cloudfw.telemetry.rules import (
     ALLOW_PROCESS,
     DISABLE,
+    HARDENED,
     MODIFY,
     SECURITY_TOOLS,
     T_HOST,
@@ -40,6 +41,8 @@ EVENT_RULES: dict[str, Rule] = {
     "4950": _e("win-4950-setting", MODIFY, "a Windows Firewall setting changed (Security 4950)"),
     "4950-off": _e("win-4950-off", DISABLE,
                    "a Windows Firewall profile was turned off (Security 4950)"),
+    "4950-on": _e("win-4950-on", HARDENED,
+                  "a Windows Firewall profile was turned on (Security 4950)"),
     "5025": _e("win-5025-service-stopped", DISABLE,
                "the Windows Firewall service was stopped (Security 5025)"),
     "5034": _e("win-5034-driver-stopped", DISABLE,
@@ -48,6 +51,8 @@ EVENT_RULES: dict[str, Rule] = {
                "a Windows Firewall profile setting changed (WFAS 2003/2082)"),
     "2003-off": _e("wfas-2003-off", DISABLE,
                    "a Windows Firewall profile was turned off (WFAS 2003/2082)"),
+    "2003-on": _e("wfas-2003-on", HARDENED,
+                  "a Windows Firewall profile was turned on (WFAS 2003/2082)"),
     "2004": _e("wfas-2004-rule-added", MODIFY,
                "a Windows Firewall rule was added (WFAS 2004/2071/2097)"),
     "2004-allow": _e("wfas-2004-allow-program", ALLOW_PROCESS,
@@ -63,6 +68,8 @@ EVENT_RULES: dict[str, Rule] = {
                "all Windows Firewall rules were deleted (WFAS 2033/2059)"),
     "sysmon-13-off": _e("sysmon-13-enablefirewall-0", DISABLE,
                         "the registry value EnableFirewall was set to 0 (Sysmon 13)"),
+    "sysmon-13-on": _e("sysmon-13-enablefirewall-1", HARDENED,
+                       "the registry value EnableFirewall was set to 1 (Sysmon 13)"),
     "sysmon-13": _e("sysmon-13-firewall-registry", MODIFY,
                     "a Windows Firewall policy registry value changed (Sysmon 12/13)"),
     "service-stop": _e("linux-service-stop", DISABLE,
@@ -73,26 +80,33 @@ _ALIASES = {"2082": "2003", "2071": "2004", "2097": "2004", "2073": "2005", "205
             "2059": "2033"}  # fmt: skip
 _OFF_SETTING = re.compile(r"(enable (windows (defender )?)?firewall|firewall state)", re.IGNORECASE)
 _OFF_VALUE = re.compile(r"^\s*(no|off|false|0|disabled?)\s*$", re.IGNORECASE)
+_ON_VALUE = re.compile(r"^\s*(yes|on|true|1|enabled?)\s*$", re.IGNORECASE)
 _TOOL_PATH = re.compile(rf"(^|[\\/]){SECURITY_TOOLS}$", re.IGNORECASE)
 FIREWALL_UNITS = re.compile(
-    r"^(firewalld|ufw|iptables|ip6tables|nftables|netfilter-persistent|shorewall)(\.service)?$"
+    r"^(firewalld|ufw|iptables|ip6tables|nftables|netfilter-persistent|shorewall6?"
+    r"|susefirewall2(_init|_setup)?)(\.service)?$",
+    re.IGNORECASE,
 )
 
 
 def classify_firewall_event(ev: FirewallEvent) -> Rule | None:
     if ev.event_id in (12, 13) and "sysmon" in ev.channel.lower():
         value = ev.setting_value.strip().lower()
-        zero = value in ("0", "dword (0x00000000)", "0x00000000")
-        if ev.setting_type.lower().endswith("\\enablefirewall") and zero:
+        enable = ev.setting_type.lower().endswith("\\enablefirewall")
+        if enable and value in ("0", "dword (0x00000000)", "0x00000000"):
             return EVENT_RULES["sysmon-13-off"]
+        if enable and value in ("1", "dword (0x00000001)", "0x00000001"):
+            return EVENT_RULES["sysmon-13-on"]
         return EVENT_RULES["sysmon-13"]
     if ev.event_id == 0:  # auditd SERVICE_STOP
         return EVENT_RULES["service-stop"] if FIREWALL_UNITS.match(ev.unit) else None
     key = str(ev.event_id)
     key = _ALIASES.get(key, key)
-    off = _OFF_SETTING.search(ev.setting_type) and _OFF_VALUE.match(ev.setting_value)
-    if key in ("4950", "2003") and off:
-        return EVENT_RULES[f"{key}-off"]
+    if key in ("4950", "2003") and _OFF_SETTING.search(ev.setting_type):
+        if _OFF_VALUE.match(ev.setting_value):
+            return EVENT_RULES[f"{key}-off"]
+        if _ON_VALUE.match(ev.setting_value):
+            return EVENT_RULES[f"{key}-on"]
     if key == "2004":
         app = ev.application_path.strip()
         if ev.action == "2" and app and _TOOL_PATH.search(app):

@@ -1,106 +1,76 @@
 """Command-line detections as data: tool family -> argument pattern -> category, severity, reason.
 
-How a rule matches: the command's arguments (after wrapper peeling, see ``cmdline``) are normalized
-into one string ``" a1 a2 ... "`` (each token surrounded by single spaces):
-
-- ``Tool.optstring`` expands getopt clusters (``pfctl -nf x`` -> ``-n -f x``, ``-Fa`` -> ``-F a``);
-- ``Tool.icase`` lower-cases (Windows tools, PowerShell parameters, ``defaults`` domains...);
-- ``Tool.resplit`` re-splits tokens on blanks (``nft 'flush ruleset'`` -> ``flush ruleset``);
-- PowerShell ``-Param:value`` becomes ``-param value``.
-
-``Rule.match`` is a regular expression searched in that string (``Rule.unless`` vetoes). Within a
-family, rules are tried in order and the first match wins, so the table lists ``disable`` before
-``modify`` before ``allow_process`` before ``enumerate``. A command no rule matches is nothing.
+The macOS, Linux and cross-platform families are here, the Windows ones in ``rules_windows``,
+writes to firewall configuration files in ``fwfiles``; ``rulebase`` says how a rule matches.
+``tool_for`` finds a command's family: by the program's base name (``TOOLS_BY_NAME``), or, for an
+init script (``/etc/init.d/ufw stop``, ``/etc/rc.d/pf stop``), by its directory.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from cloudfw.model import Severity
-
-DISABLE = "disable"
-MODIFY = "modify"
-ALLOW_PROCESS = "allow_process"
-ENUMERATE = "enumerate"
-BEACON = "bpf_trigger"  # AN0464 correlation (see correlate.py)
-
-CATEGORIES = (DISABLE, MODIFY, ALLOW_PROCESS, ENUMERATE, BEACON)
-
-DEFAULT_SEVERITY = {
-    DISABLE: Severity.HIGH,
-    MODIFY: Severity.MEDIUM,
-    ALLOW_PROCESS: Severity.MEDIUM,
-    ENUMERATE: Severity.LOW,
-    BEACON: Severity.HIGH,
-}
-
-DATA_COMPONENT = {
-    DISABLE: "DS0018:Firewall Disable",
-    MODIFY: "DS0018:Firewall Rule Modification",
-    ALLOW_PROCESS: "DS0018:Firewall Rule Modification",
-    ENUMERATE: "DS0018:Firewall Enumeration",
-    BEACON: "DS0018:Firewall Metadata",
-}
-
-# ATT&CK v19 id first, then the legacy id people still search for.
-T_HOST = ("T1686", "T1562.004")
-T_WINDOWS = ("T1686.003", "T1562.004")
-T_TOOLS = ("T1685", "T1562.001")
-T_WIN_VS_TOOLS = ("T1686.003", "T1685", "T1562.004", "T1562.001")
-T_DISCOVERY = ("T1518.001",)
-T_BPFDOOR = ("T1686", "T1562.004", "T1205")
-T_SOCKET_FILTER = ("T1205.002", "T1205")
-
-SECURITY_TOOLS = (
-    r"(msmpeng|mssense|sensecncproxy|senseir|nissrv|mpcmdrun|mpdefendercoreservice|csfalcon\w*"
-    r"|falcon\w*|cb|cbdefense|repmgr|sentinel\w*|cylance\w*|elastic-agent|elastic-endpoint"
-    r"|winlogbeat|xagt|taniumclient|sysmon(64)?|splunkd|osqueryd|cyserver|qualysagent|sophos\w*"
-    r"|ekrn|avp|bdagent|mcshield|wazuh-agent|ossec-agent)(\.exe)?"
+from cloudfw.telemetry.rulebase import (
+    ALARMS,
+    ALLOW_PROCESS,
+    BEACON,
+    CATEGORIES,
+    DATA_COMPONENT,
+    DEFAULT_SEVERITY,
+    DISABLE,
+    ENUMERATE,
+    HARDENED,
+    MODIFY,
+    SECURITY_TOOLS,
+    T_BPFDOOR,
+    T_DISCOVERY,
+    T_HOST,
+    T_SOCKET_FILTER,
+    T_TOOLS,
+    T_WIN_VS_TOOLS,
+    T_WINDOWS,
+    Rule,
+    Tool,
+    family_tool,
+    make_rule,
 )
-_PROGRAM = r"(.*[\\/])?"
+from cloudfw.telemetry.rules_windows import WINDOWS_RULES, WINDOWS_TOOLS
 
+__all__ = [
+    "ALARMS",
+    "ALLOW_PROCESS",
+    "BEACON",
+    "CATEGORIES",
+    "DATA_COMPONENT",
+    "DEFAULT_SEVERITY",
+    "DISABLE",
+    "ENUMERATE",
+    "HARDENED",
+    "INIT_SCRIPT",
+    "MODIFY",
+    "PREFILTER_ENCODED",
+    "PREFILTER_WORDS",
+    "RULES",
+    "RULES_BY_FAMILY",
+    "SECURITY_TOOLS",
+    "TOOLS",
+    "TOOLS_BY_NAME",
+    "T_BPFDOOR",
+    "T_DISCOVERY",
+    "T_HOST",
+    "T_SOCKET_FILTER",
+    "T_TOOLS",
+    "T_WINDOWS",
+    "T_WIN_VS_TOOLS",
+    "Rule",
+    "Tool",
+    "tool_for",
+]  # fmt: skip
 
-@dataclass(frozen=True, slots=True)
-class Tool:
-    """A tool family: the program names it answers to and how its arguments are normalized."""
+_t, _r = family_tool, make_rule
 
-    family: str
-    names: frozenset[str]
-    platform: str  # macos | linux | windows | any
-    icase: bool = False
-    optstring: str = ""
-    resplit: bool = False
-    analytic: str = ""  # "AN0408" for macOS pf/ALF; else the DS0018 data component
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    id: str
-    family: str
-    match: str
-    category: str
-    reason: str
-    unless: str = ""
-    severity: Severity | None = None
-    techniques: tuple[str, ...] = ()
-    analytic: str = ""
-    compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)
-    compiled_unless: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "compiled", re.compile(self.match))
-        object.__setattr__(
-            self, "compiled_unless", re.compile(self.unless) if self.unless else None
-        )
-
-
-def _t(family: str, names: str, platform: str, **kw: object) -> Tool:
-    return Tool(family, frozenset(names.split()), platform, **kw)  # type: ignore[arg-type]
-
-
-TOOLS: tuple[Tool, ...] = (
+POSIX_TOOLS: tuple[Tool, ...] = (
     _t("pfctl", "pfctl", "macos", optstring="a:AdD:eEqf:F:ghi:k:K:Lm:MnNOo:Pp:rRs:St:T:vx:X:z",
        analytic="AN0408"),
     _t("socketfilterfw", "socketfilterfw", "macos", icase=True, analytic="AN0408"),
@@ -121,20 +91,10 @@ TOOLS: tuple[Tool, ...] = (
     _t("firewall-cmd", "firewall-cmd firewall-offline-cmd", "linux", icase=True),
     _t("services", "systemctl service chkconfig update-rc.d rc-service rc-update", "linux",
        icase=True),
+    _t("netfilter-persistent", "netfilter-persistent", "linux", icase=True),
+    _t("susefirewall2", "susefirewall2 rcsusefirewall2", "linux", icase=True),
+    _t("sysrc", "sysrc", "any", icase=True),
     _t("esxcli", "esxcli", "any", icase=True),
-    _t("netsh", "netsh", "windows", icase=True),
-    _t("reg", "reg", "windows", icase=True),
-    _t("winservice", "sc net net1", "windows", icase=True),
-    _t("psservice", "stop-service spsv set-service", "windows", icase=True),
-    _t("psprofile", "set-netfirewallprofile", "windows", icase=True),
-    _t("psrule", "new-netfirewallrule set-netfirewallrule remove-netfirewallrule "
-       "disable-netfirewallrule enable-netfirewallrule copy-netfirewallrule "
-       "rename-netfirewallrule set-netfirewallapplicationfilter set-netfirewallportfilter "
-       "set-netfirewalladdressfilter set-netfirewallsetting", "windows", icase=True),
-    _t("psenum", "get-netfirewallprofile get-netfirewallrule show-netfirewallrule "
-       "get-netfirewallsetting get-netfirewallportfilter get-netfirewallapplicationfilter "
-       "get-netfirewalladdressfilter get-netfirewallservicefilter", "windows", icase=True),
-    _t("psregistry", "set-itemproperty new-itemproperty sp", "windows", icase=True),
 )  # fmt: skip
 
 _OFF = r"(off|0|false|no|disable|disabled)"
@@ -143,17 +103,14 @@ _SECFW = r"[^ ]*com\.apple\.security\.firewall(\.plist)?"
 _TYPE = r"(-(int|integer|bool|boolean|string) )?"
 _APPLE_DAEMONS = r"com\.apple\.(alf|pfctl)"
 _THIRD_PARTY = r"(at\.obdev\.littlesnitch|littlesnitch|little snitch|com\.objective-see\.lulu|lulu)"
-_LINUX_UNITS = r"(firewalld|ufw|iptables|ip6tables|nftables|netfilter-persistent|shorewall|pf)"
+# Every firewall the host parsers read, by its service (unit, init script, rc) names.
+_UNITS = (r"(firewalld|ufw|iptables|ip6tables|nftables|netfilter-persistent|shorewall6?"
+          r"|susefirewall2(_init|_setup)?|pf|pflog)")  # fmt: skip
+_NO = r"[\"']?(no|false|off|0)[\"']?"
 _LD_STOP = r" (unload|bootout|disable|remove|stop|kill) .*"
-_WIN_SERVICES = r"(mpssvc|bfe|sharedaccess|windows (defender )?firewall|base filtering engine)"
-_FW_REG = r"(firewallpolicy|windowsfirewall)"
 
 
-def _r(rid: str, family: str, match: str, category: str, reason: str, **kw: object) -> Rule:
-    return Rule(rid, family, match, category, reason, **kw)  # type: ignore[arg-type]
-
-
-RULES: tuple[Rule, ...] = (
+POSIX_RULES: tuple[Rule, ...] = (
     # -- macOS pf (AN0408) -------------------------------------------------------------------
     _r("pf-disable", "pfctl", r" -d ", DISABLE, "pfctl -d disables the pf packet filter"),
     _r("pf-anchor-flush", "pfctl", r"^(?=.* -a [^ ]+ )(?=.* -F )", MODIFY,
@@ -169,6 +126,7 @@ RULES: tuple[Rule, ...] = (
        "pfctl -T changes the addresses of a pf table"),
     _r("pf-show", "pfctl", r" -(s [^ ]+|T (show|test|sh|t)) ", ENUMERATE,
        "pfctl -s/-T show lists pf rules, tables or state"),
+    _r("pf-enable", "pfctl", r" -[eE] ", HARDENED, "pfctl -e/-E turns the pf packet filter on"),
     # -- macOS Application Firewall (AN0408) ---------------------------------------------------
     _r("alf-off", "socketfilterfw", rf" --setglobalstate {_OFF} ", DISABLE,
        "socketfilterfw turns the Application Firewall off"),
@@ -189,6 +147,9 @@ RULES: tuple[Rule, ...] = (
        "socketfilterfw removes a program's firewall entry"),
     _r("alf-get", "socketfilterfw", r" --(get[a-z]*|listapps) ", ENUMERATE,
        "socketfilterfw reads the Application Firewall configuration"),
+    _r("alf-on", "socketfilterfw", rf" --(set(globalstate|blockall|stealthmode|loggingmode) on"
+       rf"|setallowsigned(app)? {_OFF}|blockapp) ", HARDENED,
+       "socketfilterfw turns the Application Firewall (or a stricter setting) on"),
     _r("alf-defaults-off", "defaults", rf" write {_ALF} globalstate {_TYPE}(0|false|no) ",
        DISABLE, "defaults write sets the Application Firewall globalstate to 0 (off)"),
     _r("alf-defaults-unload", "defaults",
@@ -212,12 +173,17 @@ RULES: tuple[Rule, ...] = (
        "defaults delete removes Application Firewall settings"),
     _r("alf-defaults-read", "defaults", rf" read(-type)? ({_ALF}|{_SECFW}) ", ENUMERATE,
        "defaults read reads the Application Firewall settings"),
+    _r("alf-defaults-on", "defaults", rf" write {_ALF} (globalstate {_TYPE}(1|2)"
+       rf"|(stealthenabled|loggingenabled) {_TYPE}(1|true|yes)) ", HARDENED,
+       "defaults write turns the Application Firewall, stealth mode or logging on"),
     # -- macOS launchd, third-party firewalls --------------------------------------------------
     _r("launchd-apple-fw", "launchctl", rf"{_LD_STOP}{_APPLE_DAEMONS}",
        DISABLE, "launchctl stops the Application Firewall or pf daemon", analytic="AN0408"),
     _r("launchd-3p-fw", "launchctl", rf"{_LD_STOP}{_THIRD_PARTY}",
        DISABLE, "launchctl stops a third-party firewall (Little Snitch / LuLu)",
        techniques=T_TOOLS),
+    _r("launchd-fw-load", "launchctl", rf" (load|bootstrap|enable|start) .*({_APPLE_DAEMONS}"
+       rf"|{_THIRD_PARTY})", HARDENED, "launchctl starts a firewall daemon"),
     _r("launchd-fw-list", "launchctl", rf" (list|print|blame) .*({_APPLE_DAEMONS}|{_THIRD_PARTY})",
        ENUMERATE, "launchctl inspects a firewall daemon"),
     _r("kill-alf", "killall", r" [^ ]*(socketfilterfw|firewalld|ufw)( |$)", DISABLE,
@@ -239,6 +205,8 @@ RULES: tuple[Rule, ...] = (
        "iptables sets the default policy of an inbound chain to ACCEPT"),
     _r("ipt-accept-all", "iptables", r"^ (-I|--insert|-A|--append) INPUT (1 )?-j ACCEPT $", DISABLE,
        "iptables accepts every inbound packet"),
+    _r("ipt-policy-drop", "iptables", r" (-P|--policy) (INPUT|FORWARD) (DROP|REJECT) ", HARDENED,
+       "iptables sets the default policy of an inbound chain to DROP"),
     _r("ipt-policy", "iptables", r" (-P|--policy) ", MODIFY, "iptables changes a chain policy"),
     _r("ipt-change", "iptables", r" (-A|--append|-I|--insert|-D|--delete|-R|--replace"
        r"|-N|--new-chain|-X|--delete-chain|-E|--rename-chain|-Z|--zero) ", MODIFY,
@@ -267,11 +235,15 @@ RULES: tuple[Rule, ...] = (
        "ufw sets the default inbound policy to allow", unless=r" --dry-run "),
     _r("ufw-logging-off", "ufw", r" logging off ", MODIFY, "ufw turns logging off",
        unless=r" --dry-run "),
+    _r("ufw-on", "ufw", r" (enable |logging (on|low|medium|high|full) |default (deny|reject) "
+       r"(incoming |in )?$)", HARDENED, "ufw turns the firewall, its logging or default deny on",
+       unless=r" --dry-run "),
     _r("ufw-change", "ufw", r" (allow|deny|reject|limit|delete|insert|prepend|route|default) ",
        MODIFY, "ufw changes rules", unless=r" --dry-run "),
     _r("ufw-status", "ufw", r" (status|show|app (list|info)) ", ENUMERATE, "ufw shows rules"),
-    _r("ufw-init-stop", "ufw-init", r" (force-stop|stop|flush-all) ", DISABLE,
-       "ufw-init stops the firewall"),
+    _r("ufw-init-stop", "ufw-init", r" (force-stop|stop|flush|flush-all) ", DISABLE,
+       "ufw-init stops the firewall or flushes its rules"),
+    _r("ufw-init-start", "ufw-init", r" start ", HARDENED, "ufw-init starts the firewall"),
     # -- firewalld -------------------------------------------------------------------------------
     _r("fwd-trusted", "firewall-cmd", r" --set-default-zone(=| )trusted ", DISABLE,
        "firewall-cmd makes the trusted (accept-all) zone the default"),
@@ -286,13 +258,32 @@ RULES: tuple[Rule, ...] = (
        r"|set-default-zone|change-(interface|zone|source))", MODIFY, "firewall-cmd changes rules"),
     _r("fwd-list", "firewall-cmd", r" --((list|get|query|info)-[a-z-]+|state)",
        ENUMERATE, "firewall-cmd lists the configuration"),
-    # -- services (systemd, SysV, OpenRC) ---------------------------------------------------------
-    _r("svc-stop", "services", rf"( (stop|disable|mask|kill) (.* )?{_LINUX_UNITS}(\.service)? "
-       rf"| {_LINUX_UNITS}(\.service)? (stop|onestop|disable|off|remove|del|delete|force-stop) )",
-       DISABLE, "a firewall service is stopped or disabled"),
+    # -- services (systemd, SysV init scripts, OpenRC, FreeBSD rc) ---------------------------
+    _r("svc-stop", "services", rf"( (stop|disable|mask|kill|del|delete|--del) (.* )?{_UNITS}"
+       rf"(\.service)? | {_UNITS}(\.service)? (stop|onestop|disable|off|remove|del|delete|"
+       r"force-stop|flush|onedisable) )", DISABLE,
+       "a firewall service is stopped, disabled or flushed"),
     _r("svc-status", "services",
-       rf" (status|is-active|is-enabled|show) .*{_LINUX_UNITS}(\.service)? "
-       rf"| {_LINUX_UNITS} status ", ENUMERATE, "a firewall service's state is queried"),
+       rf" (status|is-active|is-enabled|show) .*{_UNITS}(\.service)? "
+       rf"| {_UNITS} status ", ENUMERATE, "a firewall service's state is queried"),
+    _r("svc-start", "services", rf"( (start|enable|unmask|add) (.* )?{_UNITS}(\.service)? "
+       rf"| {_UNITS}(\.service)? (start|onestart|enable|on) )", HARDENED,
+       "a firewall service is started or enabled"),
+    _r("nfp-flush", "netfilter-persistent", r" flush ", DISABLE,
+       "netfilter-persistent flush removes every iptables/ip6tables rule"),
+    _r("nfp-save", "netfilter-persistent", r" save ", MODIFY,
+       "netfilter-persistent save replaces the rules loaded at boot with the running ones"),
+    _r("susefw-stop", "susefirewall2", r" (stop|off) ", DISABLE,
+       "SuSEfirewall2 stops the firewall"),
+    _r("susefw-open", "susefirewall2", r" open ", MODIFY, "SuSEfirewall2 opens a port or service"),
+    _r("susefw-status", "susefirewall2", r" status ", ENUMERATE, "SuSEfirewall2 shows its state"),
+    _r("susefw-start", "susefirewall2", r" start ", HARDENED, "SuSEfirewall2 starts the firewall"),
+    _r("sysrc-pf-off", "sysrc", rf" pf_enable={_NO} ", DISABLE,
+       "sysrc keeps pf from starting at boot (pf_enable=NO)"),
+    _r("sysrc-pflog-off", "sysrc", rf" pflog_enable={_NO} ", MODIFY,
+       "sysrc keeps pf logging from starting at boot"),
+    _r("sysrc-pf-on", "sysrc", r" pf_enable=[\"']?(yes|true|on|1)[\"']? ", HARDENED,
+       "sysrc starts pf at boot"),
     # -- ESXi ------------------------------------------------------------------------------------
     _r("esxi-off", "esxcli", r" network firewall set .*(--enabled(=| )(false|0)|--default-action"
        r"(=| )(true|1|pass))", DISABLE, "esxcli turns the ESXi firewall off or to pass"),
@@ -300,89 +291,36 @@ RULES: tuple[Rule, ...] = (
        "esxcli changes the ESXi firewall"),
     _r("esxi-list", "esxcli", r" network firewall (get|ruleset (list|rule list)) ", ENUMERATE,
        "esxcli lists the ESXi firewall"),
-    # -- Windows netsh ---------------------------------------------------------------------------
-    _r("netsh-off", "netsh", r" advfirewall set [a-z]*profiles? state (off|disable) ", DISABLE,
-       "netsh turns a Windows Firewall profile off"),
-    _r("netsh-opmode-off", "netsh", r" firewall set opmode (mode=)?disable", DISABLE,
-       "netsh (legacy) turns the Windows Firewall off"),
-    _r("netsh-allow-inbound", "netsh",
-       r" advfirewall set [a-z]*profiles? firewallpolicy allowinbound",
-       DISABLE, "netsh makes a profile allow all inbound traffic"),
-    _r("netsh-block-tool", "netsh",
-       rf"^(?=.* firewall add rule )(?=.* action=block )(?=.* program={_PROGRAM}{SECURITY_TOOLS} )",
-       MODIFY, "netsh blocks the network traffic of a security tool", severity=Severity.HIGH,
-       techniques=T_WIN_VS_TOOLS),
-    _r("netsh-allow-program", "netsh",
-       r"(^(?=.* firewall (add|set) rule )(?=.* program=)(?=.* action=allow )| firewall add "
-       r"allowedprogram )", ALLOW_PROCESS, "netsh allows a program through the Windows Firewall"),
-    _r("netsh-logging-off", "netsh", r" advfirewall set [a-z]*profiles? logging [a-z]+ disable ",
-       MODIFY, "netsh turns Windows Firewall logging off"),
-    _r("netsh-reset", "netsh", r" advfirewall (reset|import) ", MODIFY,
-       "netsh resets or replaces the Windows Firewall policy"),
-    _r("netsh-rule", "netsh", r" (advfirewall firewall (add|set|delete) rule|firewall (add|set|"
-       r"delete) (portopening|allowedprogram|service|icmpsetting|multicastbroadcastresponse)"
-       r"|advfirewall set ) ", MODIFY, "netsh changes Windows Firewall rules or settings"),
-    _r("netsh-show", "netsh", r" (advfirewall|firewall) (.* )?(show|dump|export) ", ENUMERATE,
-       "netsh reads the Windows Firewall configuration"),
-    # -- Windows registry ------------------------------------------------------------------------
-    _r("reg-fw-off", "reg",
-       rf"^(?=.* add [^ ]*{_FW_REG})(?=.* /v (enablefirewall|defaultinboundaction) )"
-       r"(?=.* /d (0|0x0+) )", DISABLE,
-       "reg add sets EnableFirewall (or DefaultInboundAction) to 0"),
-    _r("reg-fw-allow-app", "reg", r"^(?=.* add [^ ]*firewallrules )(?=.*action=allow)(?=.*\|app=)",
-       ALLOW_PROCESS, "reg add writes a Windows Firewall allow rule for a program"),
-    _r("reg-fw-change", "reg", rf" (add|delete|import) [^ ]*{_FW_REG}", MODIFY,
-       "reg changes Windows Firewall policy values"),
-    _r("reg-fw-query", "reg", rf" (query|export) [^ ]*{_FW_REG}", ENUMERATE,
-       "reg reads Windows Firewall policy values"),
-    _r("psreg-fw-off", "psregistry",
-       rf"^(?=.*{_FW_REG})(?=.* (enablefirewall|defaultinboundaction) )(?=.* (0|\$false|0x0+) )",
-       DISABLE, "PowerShell sets the registry value EnableFirewall to 0"),
-    _r("psreg-fw-change", "psregistry", _FW_REG, MODIFY,
-       "PowerShell changes Windows Firewall registry values"),
-    # -- Windows services ------------------------------------------------------------------------
-    _r("win-svc-stop", "winservice", rf"( (stop|delete) {_WIN_SERVICES} "
-       rf"|^(?=.* config {_WIN_SERVICES} )(?=.* disabled ))", DISABLE,
-       "the Windows Firewall service (MpsSvc) or Base Filtering Engine is stopped or disabled"),
-    _r("ps-svc-disable", "psservice", rf"^(?=.* {_WIN_SERVICES} )(?=.* disabled )", DISABLE,
-       "Set-Service disables the Windows Firewall service (MpsSvc) or Base Filtering Engine"),
-    _r("ps-svc-stop", "psservice", rf"^ (-name |-displayname )?{_WIN_SERVICES} ", DISABLE,
-       "Stop-Service stops the Windows Firewall service (MpsSvc) or Base Filtering Engine",
-       unless=r" -startuptype "),
-    # -- PowerShell NetSecurity ------------------------------------------------------------------
-    _r("ps-profile-off", "psprofile", r" -enabled (\$?false|0|no) ", DISABLE,
-       "Set-NetFirewallProfile turns a Windows Firewall profile off"),
-    _r("ps-profile-allow", "psprofile", r" -defaultinboundaction allow ", DISABLE,
-       "Set-NetFirewallProfile makes a profile allow all inbound traffic"),
-    _r("ps-profile-weaken", "psprofile", r" -(log(blocked|allowed|ignored) (\$?false|0|no)"
-       r"|notifyonlisten|allowinboundrules|allowlocalfirewallrules|allowunicastresponsetomulticast"
-       r"|allowuserapps|allowuserports|logfilename|logmaxsizekilobytes|defaultoutboundaction) ",
-       MODIFY, "Set-NetFirewallProfile changes profile settings"),
-    _r("ps-block-tool", "psrule",
-       rf"^(?=.* -action block )(?=.* -program {_PROGRAM}{SECURITY_TOOLS} )", MODIFY,
-       "a firewall rule blocks the network traffic of a security tool", severity=Severity.HIGH,
-       techniques=T_WIN_VS_TOOLS),
-    _r("ps-allow-program", "psrule", r" -program ", ALLOW_PROCESS,
-       "a firewall rule allows a program (New-NetFirewallRule defaults to -Action Allow)",
-       unless=r" -action block "),
-    _r("ps-rule-change", "psrule", r"^", MODIFY, "a NetSecurity cmdlet changes firewall rules"),
-    _r("ps-enum", "psenum", r"^", ENUMERATE, "a NetSecurity cmdlet reads the firewall"),
 )  # fmt: skip
 
+TOOLS: tuple[Tool, ...] = POSIX_TOOLS + WINDOWS_TOOLS
+RULES: tuple[Rule, ...] = POSIX_RULES + WINDOWS_RULES
 TOOLS_BY_NAME: dict[str, Tool] = {n: t for t in TOOLS for n in t.names}
 RULES_BY_FAMILY: dict[str, tuple[Rule, ...]] = {
     t.family: tuple(r for r in RULES if r.family == t.family) for t in TOOLS
 }
+# ``/etc/init.d/ufw stop`` is ``service ufw stop``: the script's name is the first argument.
+INIT_SCRIPT = _t("services", "", "linux", icase=True, program_arg=True)
+_INIT_DIR = re.compile(r"^(/etc(/rc\.d)?/init\.d|/etc/rc\.d|/usr/local/etc/rc\.d)/[^/]+$")
+
+
+def tool_for(program: str, name: str) -> Tool | None:
+    """The family a program belongs to: an init script by its directory, else by base name."""
+    if program.startswith("/") and _INIT_DIR.match(program):
+        return INIT_SCRIPT
+    return TOOLS_BY_NAME.get(name)
 
 
 # Every command line a rule can match contains one of these lower-case substrings, or is a
 # PowerShell line that ``PREFILTER_ENCODED`` matches (-EncodedCommand hides everything else).
 # ``detect`` skips the full parse for other lines: the fast path (plain substring tests; a regex
-# alternation is ten times slower). tests/telemetry check that every positive case passes it.
+# alternation is ten times slower, and each word costs every line a test, so one short word
+# covers a family: "pf" is pfctl, pf.conf, pf.anchors, rc.d/pf, pf_enable; "rules" is rules.v4
+# and user.rules). tests/telemetry check that every positive case passes it.
 PREFILTER_WORDS: tuple[str, ...] = (
-    "tables", "firewall", "netsh", "nft", "ufw", "pfctl", "socketfilterfw", "com.apple.alf",
-    "launchctl", "systemextensionsctl", "snitch", "lulu", "netfilter", "shorewall", "service pf",
-    "chkconfig", "update-rc", "rc-update", "esxcli", "mpssvc", "bfe", "sharedaccess", "^",
-    "base filtering",
+    "tables", "firewall", "netsh", "nft", "ufw", "pf", "socketfilterfw", "com.apple.alf",
+    "launchctl", "systemextensionsctl", "snitch", "lulu", "netfilter", "shorewall", "chkconfig",
+    "update-rc", "rc-update", "esxcli", "mpssvc", "mpsdrv", "bfe", "sharedaccess", "^",
+    "base filtering", "rules",
 )  # fmt: skip
 PREFILTER_ENCODED = r"(powershell|pwsh)[^ ]*\s.*[-/]e"

@@ -8,13 +8,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cloudfw.telemetry.cmdline import (
+    Words,
     commands,
     decode_encoded_command,
+    parse_posix,
     split_cmd_operators,
     split_posix,
     split_powershell,
     split_windows,
     tool_name,
+)
+from cloudfw.telemetry.winargs import (
+    cmd_payload,
+    powershell_pipeline,
+    split_cmd_redirects,
+    start_payload,
 )
 
 
@@ -85,3 +93,68 @@ def test_never_raises(text: str) -> None:
     for platform in ("linux", "windows", "macos"):
         for cmd in commands(text, platform=platform):
             assert isinstance(cmd.tool, str)
+
+
+def test_posix_redirects_and_pipes() -> None:
+    assert parse_posix("echo 'a b' >> /etc/x 2>&1 | tee -a /y > /dev/null; : > /z") == [
+        Words(["echo", "a b"], ((">>", "/etc/x"),)),
+        Words(["tee", "-a", "/y"], ((">", "/dev/null"),), ("echo", "a b")),
+        Words([":"], ((">", "/z"),)),
+    ]
+    assert parse_posix("cat <<EOF > /etc/pf.conf") == [Words(["cat"], ((">", "/etc/pf.conf"),))]
+
+
+def test_cmd_payload_quotes() -> None:
+    assert cmd_payload('cmd.exe /c "netsh advfirewall show allprofiles"') == (
+        "netsh advfirewall show allprofiles"
+    )
+    assert cmd_payload('cmd /S /C ""C:\\a b\\x.exe" y"') == '"C:\\a b\\x.exe" y'
+    assert cmd_payload('cmd /c "C:\\Program Files\\x.exe"') == '"C:\\Program Files\\x.exe"'
+    assert cmd_payload("cmd /Q/V:ON/K dir") == "dir"
+    assert cmd_payload("cmd.exe") is None
+
+
+def test_start_payload() -> None:
+    assert start_payload('start "t" /b /D C:\\x /wait a.exe b') == "a.exe b"
+    assert start_payload('start "" "C:\\Program Files\\x.exe" y') == '"C:\\Program Files\\x.exe" y'
+    assert start_payload('start "only a title"') is None
+    assert start_payload("start /MIN /AFFINITY 0x3 ping host") == "ping host"
+
+
+def test_cmd_redirects() -> None:
+    assert split_cmd_redirects('echo.>>"C:\\a b\\f.log" 2>&1') == (
+        "echo.",
+        ((">>", "C:\\a b\\f.log"),),
+    )
+    assert split_cmd_redirects('echo "x > y" 2> nul < in.txt') == ('echo "x > y"', ((">", "nul"),))
+
+
+def test_powershell_pipes_and_redirects() -> None:
+    assert powershell_pipeline("Get-Service x | Stop-Service; 'a' >> C:\\f 2>$null || b") == [
+        (["Get-Service", "x"], True),
+        (["Stop-Service"], False),
+        (["a", ">>", "C:\\f", ">", "$null"], False),
+        (["b"], False),
+    ]
+
+
+def test_windows_wrappers_recorded() -> None:
+    [cmd] = commands('cmd /c start "" /min cmd /k "netsh advfirewall reset"', platform="windows")
+    assert cmd.argv == ("netsh", "advfirewall", "reset")
+    assert cmd.via == ("cmd /c", "start", "cmd /c")
+    [cmd] = commands("cmd /c echo x >> C:\\f.log", platform="windows")
+    assert cmd.redirects == ((">>", "C:\\f.log"),) and cmd.text == "echo x >> C:\\f.log"
+    assert commands('cmd /c start "netsh advfirewall reset"', platform="windows") == []
+
+
+def test_script_interpreters_as_auditd_logs_them() -> None:
+    # after the kernel's #! rewrite, auditd's EXECVE argv starts with the interpreter
+    [cmd] = commands(argv=["/usr/bin/python3", "-s", "/usr/bin/firewall-cmd", "--state"])
+    assert cmd.tool == "firewall-cmd" and cmd.via == ("python3",)
+    [cmd] = commands(argv=["/bin/sh", "/etc/init.d/iptables", "stop"])
+    assert cmd.argv == ("/etc/init.d/iptables", "stop") and cmd.via == ("sh",)
+    [cmd] = commands(argv=["/usr/bin/python3", "-c", "import os"])
+    assert cmd.tool == "python3"
+    # osquery joins argv with blanks: the -c script's words arrive as separate words
+    [cmd] = commands("sh -c iptables -F")
+    assert cmd.argv == ("iptables", "-F")

@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 from cloudfw.model import Severity
 from cloudfw.telemetry.detect import detect_process, passes_prefilter
 from cloudfw.telemetry.events import ProcessEvent, file_ref
-from cloudfw.telemetry.rules import ALLOW_PROCESS, DISABLE, ENUMERATE, MODIFY, TOOLS_BY_NAME
+from cloudfw.telemetry.rules import (
+    ALLOW_PROCESS,
+    DISABLE,
+    ENUMERATE,
+    HARDENED,
+    MODIFY,
+    TOOLS_BY_NAME,
+)
 
 
 def _enc(script: str) -> str:
@@ -42,8 +49,8 @@ MACOS: list[tuple[str, str | None]] = [
     ("pfctl -t bruteforce -T show", ENUMERATE),
     ("pfctl -nf /etc/pf.conf", NONE),  # syntax check only
     ("pfctl -n -f /etc/pf.conf", NONE),
-    ("pfctl -e", NONE),
-    ("pfctl -E", NONE),
+    ("pfctl -e", HARDENED),
+    ("pfctl -E", HARDENED),
     ("/usr/libexec/ApplicationFirewall/socketfilterfw --setglobalstate off", DISABLE),
     ("sudo /usr/libexec/ApplicationFirewall/socketfilterfw --setglobalstate off", DISABLE),
     ("socketfilterfw -k", DISABLE),
@@ -52,15 +59,15 @@ MACOS: list[tuple[str, str | None]] = [
     ("socketfilterfw --setblockall off", MODIFY),
     ("socketfilterfw --setallowsigned on", MODIFY),
     ("socketfilterfw --setallowsignedapp on", MODIFY),
-    ("socketfilterfw --setallowsigned off", NONE),
+    ("socketfilterfw --setallowsigned off", HARDENED),
     ("socketfilterfw --add /tmp/.x/agent", ALLOW_PROCESS),
     ("socketfilterfw --unblockapp /Applications/Evil.app", ALLOW_PROCESS),
     ("socketfilterfw --remove /Applications/Foo.app", MODIFY),
     ("socketfilterfw --getglobalstate", ENUMERATE),
     ("socketfilterfw --listapps", ENUMERATE),
-    ("socketfilterfw --setglobalstate on", NONE),
-    ("socketfilterfw --blockapp /Applications/Foo.app", NONE),
-    ("socketfilterfw --setstealthmode on", NONE),
+    ("socketfilterfw --setglobalstate on", HARDENED),
+    ("socketfilterfw --blockapp /Applications/Foo.app", HARDENED),
+    ("socketfilterfw --setstealthmode on", HARDENED),
     ("sudo defaults write /Library/Preferences/com.apple.alf globalstate -int 0", DISABLE),
     ("defaults write com.apple.alf globalstate 0", DISABLE),
     ("defaults write /Library/Preferences/com.apple.alf.plist globalstate -integer 0", DISABLE),
@@ -69,8 +76,8 @@ MACOS: list[tuple[str, str | None]] = [
     ("defaults write /Library/Preferences/com.apple.alf loggingenabled -bool false", MODIFY),
     ("defaults write /Library/Preferences/com.apple.alf allowsignedenabled -int 1", MODIFY),
     ("defaults write /Library/Preferences/com.apple.alf allowdownloadsignedenabled 1", MODIFY),
-    ("defaults write /Library/Preferences/com.apple.alf globalstate -int 1", NONE),
-    ("defaults write /Library/Preferences/com.apple.alf globalstate -int 2", NONE),
+    ("defaults write /Library/Preferences/com.apple.alf globalstate -int 1", HARDENED),
+    ("defaults write /Library/Preferences/com.apple.alf globalstate -int 2", HARDENED),
     ("defaults read /Library/Preferences/com.apple.alf", ENUMERATE),
     ("defaults write com.apple.finder AppleShowAllFiles -bool true", NONE),
     ("launchctl unload /System/Library/LaunchDaemons/com.apple.alf.agent.plist", DISABLE),
@@ -79,7 +86,7 @@ MACOS: list[tuple[str, str | None]] = [
     ("launchctl disable system/com.apple.alf", DISABLE),
     ("sudo launchctl unload /Library/LaunchDaemons/at.obdev.littlesnitchd.plist", DISABLE),
     ("launchctl unload /Library/LaunchDaemons/com.objective-see.lulu.plist", DISABLE),
-    ("launchctl load -w /Library/LaunchDaemons/at.obdev.littlesnitchd.plist", NONE),
+    ("launchctl load -w /Library/LaunchDaemons/at.obdev.littlesnitchd.plist", HARDENED),
     ("launchctl list com.apple.alf", ENUMERATE),
     ("launchctl unload /Library/LaunchAgents/com.google.keystone.agent.plist", NONE),
     ("killall socketfilterfw", DISABLE),
@@ -113,7 +120,8 @@ LINUX: list[tuple[str, str | None]] = [
     ("iptables -P INPUT ACCEPT", DISABLE),
     ("iptables --policy FORWARD ACCEPT", DISABLE),
     ("iptables -I INPUT -j ACCEPT", DISABLE),
-    ("iptables -P INPUT DROP", MODIFY),
+    ("iptables -P INPUT DROP", HARDENED),
+    ("iptables -P OUTPUT DROP", MODIFY),
     ("iptables -X", MODIFY),
     ("iptables -t nat -F", MODIFY),
     ("iptables -D OUTPUT -p tcp --dport 21 -j DROP", MODIFY),
@@ -150,7 +158,7 @@ LINUX: list[tuple[str, str | None]] = [
     ("ufw delete 1", MODIFY),
     ("ufw status verbose", ENUMERATE),
     ("ufw status numbered", ENUMERATE),
-    ("ufw enable", NONE),
+    ("ufw enable", HARDENED),
     ("ufw --dry-run disable", NONE),
     ("/lib/ufw/ufw-init force-stop", DISABLE),
     ("firewall-cmd --set-default-zone=trusted", DISABLE),
@@ -174,7 +182,7 @@ LINUX: list[tuple[str, str | None]] = [
     ("update-rc.d ufw disable", DISABLE),
     ("systemctl status firewalld", ENUMERATE),
     ("systemctl stop nginx", NONE),
-    ("systemctl start firewalld", NONE),
+    ("systemctl start firewalld", HARDENED),
     ("systemctl restart ufw", NONE),
     ("esxcli network firewall set --enabled false", DISABLE),
     ("esxcli network firewall set --default-action true", DISABLE),
@@ -221,7 +229,7 @@ WINDOWS: list[tuple[str, str | None]] = [
     ("netsh.exe advfirewall  show allprofiles", ENUMERATE),
     ("netsh advfirewall firewall show rule name=all", ENUMERATE),
     ("netsh firewall show state", ENUMERATE),
-    ("netsh advfirewall set allprofiles state on", NONE),
+    ("netsh advfirewall set allprofiles state on", HARDENED),
     ("netsh interface ip show config", NONE),
     ("netsh wlan show profiles", NONE),
     ("powershell -Command \"Set-NetFirewallProfile -Profile Domain,Public,Private "
@@ -244,14 +252,14 @@ WINDOWS: list[tuple[str, str | None]] = [
     ("powershell -Command \"Set-NetFirewallRule -DisplayName 'x' -Enabled True\"", MODIFY),
     ("powershell -Command \"Get-NetFirewallProfile | Format-Table Name, Enabled\"", ENUMERATE),
     ("powershell -Command \"Get-NetFirewallRule | select DisplayName, Enabled\"", ENUMERATE),
-    ("powershell Set-NetFirewallProfile -All -Enabled True", NONE),
+    ("powershell Set-NetFirewallProfile -All -Enabled True", HARDENED),
     ("reg add \"HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\SharedAccess\\"
      "Parameters\\FirewallPolicy\\PublicProfile\" /v \"EnableFirewall\" /t REG_DWORD /d 0 /f",
      DISABLE),
     ("reg add \"HKLM\\SOFTWARE\\Policies\\Microsoft\\WindowsFirewall\\DomainProfile\" /v "
      "EnableFirewall /t REG_DWORD /d 0 /f", DISABLE),
     ("reg add \"HKLM\\SOFTWARE\\Policies\\Microsoft\\WindowsFirewall\\DomainProfile\" /v "
-     "EnableFirewall /t REG_DWORD /d 1 /f", MODIFY),
+     "EnableFirewall /t REG_DWORD /d 1 /f", HARDENED),
     ("reg query HKLM\\SYSTEM\\CurrentControlSet\\Services\\SharedAccess\\Parameters\\"
      "FirewallPolicy\\StandardProfile", ENUMERATE),
     ("powershell -Command \"New-ItemProperty 'HKLM:\\SOFTWARE\\Policies\\Microsoft\\"
@@ -265,10 +273,10 @@ WINDOWS: list[tuple[str, str | None]] = [
     ("net stop mpssvc", DISABLE),
     ("net stop \"Windows Defender Firewall\" /y", DISABLE),
     ("net1 stop \"Base Filtering Engine\"", DISABLE),
-    ("net start mpssvc", NONE),
-    ("sc config mpssvc start= auto", NONE),
+    ("net start mpssvc", HARDENED),
+    ("sc config mpssvc start= auto", HARDENED),
     ("powershell -Command \"Set-Service -Name MpsSvc -StartupType Disabled\"", DISABLE),
-    ("powershell -Command \"Set-Service mpssvc -StartupType Automatic\"", NONE),
+    ("powershell -Command \"Set-Service mpssvc -StartupType Automatic\"", HARDENED),
     ("net user mpssvc", NONE),
     ("powershell -Command \"Stop-Service -Name MpsSvc -Force\"", DISABLE),
     ("powershell -Command \"Start-Process netsh -ArgumentList 'advfirewall set allprofiles "
@@ -291,7 +299,7 @@ CASES = (
 )
 
 
-RANK = [DISABLE, MODIFY, ALLOW_PROCESS, ENUMERATE]
+RANK = [DISABLE, MODIFY, ALLOW_PROCESS, ENUMERATE, HARDENED]
 
 
 def _detect(platform: str, cmdline: str, prefilter: bool = True) -> list[str]:

@@ -31,8 +31,10 @@ def _ev(eid: int, channel: str = "Security", **kw: str) -> FirewallEvent:
         (_ev(4949), "modify", Severity.MEDIUM),
         (_ev(4950, setting_type="Enable Windows Defender Firewall", setting_value="No"), "disable",
          Severity.HIGH),
-        (_ev(4950, setting_type="Enable Windows Defender Firewall", setting_value="Yes"), "modify",
-         Severity.MEDIUM),
+        (_ev(4950, setting_type="Enable Windows Defender Firewall", setting_value="Yes"),
+         "hardened", Severity.INFO),
+        (_ev(2003, WFAS, setting_type="Enable Windows Defender Firewall", setting_value="Yes"),
+         "hardened", Severity.INFO),
         (_ev(5025), "disable", Severity.HIGH),
         (_ev(5034), "disable", Severity.HIGH),
         (_ev(2003, WFAS, setting_type="Enable Windows Firewall", setting_value="No"), "disable",
@@ -53,10 +55,15 @@ def _ev(eid: int, channel: str = "Security", **kw: str) -> FirewallEvent:
         (_ev(13, SYSMON, setting_type="HKLM\\...\\FirewallPolicy\\PublicProfile\\EnableFirewall",
              setting_value="DWORD (0x00000000)"), "disable", Severity.HIGH),
         (_ev(13, SYSMON, setting_type="HKLM\\...\\FirewallPolicy\\PublicProfile\\EnableFirewall",
-             setting_value="DWORD (0x00000001)"), "modify", Severity.MEDIUM),
+             setting_value="DWORD (0x00000001)"), "hardened", Severity.INFO),
+        (_ev(13, SYSMON, setting_value="DWORD (0x00000001)",
+             setting_type="HKLM\\...\\FirewallPolicy\\PublicProfile\\DisableNotifications"),
+         "modify", Severity.MEDIUM),
         (FirewallEvent(file_ref("a.log", 1), "linux", 0, unit="firewalld"), "disable",
          Severity.HIGH),
         (FirewallEvent(file_ref("a.log", 1), "linux", 0, unit="nftables.service"), "disable",
+         Severity.HIGH),
+        (FirewallEvent(file_ref("a.log", 1), "linux", 0, unit="SuSEfirewall2.service"), "disable",
          Severity.HIGH),
     ],
 )  # fmt: skip
@@ -64,7 +71,7 @@ def test_event_categories(event: FirewallEvent, category: str, severity: Severit
     [det] = detect_firewall_event(event)
     assert (det.category, det.severity) == (category, severity)
     assert det.source == event.source
-    if event.platform == "windows":
+    if event.platform == "windows" and category != "hardened":
         assert det.techniques[0] == "T1686.003"
 
 

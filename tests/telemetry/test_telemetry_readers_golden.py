@@ -6,13 +6,12 @@ Regenerate after an intended change with ``CLOUDFW_UPDATE_GOLDEN=1 pytest tests/
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from telemetry_helpers import check_golden
 
 from cloudfw.telemetry.detect import Detector
 from cloudfw.telemetry.events import Malformed
@@ -20,7 +19,6 @@ from cloudfw.telemetry.readers import read_file, sniff
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures" / "telemetry"
-GOLDEN = Path(__file__).parent / "golden"
 NAMES = sorted(p.name for p in FIXTURES.iterdir() if p.is_file())
 
 
@@ -39,15 +37,6 @@ def _rel(path: Path) -> Path:
     return path.relative_to(ROOT)
 
 
-def _check(name: str, data: Any) -> None:
-    golden = GOLDEN / name
-    text = json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-    if os.environ.get("CLOUDFW_UPDATE_GOLDEN"):
-        golden.write_text(text, encoding="utf-8")
-    assert golden.exists(), f"missing golden {golden}; run with CLOUDFW_UPDATE_GOLDEN=1"
-    assert json.loads(golden.read_text(encoding="utf-8")) == json.loads(text)
-
-
 @pytest.fixture(autouse=True)
 def _cwd(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)  # provenance paths are relative to the repository
@@ -58,7 +47,7 @@ def test_events_golden(name: str) -> None:
     items = list(read_file(_rel(FIXTURES / name)))
     assert items, name
     assert not [i for i in items if isinstance(i, Malformed)]
-    _check(f"{name}.events.json", [_plain(i) for i in items])
+    check_golden(f"{name}.events.json", [_plain(i) for i in items])
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -69,7 +58,7 @@ def test_detections_golden(name: str) -> None:
         assert not isinstance(item, Malformed)
         out.extend(det.feed(item))
     out.extend(det.finish())
-    _check(f"{name}.detections.json", [d.to_dict() for d in out])
+    check_golden(f"{name}.detections.json", [d.to_dict() for d in out])
 
 
 def test_sniffing() -> None:
