@@ -23,10 +23,10 @@ from fnmatch import fnmatchcase
 
 from cloudfw.baseline.matching import entry_matches, in_drift_scope
 from cloudfw.baseline.meta import REVOKED, UNEXPECTEDLY_AUTHORIZED, DriftCheck
+from cloudfw.events.normal import peer_set
 from cloudfw.events.serialize import format_time, port_text
 from cloudfw.model import (
     ANY,
-    EMPTY,
     Action,
     AddressSet,
     Asset,
@@ -82,30 +82,6 @@ def event_asset(ev: ChangeEvent, assets: Mapping[str, Asset] | None = None) -> A
     return Asset(ev.provider, ev.account, ev.region, rtype, rid, name if name != rid else "")
 
 
-def _peers(tokens: Iterable[str]) -> AddressSet:
-    out = EMPTY
-    for tok in tokens:
-        t = tok.strip()
-        low = t.lower()
-        if low in ("*", "any", "internet"):
-            part = ANY
-        elif t.startswith("sg-"):
-            part = AddressSet.symbol("sg", t)
-        elif t.startswith("pl-"):
-            part = AddressSet.symbol("prefix-list", t)
-        elif t.startswith("tag:"):
-            part = AddressSet.symbol("network-tag", t[4:])
-        elif t.startswith("serviceAccount:"):
-            part = AddressSet.symbol("service-account", t.split(":", 1)[1])
-        else:
-            try:
-                part = AddressSet.parse(t)
-            except CloudfwError:
-                part = AddressSet.symbol("service-tag", t)
-        out = out | part
-    return out
-
-
 def _port_box(p: PortSpec, peers: AddressSet) -> Box:
     if p.protocol == "all":
         ports = ALL_PORTS if p.from_port is None else port_range(p.from_port, p.to_port or 65535)
@@ -126,7 +102,7 @@ def event_space(ev: ChangeEvent) -> Space | None:
     """The traffic space the event's rule covers; None when the log does not say."""
     if not ev.ports or not ev.peers:
         return None
-    peers = _peers(ev.peers)
+    peers = peer_set(ev.peers)
     return Space(tuple(_port_box(p, peers) for p in ev.ports))
 
 
@@ -297,7 +273,7 @@ def _finding_space(f: Finding) -> Space | None:
     try:
         peers = AddressSet.parse_many(list(f.peers))
     except CloudfwError:
-        peers = _peers(f.peers)
+        peers = peer_set(f.peers)
     return Space((Box(protos, ports, peers, ANY),))
 
 
