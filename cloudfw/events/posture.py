@@ -27,6 +27,7 @@ from cloudfw.events.normal import peer_set
 from cloudfw.events.serialize import format_time, port_text
 from cloudfw.model import (
     ANY,
+    EMPTY,
     Action,
     AddressSet,
     Asset,
@@ -45,7 +46,7 @@ from cloudfw.model import (
     parse_protocol,
     port_range,
 )
-from cloudfw.model.ports import ALL_PORTS, ALL_PROTOCOLS
+from cloudfw.model.ports import ALL_PORTS, ALL_PROTOCOLS, ports_label, protocol_label
 from cloudfw.policy.baseline import Baseline, Entry
 
 UNAPPROVED_PRINCIPAL = DriftCheck(
@@ -128,6 +129,7 @@ def _finding(
     check: DriftCheck, severity: Severity, ev: ChangeEvent, asset: Asset, message: str,
     extra: Mapping[str, object],
 ) -> Finding:  # fmt: skip
+    boxes = [_port_box(p, EMPTY) for p in ev.ports]  # labelled as every other finding's traffic
     return Finding(
         check=check.id,
         severity=severity,
@@ -135,8 +137,8 @@ def _finding(
         message=message,
         rule_keys=(ev.event_id,) if ev.event_id else (),
         direction=ev.direction,
-        protocol=",".join(dict.fromkeys(p.protocol for p in ev.ports)),
-        ports=" ".join(port_text(p) for p in ev.ports),
+        protocol=",".join(dict.fromkeys(protocol_label(b.protocols) for b in boxes)),
+        ports=",".join(dict.fromkeys(ports_label(b.protocols, b.ports) for b in boxes)),
         peers=ev.peers,
         techniques=check.techniques,
         compliance=check.compliance,
