@@ -170,3 +170,23 @@ def text(value: object) -> str:
 
 def dedupe(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(i for i in items if i))
+
+
+Written = tuple[str, list[str], list[PortSpec]]  # one written rule: (allow|deny|"", peers, ports)
+
+
+def effect(rules: Iterable[Written]) -> tuple[str, list[str], list[PortSpec], list[str]]:
+    """Several rules one change writes -> (rule_action, peers, ports, denied peers).
+
+    When any rule allows, the change is reported by what it allows (``allow``, the allowing
+    rules' peers and ports) and the peers of its deny rules are returned for `any_peer`;
+    otherwise by what it denies (``deny``), or ``""`` when no rule says."""
+    rules = list(rules)
+    allows = [r for r in rules if r[0] == "allow"]
+    denies = [r for r in rules if r[0] == "deny"]
+    shown = allows or denies or rules
+    action = "allow" if allows else ("deny" if denies else "")
+    peers = [p for r in shown for p in r[1]]
+    ports = [p for r in shown for p in r[2]]
+    denied = [p for r in denies for p in r[1]] if allows else []
+    return action, peers, ports, denied
