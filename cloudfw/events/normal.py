@@ -100,10 +100,15 @@ def range_specs(protocol: object, ranges: Iterable[str], field: str) -> list[Por
 def peer_set(tokens: Iterable[str]) -> AddressSet:
     """The peers an event names, as the model's addresses: CIDRs and addresses (host bits
     allowed), ``*``/``any``, Azure's ``Internet``, and symbols for the rest (security groups,
-    prefix lists, GCP tags and service accounts, service tags, names)."""
+    prefix lists, GCP tags and service accounts, service tags, names). A token written ``!x``
+    (a Suricata negation) removes ``x`` from the rest."""
     out = EMPTY
+    negated: list[str] = []
     for tok in tokens:
         t = tok.strip()
+        if t.startswith("!"):
+            negated.append(t[1:])
+            continue
         low = t.lower()
         if low in ("*", "any"):
             part = ANY
@@ -121,7 +126,7 @@ def peer_set(tokens: Iterable[str]) -> AddressSet:
             except CloudfwError:
                 part = AddressSet.symbol("service-tag", t)
         out = out | part
-    return out
+    return out - peer_set(negated) if negated else out
 
 
 def any_peer(peers: Iterable[str], denied: Iterable[str] = ()) -> bool:
@@ -176,11 +181,13 @@ Written = tuple[str, list[str], list[PortSpec]]  # one written rule: (allow|deny
 
 
 def effect(rules: Iterable[Written]) -> tuple[str, list[str], list[PortSpec], list[str]]:
-    """Several rules one change writes -> (rule_action, peers, ports, denied peers).
+    """Several rules one change writes, in evaluation order -> (rule_action, peers, ports,
+    denied peers).
 
     When any rule allows, the change is reported by what it allows (``allow``, the allowing
-    rules' peers and ports) and the peers of its deny rules are returned for `any_peer`;
-    otherwise by what it denies (``deny``), or ``""`` when no rule says."""
+    rules' peers and ports), and the peers of the deny rules evaluated before every allow are
+    returned for `any_peer`; otherwise by what it denies (``deny``), or ``""`` when no rule
+    says."""
     rules = list(rules)
     allows = [r for r in rules if r[0] == "allow"]
     denies = [r for r in rules if r[0] == "deny"]
@@ -188,5 +195,6 @@ def effect(rules: Iterable[Written]) -> tuple[str, list[str], list[PortSpec], li
     action = "allow" if allows else ("deny" if denies else "")
     peers = [p for r in shown for p in r[1]]
     ports = [p for r in shown for p in r[2]]
-    denied = [p for r in denies for p in r[1]] if allows else []
+    first = next((i for i, r in enumerate(rules) if r[0] == "allow"), 0)
+    denied = [p for r in rules[:first] if r[0] == "deny" for p in r[1]]
     return action, peers, ports, denied
