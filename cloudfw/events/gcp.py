@@ -81,8 +81,8 @@ def parse(entry: Mapping[str, Any]) -> GcpEntry | None:
     if not method:
         raise RecordError("missing", "protoPayload.methodName")
     low = method.lower()
-    if not any(s in low for s in SERVICES):
-        return None
+    if not any(s in low for s in SERVICES) or low.rsplit(".", 1)[-1] not in VERBS:
+        return None  # not a firewall method, or one that changes nothing (get, list, ...)
     op = obj(entry.get("operation"), "operation")
     auth = obj(pp.get("authenticationInfo"), "protoPayload.authenticationInfo")
     meta = obj(pp.get("requestMetadata"), "protoPayload.requestMetadata")
@@ -186,7 +186,7 @@ def fold(entries: list[GcpEntry], origin: SourceRef | None = None) -> ChangeEven
         req.update(e.request)
     method = first.method.lower()
     verb = method.rsplit(".", 1)[-1]
-    action = VERBS.get(verb, A.MODIFY)
+    action = VERBS[verb]
     if verb in ("patch", "update") and _logging_off_only(req):
         action = A.DISABLE_LOGGING
     elif "subnetworks" in first.method.lower():

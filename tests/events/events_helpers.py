@@ -19,9 +19,10 @@ FIXTURES = ROOT / "fixtures" / "events"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 
-def check_golden(name: str, text: str) -> None:
-    """Compare with tests/events/golden/<name>; CLOUDFW_UPDATE_GOLDEN=1 rewrites it."""
-    path = GOLDEN / name
+def check_golden(name: str, text: str, folder: Path = GOLDEN) -> None:
+    """Compare with <folder>/<name> (tests/events/golden by default); CLOUDFW_UPDATE_GOLDEN=1
+    rewrites it."""
+    path = folder / name
     if os.environ.get("CLOUDFW_UPDATE_GOLDEN") == "1":
         path.write_text(text, encoding="utf-8")
     assert path.is_file(), f"{path} missing: run with CLOUDFW_UPDATE_GOLDEN=1"
