@@ -14,8 +14,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import idstools.rule  # type: ignore[import-untyped]
-
 from cloudfw.events.errors import RecordError
 from cloudfw.events.normal import ALL, Written, effect, obj, port_int, range_specs, seq, strs, text
 from cloudfw.model import PortSpec
@@ -98,6 +96,8 @@ def _suricata(
 
 
 def _rules_string(rules: str, f: str, variables: Mapping[str, list[str]]) -> list[Rule]:
+    import idstools.rule  # type: ignore[import-untyped]  # only when a log carries rule strings
+
     out: list[Rule] = []
     for n, line in enumerate(rules.splitlines(), 1):
         stripped = line.strip()
