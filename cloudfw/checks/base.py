@@ -26,16 +26,14 @@ from cloudfw.model import (
     Severity,
     rule_box,
 )
-from cloudfw.model.addr import PUBLIC_V4, PUBLIC_V4_SIZE, PUBLIC_V6, PUBLIC_V6_SIZE
+from cloudfw.model.addr import Share, public_share
 from cloudfw.model.ports import NUMBER_NAMES
 from cloudfw.model.space import Box
 from cloudfw.policy.catalog import Service, ServiceCatalog
 
-Share = tuple[float, float]  # (share of public IPv4, share of public IPv6)
-
 
 class ShareCache:
-    """Public-address share of an `AddressSet` (v4, v6), cached per object."""
+    """The model's `public_share` of an `AddressSet` (v4, v6), cached per object for one run."""
 
     def __init__(self) -> None:
         self.cache: dict[int, tuple[AddressSet, Share]] = {}
@@ -44,15 +42,9 @@ class ShareCache:
         hit = self.cache.get(id(a))
         if hit is not None and hit[0] is a:
             return hit[1]
-        s4 = (a.numeric_v4() & PUBLIC_V4).size() / PUBLIC_V4_SIZE
-        s6 = (a.numeric_v6() & PUBLIC_V6).size() / PUBLIC_V6_SIZE
-        share = (s4, s6)
+        share = public_share(a)
         self.cache[id(a)] = (a, share)
         return share
-
-
-def is_internet_share(share: Share, threshold: float) -> bool:
-    return share[0] >= threshold or share[1] >= threshold
 
 
 class IdMemo:

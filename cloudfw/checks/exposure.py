@@ -15,8 +15,6 @@ import ipaddress
 
 from cloudfw.checks.base import (
     Context,
-    Share,
-    is_internet_share,
     make_finding,
     open_ports_label,
     resource_label,
@@ -36,7 +34,7 @@ from cloudfw.model import (
     RuleSet,
     Severity,
 )
-from cloudfw.model.addr import PUBLIC_V4, PUBLIC_V6
+from cloudfw.model.addr import PUBLIC_V4, PUBLIC_V6, Share, is_internet_share
 from cloudfw.model.ports import ports_label, protocol_label
 from cloudfw.model.space import Box
 from cloudfw.policy.catalog import Service

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from cloudfw.events.aws_services import hardens, network_firewall, rds_security_group
 from cloudfw.events.errors import RecordError
 from cloudfw.events.normal import (
     any_peer,
@@ -49,11 +50,19 @@ NFW_ACTIONS: dict[str, ChangeAction] = {
     "DeleteRuleGroup": A.DELETE, "AssociateFirewallPolicy": A.MODIFY,
     "AssociateSubnets": A.MODIFY, "DisassociateSubnets": A.MODIFY,
     "UpdateLoggingConfiguration": A.MODIFY, "UpdateFirewallDeleteProtection": A.MODIFY,
-    "UpdateFirewallPolicyChangeProtection": A.MODIFY,
+    "UpdateFirewallPolicyChangeProtection": A.MODIFY, "UpdateSubnetChangeProtection": A.MODIFY,
 }  # fmt: skip
-SOURCES = {"ec2.amazonaws.com": EC2_ACTIONS, "network-firewall.amazonaws.com": NFW_ACTIONS}
+RDS_ACTIONS: dict[str, ChangeAction] = {
+    "AuthorizeDBSecurityGroupIngress": A.AUTHORIZE, "RevokeDBSecurityGroupIngress": A.REVOKE,
+    "CreateDBSecurityGroup": A.CREATE, "DeleteDBSecurityGroup": A.DELETE,
+}  # fmt: skip
+SOURCES = {
+    "ec2.amazonaws.com": EC2_ACTIONS,
+    "network-firewall.amazonaws.com": NFW_ACTIONS,
+    "rds.amazonaws.com": RDS_ACTIONS,
+}
 #: every event name cloudfw keeps (used by the fast pre-filter)
-RELEVANT = frozenset(EC2_ACTIONS) | frozenset(NFW_ACTIONS)
+RELEVANT = frozenset(EC2_ACTIONS) | frozenset(NFW_ACTIONS) | frozenset(RDS_ACTIONS)
 NO_CHANGE_ERRORS = ("DryRunOperation",)
 
 
@@ -299,19 +308,27 @@ def normalize(record: Mapping[str, Any], origin: SourceRef | None = None) -> Cha
     direction = ""
     peers: list[str] = []
     ports: list[PortSpec] = []
+    denied: list[str] = []
     rule_action = ""
-    if "SecurityGroup" in name and name not in ("CreateSecurityGroup", "DeleteSecurityGroup"):
+    resource = ""
+    if source == "network-firewall.amazonaws.com":
+        if hardens(name, req):
+            return None
+        direction, rule_action, peers, ports, denied = network_firewall(name, req)
+        if name == "UpdateLoggingConfiguration":
+            cfg = obj(req.get("loggingConfiguration"), "requestParameters.loggingConfiguration")
+            f = "loggingConfiguration.logDestinationConfigs"
+            if not seq(cfg.get("logDestinationConfigs"), f):
+                action = A.DISABLE_LOGGING
+    elif source == "rds.amazonaws.com":
+        resource, (direction, rule_action, peers, ports, denied) = rds_security_group(req)
+    elif "SecurityGroup" in name and name not in ("CreateSecurityGroup", "DeleteSecurityGroup"):
         peers, ports = _sg_rules(req)
         direction = _sg_direction(name, record)
         rule_action = "allow"
     elif "NetworkAclEntry" in name:
         direction, peers, ports = _nacl(req)
         rule_action = text(req.get("ruleAction")).lower()
-    elif name == "UpdateLoggingConfiguration":
-        cfg = obj(req.get("loggingConfiguration"), "requestParameters.loggingConfiguration")
-        dests = seq(cfg.get("logDestinationConfigs"), "loggingConfiguration.logDestinationConfigs")
-        if not dests:
-            action = A.DISABLE_LOGGING
     success, error = _outcome(name, record)
     account = record.get("recipientAccountId") or obj(
         record.get("userIdentity") if isinstance(record.get("userIdentity"), Mapping) else None,
@@ -325,10 +342,10 @@ def normalize(record: Mapping[str, Any], origin: SourceRef | None = None) -> Cha
         time=parse_time(record.get("eventTime"), "eventTime"),
         action=action,
         event_name=name,
-        resource_id=_resource(name, req, record),
+        resource_id=resource or _resource(name, req, record),
         direction=direction,
         peers=peer_t,
-        any_peer=any_peer(peer_t),
+        any_peer=any_peer(peer_t, denied),
         ports=tuple(dict.fromkeys(ports)),
         principal=_principal(record),
         source_ip=text(record.get("sourceIPAddress")),

@@ -31,7 +31,9 @@ PREFIXES = (
     "microsoft.network/networkwatchers/flowlogs/",
 )
 FIREWALL_RESOURCES = ("/networksecuritygroups/", "/azurefirewalls/", "/firewallpolicies/")
-SKIP = ("/join/action",)  # association, not a rule change
+#: operations that change a resource; reads (``/read``) and actions (``/listKeys/action``,
+#: ``/join/action``, ...) change no rule
+CHANGING = ("/write", "/delete")
 TERMINAL = {"success": True, "succeeded": True, "failure": False, "failed": False}
 
 
@@ -83,7 +85,7 @@ def parse(rec: Mapping[str, Any]) -> AzureRecord | None:
     relevant = op.startswith(PREFIXES) or (
         "diagnosticsettings/" in op and any(r in rid for r in FIREWALL_RESOURCES)
     )
-    if not relevant or op.endswith(SKIP):
+    if not relevant or not op.endswith(CHANGING):
         return None
     status = text(_get(rec, "resultType") or _value(_get(rec, "status"))).lower()
     http = obj(_get(rec, "httpRequest", "http_request"), "httpRequest")
@@ -213,7 +215,10 @@ def fold(records: list[AzureRecord], origin: SourceRef | None = None) -> ChangeE
     props_all: dict[str, Any] = {}
     for r in recs:
         props_all.update({k: v for k, v in r.properties.items() if v not in (None, "")})
-    body = _body(start.properties if start else props_all, "requestbody")
+    # the rule: what was asked (any record's request body), else what was stored (a response)
+    body = next((b for r in recs if (b := _body(r.properties, "requestbody"))), None) or next(
+        (b for r in recs if (b := _body(r.properties, "responsebody"))), {}
+    )
     direction, peers, ports = _rule(body) if body else ("", [], [])
     rule_action = _access(body)
     op = first.operation
@@ -243,7 +248,7 @@ def fold(records: list[AzureRecord], origin: SourceRef | None = None) -> ChangeE
         provider="azure",
         account=account,
         region=region,
-        time=first.time,
+        time=(end or first).time,
         action=action,
         event_name=op,
         resource_id=rid,

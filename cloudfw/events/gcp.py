@@ -14,8 +14,20 @@ from datetime import datetime
 from typing import Any
 
 from cloudfw.events.errors import RecordError
-from cloudfw.events.normal import any_peer, dedupe, obj, parse_time, range_specs, seq, strs, text
+from cloudfw.events.normal import (
+    Written,
+    any_peer,
+    dedupe,
+    effect,
+    obj,
+    parse_time,
+    range_specs,
+    seq,
+    strs,
+    text,
+)
 from cloudfw.model import ChangeAction, ChangeEvent, PortSpec, SourceRef
+from cloudfw.normalize.gcp_rules import API_DEFAULT_PEERS
 
 A = ChangeAction
 SERVICES = (
@@ -32,7 +44,14 @@ VERBS: dict[str, ChangeAction] = {
     "delete": A.DELETE, "removerule": A.DELETE,
     "patch": A.MODIFY, "update": A.MODIFY, "patchrule": A.MODIFY, "addassociation": A.MODIFY,
     "removeassociation": A.MODIFY, "clonerules": A.MODIFY, "move": A.MODIFY,
+    # google.appengine.v1.Firewall.*
+    "createingressrule": A.CREATE, "deleteingressrule": A.DELETE,
+    "updateingressrule": A.MODIFY, "batchupdateingressrules": A.MODIFY,
 }  # fmt: skip
+#: methods whose request is the whole rule (a missing source means the API's default)
+FULL_BODY = frozenset({"insert", "update"})
+#: App Engine firewall rules filter every request to the app: HTTP and HTTPS
+APP_PORTS = [PortSpec("tcp", 80, 80), PortSpec("tcp", 443, 443)]
 # request keys that identify, rather than change, the resource
 IDENTITY_KEYS = frozenset({"@type", "name", "fingerprint", "network", "selfLink", "id", "kind"})
 
@@ -62,8 +81,8 @@ def parse(entry: Mapping[str, Any]) -> GcpEntry | None:
     if not method:
         raise RecordError("missing", "protoPayload.methodName")
     low = method.lower()
-    if not any(s in low for s in SERVICES):
-        return None
+    if not any(s in low for s in SERVICES) or low.rsplit(".", 1)[-1] not in VERBS:
+        return None  # not a firewall method, or one that changes nothing (get, list, ...)
     op = obj(entry.get("operation"), "operation")
     auth = obj(pp.get("authenticationInfo"), "protoPayload.authenticationInfo")
     meta = obj(pp.get("requestMetadata"), "protoPayload.requestMetadata")
@@ -136,6 +155,21 @@ def _rule_action(req: Mapping[str, Any]) -> str:
     return action if action in ("allow", "deny") else ""
 
 
+def _app_engine(req: Mapping[str, Any]) -> list[Written] | None:
+    """App Engine ingress rules (``rule``, or BatchUpdate's ``ingressRules``): every request to
+    the app, which App Engine serves on HTTP and HTTPS. None when the request is not one."""
+    if "rule" in req:
+        rules = [obj(req["rule"], "request.rule")]
+    elif "ingressRules" in req:
+        rules = [obj(r, "request.ingressRules[]") for r in seq(req["ingressRules"], "ingressRules")]
+    else:
+        return None
+    return [
+        (text(r.get("action")).lower(), strs(r.get("sourceRange"), "rule.sourceRange"), APP_PORTS)
+        for r in rules
+    ]
+
+
 def _logging_off_only(req: Mapping[str, Any]) -> bool:
     changed = set(req) - IDENTITY_KEYS
     log = req.get("logConfig")
@@ -150,13 +184,23 @@ def fold(entries: list[GcpEntry], origin: SourceRef | None = None) -> ChangeEven
     req: dict[str, Any] = {}
     for e in reversed(es):  # content from the first entry wins
         req.update(e.request)
-    verb = first.method.rsplit(".", 1)[-1].lower()
-    action = VERBS.get(verb, A.MODIFY)
+    method = first.method.lower()
+    verb = method.rsplit(".", 1)[-1]
+    action = VERBS[verb]
     if verb in ("patch", "update") and _logging_off_only(req):
         action = A.DISABLE_LOGGING
     elif "subnetworks" in first.method.lower():
         return None  # a subnet change that does not turn flow logs off is not a firewall change
-    direction, peers, ports = _rules(req)
+    denied: list[str] = []
+    written = _app_engine(req)
+    if written is not None:
+        rule_action, peers, ports, denied = effect(written)
+        direction = "ingress" if peers else ""
+    else:
+        direction, peers, ports = _rules(req)
+        rule_action = _rule_action(req)
+        if not peers and ports and verb in FULL_BODY and "compute.firewalls." in method:
+            peers = list(API_DEFAULT_PEERS.to_tokens())
     failed = next((e for e in es if e.status_code != 0), None)
     peer_t = dedupe(peers)
     return ChangeEvent(
@@ -169,7 +213,7 @@ def fold(entries: list[GcpEntry], origin: SourceRef | None = None) -> ChangeEven
         resource_id=first.resource,
         direction=direction,
         peers=peer_t,
-        any_peer=any_peer(peer_t),
+        any_peer=any_peer(peer_t, denied),
         ports=tuple(dict.fromkeys(ports)),
         principal=next((e.principal for e in es if e.principal), ""),
         source_ip=next((e.caller_ip for e in es if e.caller_ip), ""),
@@ -177,7 +221,7 @@ def fold(entries: list[GcpEntry], origin: SourceRef | None = None) -> ChangeEven
         error_code="" if failed is None else (failed.status_message or str(failed.status_code)),
         event_id=first.op_id or first.insert_id,
         origin=origin,
-        rule_action=_rule_action(req),
+        rule_action=rule_action,
     )
 
 

@@ -7,11 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cloudfw.events.errors import RecordError
-from cloudfw.model import PortSpec
+from cloudfw.model import ANY, EMPTY, AddressSet, CloudfwError, PortSpec
 from cloudfw.model.ports import NUMBER_NAMES
 
 ALL_PROTOCOL_TOKENS = frozenset({"-1", "all", "*", "any"})
-ANY_PEERS = frozenset({"0.0.0.0/0", "::/0", "*", "internet", "any", "0.0.0.0"})
 ALL = PortSpec("all", None, None)
 
 
@@ -98,8 +97,45 @@ def range_specs(protocol: object, ranges: Iterable[str], field: str) -> list[Por
     return out
 
 
-def any_peer(peers: Iterable[str]) -> bool:
-    return any(p.strip().lower() in ANY_PEERS for p in peers)
+def peer_set(tokens: Iterable[str]) -> AddressSet:
+    """The peers an event names, as the model's addresses: CIDRs and addresses (host bits
+    allowed), ``*``/``any``, Azure's ``Internet``, and symbols for the rest (security groups,
+    prefix lists, GCP tags and service accounts, service tags, names). A token written ``!x``
+    (a Suricata negation) removes ``x`` from the rest."""
+    out = EMPTY
+    negated: list[str] = []
+    for tok in tokens:
+        t = tok.strip()
+        if t.startswith("!"):
+            negated.append(t[1:])
+            continue
+        low = t.lower()
+        if low in ("*", "any"):
+            part = ANY
+        elif t.startswith("sg-"):
+            part = AddressSet.symbol("sg", t)
+        elif t.startswith("pl-"):
+            part = AddressSet.symbol("prefix-list", t)
+        elif t.startswith("tag:"):
+            part = AddressSet.symbol("network-tag", t[4:])
+        elif t.startswith("serviceAccount:"):
+            part = AddressSet.symbol("service-account", t.split(":", 1)[1])
+        else:
+            try:
+                part = AddressSet.parse(t)
+            except CloudfwError:
+                part = AddressSet.symbol("service-tag", t)
+        out = out | part
+    return out - peer_set(negated) if negated else out
+
+
+def any_peer(peers: Iterable[str], denied: Iterable[str] = ()) -> bool:
+    """The peers (less any the event denies) are internet-wide by the model's measure."""
+    space = peer_set(peers)
+    deny = tuple(denied)
+    if deny:
+        space = space - peer_set(deny)
+    return space.is_internet()
 
 
 def obj(value: object, field: str) -> Mapping[str, Any]:
@@ -139,3 +175,26 @@ def text(value: object) -> str:
 
 def dedupe(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(i for i in items if i))
+
+
+Written = tuple[str, list[str], list[PortSpec]]  # one written rule: (allow|deny|"", peers, ports)
+
+
+def effect(rules: Iterable[Written]) -> tuple[str, list[str], list[PortSpec], list[str]]:
+    """Several rules one change writes, in evaluation order -> (rule_action, peers, ports,
+    denied peers).
+
+    When any rule allows, the change is reported by what it allows (``allow``, the allowing
+    rules' peers and ports), and the peers of the deny rules evaluated before every allow are
+    returned for `any_peer`; otherwise by what it denies (``deny``), or ``""`` when no rule
+    says."""
+    rules = list(rules)
+    allows = [r for r in rules if r[0] == "allow"]
+    denies = [r for r in rules if r[0] == "deny"]
+    shown = allows or denies or rules
+    action = "allow" if allows else ("deny" if denies else "")
+    peers = [p for r in shown for p in r[1]]
+    ports = [p for r in shown for p in r[2]]
+    first = next((i for i, r in enumerate(rules) if r[0] == "allow"), 0)
+    denied = [p for r in rules[:first] if r[0] == "deny" for p in r[1]]
+    return action, peers, ports, denied

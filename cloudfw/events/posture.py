@@ -23,6 +23,7 @@ from fnmatch import fnmatchcase
 
 from cloudfw.baseline.matching import entry_matches, in_drift_scope
 from cloudfw.baseline.meta import REVOKED, UNEXPECTEDLY_AUTHORIZED, DriftCheck
+from cloudfw.events.normal import peer_set
 from cloudfw.events.serialize import format_time, port_text
 from cloudfw.model import (
     ANY,
@@ -45,7 +46,7 @@ from cloudfw.model import (
     parse_protocol,
     port_range,
 )
-from cloudfw.model.ports import ALL_PORTS, ALL_PROTOCOLS
+from cloudfw.model.ports import ALL_PORTS, ALL_PROTOCOLS, ports_label, protocol_label
 from cloudfw.policy.baseline import Baseline, Entry
 
 UNAPPROVED_PRINCIPAL = DriftCheck(
@@ -82,30 +83,6 @@ def event_asset(ev: ChangeEvent, assets: Mapping[str, Asset] | None = None) -> A
     return Asset(ev.provider, ev.account, ev.region, rtype, rid, name if name != rid else "")
 
 
-def _peers(tokens: Iterable[str]) -> AddressSet:
-    out = EMPTY
-    for tok in tokens:
-        t = tok.strip()
-        low = t.lower()
-        if low in ("*", "any", "internet"):
-            part = ANY
-        elif t.startswith("sg-"):
-            part = AddressSet.symbol("sg", t)
-        elif t.startswith("pl-"):
-            part = AddressSet.symbol("prefix-list", t)
-        elif t.startswith("tag:"):
-            part = AddressSet.symbol("network-tag", t[4:])
-        elif t.startswith("serviceAccount:"):
-            part = AddressSet.symbol("service-account", t.split(":", 1)[1])
-        else:
-            try:
-                part = AddressSet.parse(t)
-            except CloudfwError:
-                part = AddressSet.symbol("service-tag", t)
-        out = out | part
-    return out
-
-
 def _port_box(p: PortSpec, peers: AddressSet) -> Box:
     if p.protocol == "all":
         ports = ALL_PORTS if p.from_port is None else port_range(p.from_port, p.to_port or 65535)
@@ -126,7 +103,7 @@ def event_space(ev: ChangeEvent) -> Space | None:
     """The traffic space the event's rule covers; None when the log does not say."""
     if not ev.ports or not ev.peers:
         return None
-    peers = _peers(ev.peers)
+    peers = peer_set(ev.peers)
     return Space(tuple(_port_box(p, peers) for p in ev.ports))
 
 
@@ -152,6 +129,7 @@ def _finding(
     check: DriftCheck, severity: Severity, ev: ChangeEvent, asset: Asset, message: str,
     extra: Mapping[str, object],
 ) -> Finding:  # fmt: skip
+    boxes = [_port_box(p, EMPTY) for p in ev.ports]  # labelled as every other finding's traffic
     return Finding(
         check=check.id,
         severity=severity,
@@ -159,8 +137,8 @@ def _finding(
         message=message,
         rule_keys=(ev.event_id,) if ev.event_id else (),
         direction=ev.direction,
-        protocol=",".join(dict.fromkeys(p.protocol for p in ev.ports)),
-        ports=" ".join(port_text(p) for p in ev.ports),
+        protocol=",".join(dict.fromkeys(protocol_label(b.protocols) for b in boxes)),
+        ports=",".join(dict.fromkeys(ports_label(b.protocols, b.ports) for b in boxes)),
         peers=ev.peers,
         techniques=check.techniques,
         compliance=check.compliance,
@@ -297,7 +275,7 @@ def _finding_space(f: Finding) -> Space | None:
     try:
         peers = AddressSet.parse_many(list(f.peers))
     except CloudfwError:
-        peers = _peers(f.peers)
+        peers = peer_set(f.peers)
     return Space((Box(protos, ports, peers, ANY),))
 
 

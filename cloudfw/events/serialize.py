@@ -16,6 +16,7 @@ SCHEMA = "cloudfw.change/1"
 FIELDS = (
     "provider", "account", "region", "time", "action", "event_name", "resource_id", "direction",
     "peers", "any_peer", "ports", "principal", "source_ip", "success", "error_code", "event_id",
+    "rule_action",
 )  # fmt: skip
 
 
@@ -62,6 +63,7 @@ def event_to_dict(ev: ChangeEvent) -> dict[str, Any]:
         "success": ev.success,
         "error_code": ev.error_code,
         "event_id": ev.event_id,
+        "rule_action": ev.rule_action,
     }
 
 
@@ -91,13 +93,13 @@ def to_csv(events: Iterable[ChangeEvent], header: bool = True) -> str:
 def _row(ev: ChangeEvent) -> list[str]:
     return [
         format_time(ev), ev.provider, ev.account, ev.action.value, ev.resource_id, ev.direction,
-        " ".join(port_text(p) for p in ev.ports), " ".join(ev.peers), ev.principal, ev.source_ip,
-        "ok" if ev.success else f"FAILED {ev.error_code}",
+        ev.rule_action, " ".join(port_text(p) for p in ev.ports), " ".join(ev.peers),
+        ev.principal, ev.source_ip, "ok" if ev.success else f"FAILED {ev.error_code}",
     ]  # fmt: skip
 
 
 def to_table(events: Iterable[ChangeEvent]) -> str:
     rows = [_row(ev) for ev in events]
-    head = ["time", "cloud", "account", "action", "resource", "dir", "ports", "peers",
+    head = ["time", "cloud", "account", "action", "resource", "dir", "rule", "ports", "peers",
             "principal", "source ip", "result"]  # fmt: skip
     return tabulate(rows, headers=head, tablefmt="simple")

@@ -19,6 +19,8 @@ from cloudfw.model.intervals import Intervals
 
 V4_MAX = (1 << 32) - 1
 V6_MAX = (1 << 128) - 1
+#: "the internet" is at least this share of public IPv4 or of public IPv6
+INTERNET_THRESHOLD = 0.5
 
 SYMBOL_KINDS = frozenset(
     {"sg", "prefix-list", "service-tag", "network-tag", "service-account", "asg", "unresolved"}
@@ -126,15 +128,15 @@ class AddressSet:
 
     def internet_share(self) -> float:
         """Largest share (0..1) of either family's public space that this set contains."""
-        return _internet_share(self)
+        return max(_cached_share(self))
 
-    def is_internet(self, threshold: float = 0.5) -> bool:
+    def is_internet(self, threshold: float = INTERNET_THRESHOLD) -> bool:
         """True when the set holds at least ``threshold`` of the public IPv4 or IPv6 space.
 
         ``0.0.0.0/0`` and ``::/0`` hold all of it; ``0.0.0.0/0`` minus a few denied ranges still
         counts, while an office /24 does not.
         """
-        return self.internet_share() >= threshold
+        return is_internet_share(_cached_share(self), threshold)
 
     def widest_public_prefix(self) -> int | None:
         """Shortest prefix length among the CIDR blocks of the public part (None if no public)."""
@@ -172,12 +174,27 @@ class AddressSet:
         return ", ".join(self.to_tokens()) or "(none)"
 
 
-@lru_cache(maxsize=65536)
-def _internet_share(a: AddressSet) -> float:
-    """Cached: the same peer sets recur across thousands of rules and exposures."""
+#: (share of public IPv4, share of public IPv6), each 0..1
+Share = tuple[float, float]
+
+
+def public_share(a: AddressSet) -> Share:
+    """How much of the public IPv4 and of the public IPv6 space ``a`` holds: the one measure of
+    "how open" that the checks (through their per-run cache) and the change events use."""
     s4 = (a.numeric_v4() & PUBLIC_V4).size() / PUBLIC_V4_SIZE
     s6 = (a.numeric_v6() & PUBLIC_V6).size() / PUBLIC_V6_SIZE
-    return max(s4, s6)
+    return (s4, s6)
+
+
+def is_internet_share(share: Share, threshold: float = INTERNET_THRESHOLD) -> bool:
+    """A set whose `public_share` is ``share`` is internet-wide at ``threshold``."""
+    return share[0] >= threshold or share[1] >= threshold
+
+
+@lru_cache(maxsize=65536)
+def _cached_share(a: AddressSet) -> Share:
+    """Cached: the same peer sets recur across thousands of rules and exposures."""
+    return public_share(a)
 
 
 def _net_span(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> tuple[int, int]:

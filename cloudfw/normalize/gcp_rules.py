@@ -38,6 +38,9 @@ from cloudfw.normalize.gcp_fields import (
 )
 
 VPC_MAX_PRIORITY = 65535
+#: the peers a VPC firewall rule matches when it names no source (ingress: no ranges, tags or
+#: service accounts) or no destination (egress): the Compute API's default, 0.0.0.0/0
+API_DEFAULT_PEERS = ANY_V4
 POLICY_MAX_PRIORITY = 2147483647
 
 POLICY_ACTIONS: dict[str, Action] = {
@@ -75,10 +78,10 @@ def firewall_rules(fw: Json) -> list[Rule]:
         # GCP matches a source if it is in the ranges OR carries a tag OR a service account.
         peers = src | symbols
         if peers.is_empty():
-            peers = ANY_V4  # the API's default source when none is given
+            peers = API_DEFAULT_PEERS
         local = dst if dst else ANY
     else:
-        peers = dst if dst else ANY_V4
+        peers = dst if dst else API_DEFAULT_PEERS
         local = src if src else ANY
     targets = frozenset(
         [f"tag:{t}" for t in str_list(fw, "targetTags", ctx)]
