@@ -11,7 +11,7 @@ from cloudfw.model.addr import (
     AddressSet,
     Peer,
 )
-from cloudfw.model.asset import Asset, Attachment, SourceRef
+from cloudfw.model.asset import Asset, Attachment, SourceRef, plain_source
 from cloudfw.model.change import ChangeAction, ChangeEvent, PortSpec
 from cloudfw.model.errors import CloudfwError, ModelError
 from cloudfw.model.finding import Finding, Severity
@@ -38,5 +38,5 @@ __all__ = [
     "Direction", "EvalSemantics", "Finding", "IfaceClause", "IfaceMatch", "IfaceTable",
     "Interface", "Intervals", "Logging", "ModelError", "Peer", "PortError", "PortSpec", "Rule",
     "RuleSet", "Severity", "Snapshot", "SourceRef", "Space", "icmp_space", "parse_ports",
-    "parse_protocol", "port_range", "rule_box",
+    "parse_protocol", "plain_source", "port_range", "rule_box",
 ]  # fmt: skip

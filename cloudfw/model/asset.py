@@ -67,3 +67,23 @@ class SourceRef:
         if self.record is not None:
             return f"{self.location}#{self.record}"
         return self.location
+
+
+# Readers build a SourceRef for every line of large telemetry and log files; setting the slots
+# directly is about twice as fast as the frozen dataclass's __init__ (tests/model/test_serde.py
+# checks that both build the same object).
+_set_kind, _set_location, _set_line, _set_record = (
+    SourceRef.__dict__[n].__set__ for n in ("kind", "location", "line", "record")
+)
+
+
+def plain_source(
+    kind: str, location: str, line: int | None, record: str | None = None
+) -> SourceRef:
+    """``SourceRef(kind, location, line, record)``, built faster."""
+    s: SourceRef = object.__new__(SourceRef)
+    _set_kind(s, kind)
+    _set_location(s, location)
+    _set_line(s, line)
+    _set_record(s, record)
+    return s

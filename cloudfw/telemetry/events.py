@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from cloudfw.model import CloudfwError, SourceRef
+from cloudfw.model import CloudfwError, SourceRef, plain_source
 
 
 class TelemetryError(CloudfwError):
@@ -18,7 +18,7 @@ class TelemetryError(CloudfwError):
 
 
 def file_ref(path: str, line: int, record: str | None = None) -> SourceRef:
-    return SourceRef(kind="file", location=path, line=line, record=record)
+    return plain_source("file", path, line, record)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +46,52 @@ class ProcessEvent:
     @property
     def display_cmdline(self) -> str:
         return self.cmdline or " ".join(self.argv)
+
+
+# The JSON Lines reader builds one ProcessEvent per line of files with millions of lines; setting
+# the slots directly is about twice as fast as the frozen dataclass's __init__. PROCESS_FIELDS is
+# ProcessEvent's fields in order (tests/telemetry/test_telemetry_readers_golden.py checks it, and
+# that `exec_event` builds exactly what ProcessEvent(...) builds).
+PROCESS_FIELDS = (
+    "source", "platform", "host", "time", "pid", "ppid", "user", "exe", "argv", "cmdline",
+    "parent_exe", "parent_cmdline", "kind",
+)  # fmt: skip
+(
+    _p_source, _p_platform, _p_host, _p_time, _p_pid, _p_ppid, _p_user, _p_exe, _p_argv,
+    _p_cmdline, _p_parent_exe, _p_parent_cmdline, _p_kind,
+) = (ProcessEvent.__dict__[n].__set__ for n in PROCESS_FIELDS)  # fmt: skip
+
+
+def exec_event(
+    source: SourceRef,
+    platform: str,
+    host: str,
+    time: datetime | None,
+    pid: int | None,
+    ppid: int | None,
+    user: str,
+    exe: str,
+    argv: tuple[str, ...],
+    cmdline: str,
+    parent_exe: str,
+    parent_cmdline: str,
+) -> ProcessEvent:
+    """``ProcessEvent(...)`` of kind ``exec``, every field given, built faster."""
+    ev: ProcessEvent = object.__new__(ProcessEvent)
+    _p_source(ev, source)
+    _p_platform(ev, platform)
+    _p_host(ev, host)
+    _p_time(ev, time)
+    _p_pid(ev, pid)
+    _p_ppid(ev, ppid)
+    _p_user(ev, user)
+    _p_exe(ev, exe)
+    _p_argv(ev, argv)
+    _p_cmdline(ev, cmdline)
+    _p_parent_exe(ev, parent_exe)
+    _p_parent_cmdline(ev, parent_cmdline)
+    _p_kind(ev, "exec")
+    return ev
 
 
 @dataclass(frozen=True, slots=True)

@@ -203,3 +203,16 @@ def test_plain_rule_builds_what_the_dataclass_builds() -> None:
     assert tuple(f.name for f in fields(SourceRef)) == ("kind", "location", "line", "record")
     for ref in (SourceRef("api", "ec2", record="r"), SourceRef("file", "f", 3)):
         assert source_fast(json.loads(json.dumps(source_to_dict(ref)))) == ref
+
+
+def test_plain_source_builds_what_the_dataclass_builds() -> None:
+    from dataclasses import fields
+
+    from cloudfw.model import SourceRef, plain_source
+
+    assert [f.name for f in fields(SourceRef)] == ["kind", "location", "line", "record"]
+    for args in (("file", "a.log", 3, None), ("record", "x.json", None, "r1")):
+        fast, slow = plain_source(*args), SourceRef(*args)
+        assert fast == slow and hash(fast) == hash(slow) and str(fast) == str(slow)
+    with pytest.raises(AttributeError):
+        plain_source("file", "a", 1).line = 2  # type: ignore[misc]  # still frozen

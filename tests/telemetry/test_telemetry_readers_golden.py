@@ -70,3 +70,17 @@ def test_sniffing() -> None:
     for name, fmt in expected.items():
         head = (FIXTURES / name).read_text(encoding="utf-8").splitlines()[:5]
         assert sniff(head, name) == fmt, name
+
+
+def test_exec_event_builds_what_the_dataclass_builds() -> None:
+    from cloudfw.model import SourceRef
+    from cloudfw.telemetry.events import PROCESS_FIELDS, ProcessEvent, exec_event
+
+    assert tuple(f.name for f in dataclasses.fields(ProcessEvent)) == PROCESS_FIELDS
+    args = (SourceRef("file", "a.jsonl", 4), "linux", "web-1", datetime(2026, 1, 2), 10, 1,
+            "root", "/usr/sbin/iptables", ("iptables", "-F"), "", "/bin/sh", "sh -c x")  # fmt: skip
+    fast, slow = exec_event(*args), ProcessEvent(*args)
+    assert fast == slow and hash(fast) == hash(slow) and repr(fast) == repr(slow)
+    assert fast.kind == "exec"
+    with pytest.raises(AttributeError):
+        fast.pid = 2  # type: ignore[misc]  # still frozen

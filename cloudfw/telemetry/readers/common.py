@@ -26,9 +26,11 @@ def read_json_lines(lines: Iterable[str], path: str, convert: Convert) -> Iterat
         ref = file_ref(path, n)
         try:
             obj = orjson.loads(line)
-            if not isinstance(obj, dict):
+            if type(obj) is not dict:
                 raise ValueError("expected a JSON object")
-            items = list(convert(obj, ref))
+            got = convert(obj, ref)
+            # a lazy iterable must fail here, inside the try, not while it is yielded
+            items = got if type(got) is tuple else tuple(got)
         except orjson.JSONDecodeError as exc:
             yield Malformed(ref, f"invalid JSON: {exc}")
             continue

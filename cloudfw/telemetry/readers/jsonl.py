@@ -28,6 +28,7 @@ from cloudfw.telemetry.events import (
     Item,
     NetworkEvent,
     ProcessEvent,
+    exec_event,
 )
 from cloudfw.telemetry.readers.common import (
     parse_time,
@@ -73,12 +74,10 @@ def from_generic(obj: dict[str, Any], ref: SourceRef) -> ProcessEvent | NetworkE
             raise ValueError("cmdline: expected a string")
         if not argv and not cmdline:
             raise ValueError("a process event needs cmdline (string) or argv (list)")
-        return ProcessEvent(
-            source=ref, platform=_platform(obj, True), host=host, time=time, pid=pid,
-            ppid=to_int(obj.get("ppid"), "ppid"), user=to_str(obj.get("user")),
-            exe=to_str(obj.get("exe")), argv=tuple(argv or ()), cmdline=cmdline or "",
-            parent_exe=to_str(obj.get("parent_exe")),
-            parent_cmdline=to_str(obj.get("parent_cmdline")),
+        return exec_event(
+            ref, _platform(obj, True), host, time, pid, to_int(obj.get("ppid"), "ppid"),
+            to_str(obj.get("user")), to_str(obj.get("exe")), tuple(argv or ()), cmdline or "",
+            to_str(obj.get("parent_exe")), to_str(obj.get("parent_cmdline")),
         )  # fmt: skip
     if kind == "network":
         action = NETWORK_ACTIONS.get(to_str(obj.get("action")).lower())
