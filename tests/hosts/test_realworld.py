@@ -174,37 +174,6 @@ KNOWN_WRONG: dict[str, dict[str, str]] = {
         "finding:internet-ingress[ssh]": "no findings: the file is refused",
         "finding:internet-ingress[mysql]": "no findings: the file is refused",
     },
-    "macos-stock.pf.conf": {
-        "format": "stock macOS pf.conf (only anchors) is not detected as pf",
-        "parses": "refused: not a recognized format (exit 3)",
-        "rulesets": "0 rule sets: the file is refused",
-    },
-    "obsd-gw-01": {
-        "parses": ("pf.conf refused: \"bad pf port 'dhcpv6-server'\" (line 27)"),
-        "no_finding:allow-all": (
-            "CRITICAL allow-all from 'pass in on { $lan $guest } inet' (LAN and guest interfaces "
-            "only)"
-        ),
-    },
-    "obsd-gw-02.pfctl-sr.txt": {
-        "parses": "refused: \"bad pf port 'dhcpv6-server'\" (line 10)",
-        "finding:internet-ingress[vnc]": (
-            "no findings: the file is refused ('pass in on egress ... port = 5900')"
-        ),
-    },
-    "pfsense-fw-01.pfctl-sr.txt": {
-        "parses": "refused: \"unknown ICMP type 'toobig'\" (line 14)",
-    },
-    "opnsense-fw-02.rules.debug": {
-        "parses": "refused: \"unknown ICMP type '{'\" (icmp6-type {1,2,135,136} list, line 37)",
-    },
-    "obsd-typo.pf.conf": {
-        "parses": (
-            "accepted: 'form any' and 'proto udp ot ($ext_if)' are skipped as options (pfctl -nf: "
-            "syntax error)"
-        ),
-        "error_line": "no error at line 7",
-    },
     "win2019-raw.Get-NetFirewallRule.json": {
         "no_finding:allow-all": (
             "CRITICAL allow-all on every profile: rules without port/address filters (not in Get-"
