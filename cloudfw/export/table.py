@@ -57,4 +57,5 @@ def render_table(report: Report) -> str:
     ok = len(report.coverage) - len(failed)
     lines.append(f"Coverage: {ok} of {len(report.coverage)} scopes read.")
     lines.extend(f"  INCOMPLETE {c.scope}: {c.reason}" for c in failed)
+    lines.extend(f"  WARNING {w}" for w in report.warnings)
     return "\n".join(lines) + "\n"

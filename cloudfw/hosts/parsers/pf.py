@@ -71,7 +71,8 @@ def parse_info(data: bytes, location: str, host: str) -> list[HostPart]:
     status = _status(check_lines(text, location))
     if status is None:
         raise HostParseError(location, "no 'Status:' line in pfctl -s info output", 1)
-    return [HostPart(host=host, facts={"pf.status": status}, sources=[location])]
+    gaps = [] if status != "unknown" else ["pfctl -s info gives no known Status"]
+    return [HostPart(host=host, facts={"pf.status": status}, sources=[location], gaps=gaps)]
 
 
 def _status(lines: list[str]) -> str | None:
