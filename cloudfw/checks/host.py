@@ -1,4 +1,5 @@
-"""Host-only checks: ``firewall-disabled``, ``stealth-off``, ``allow-signed``, ``app-allowed``.
+"""Host-only checks: ``firewall-disabled``, ``firewall-state-unknown``, ``stealth-off``,
+``allow-signed``, ``app-allowed``.
 
 They read what the host parsers put in the model: `RuleSet.enabled`, the default ingress action
 and whether it is reachable, application-targeted allow rules (``app:<path or bundle id>``), and
@@ -55,6 +56,17 @@ FIREWALL_DISABLED = _meta(
     "Turn the firewall on (socketfilterfw --setglobalstate on; pfctl -e; ufw enable; "
     "Set-NetFirewallProfile -Enabled True) and make the default inbound action block/drop.",
 )
+FIREWALL_STATE_UNKNOWN = _meta(
+    "firewall-state-unknown",
+    "Host firewall state not known",
+    Severity.MEDIUM,
+    "The snapshot describes the firewall's settings but not whether it is on (netsh output "
+    "without its State row, a localized or unreadable state, pfctl -s info without a known "
+    "status): everything it would filter may be reachable, and an auditor cannot call the host "
+    "clean.",
+    "Collect the state again (netsh advfirewall show allprofiles state, Get-NetFirewallProfile, "
+    "pfctl -s info, or cloudfw host collector) and check the firewall is on.",
+)
 STEALTH_OFF = _meta(
     "stealth-off",
     "macOS firewall stealth mode is off",
@@ -81,7 +93,10 @@ APP_ALLOWED = _meta(
     "Remove-NetFirewallRule) unless the application must serve the network.",
 )
 HOST_CHECKS: Mapping[str, CheckMeta] = MappingProxyType(
-    {m.id: m for m in (FIREWALL_DISABLED, STEALTH_OFF, ALLOW_SIGNED, APP_ALLOWED)}
+    {
+        m.id: m
+        for m in (FIREWALL_DISABLED, FIREWALL_STATE_UNKNOWN, STEALTH_OFF, ALLOW_SIGNED, APP_ALLOWED)
+    }
 )
 _SUSPICIOUS = re.compile(
     r"(^/tmp/|^/private/tmp/|^/var/tmp/|^/Users/Shared/|/Downloads/|\\temp\\|\\appdata\\|"
@@ -150,6 +165,28 @@ def firewall_disabled(rs: RuleSet) -> list[Finding]:
             )
         ]
     return []
+
+
+def firewall_state_unknown(rs: RuleSet) -> list[Finding]:
+    """A Windows profile whose settings were read without its state, or pf whose ``pfctl -s
+    info`` status is neither Enabled nor Disabled."""
+    tags = rs.asset.tag_map()
+    kind = rs.asset.resource_type
+    unknown = (kind.startswith("windows-firewall") and tags.get("enabled") == "unknown") or (
+        kind == "pf" and tags.get("status") == "unknown"
+    )
+    if not unknown:
+        return []
+    return [
+        _finding(
+            FIREWALL_STATE_UNKNOWN,
+            rs,
+            f"{rs.asset.label()}: whether the firewall is on is not in the snapshot; its rules "
+            "are judged as if it were on.",
+            direction="ingress",
+            state="unknown",
+        )
+    ]
 
 
 def alf_settings(rs: RuleSet) -> list[Finding]:
@@ -222,6 +259,8 @@ def host_findings(
     for rs in rulesets:
         if "firewall-disabled" not in disabled:
             out.extend(firewall_disabled(rs))
+        if "firewall-state-unknown" not in disabled:
+            out.extend(firewall_state_unknown(rs))
         alf = [f for f in alf_settings(rs) if f.check not in disabled]
         out.extend(alf)
         if "app-allowed" not in disabled:
@@ -229,4 +268,4 @@ def host_findings(
     return out
 
 
-__all__ = ["HOST_CHECKS", "firewall_disabled", "host_findings"]
+__all__ = ["HOST_CHECKS", "firewall_disabled", "firewall_state_unknown", "host_findings"]

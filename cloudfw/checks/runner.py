@@ -35,8 +35,20 @@ def _targets_phrase(profiles: list[Profile]) -> str:
     return f" (applies to instances with targets: {tags})"
 
 
+def _covered(found: Found) -> dict[str, set[str]]:
+    """Service -> the views where an ingress ``allow-all`` finding includes it."""
+    out: dict[str, set[str]] = {}
+    for f, _, seen in found.values():
+        ev = f.evidence
+        if f.check == "allow-all" and f.direction != str(Direction.EGRESS) and isinstance(ev, dict):
+            for svc in ev.get("services", ()):
+                out.setdefault(str(svc), set()).update(seen)
+    return out
+
+
 def _merge(found: Found, views: Views) -> list[Finding]:
     out: list[Finding] = []
+    covered = _covered(found) if views.bound else {}
     for f, profiles, seen in found.values():
         ev = f.evidence
         assert isinstance(ev, dict)  # built by make_finding, still ours to complete
@@ -45,7 +57,8 @@ def _merge(found: Found, views: Views) -> list[Finding]:
         if suffix:
             msg = f.message[:-1] + suffix + "." if f.message.endswith(".") else f.message + suffix
             f = replace(f, message=msg)
-        out.append(annotate(f, seen, views, f.direction != str(Direction.EGRESS)))
+        implied = covered.get(f.check.partition("[")[2].rstrip("]"), set())
+        out.append(annotate(f, seen, views, f.direction != str(Direction.EGRESS), implied))
     return out
 
 

@@ -59,4 +59,5 @@ def render_table(report: Report) -> str:
         f"Coverage: {ok} of {len(report.coverage)} scopes read. (cloudfw {report.tool_version})"
     )
     lines.extend(f"  INCOMPLETE {c.scope}: {c.reason}" for c in failed)
+    lines.extend(f"  WARNING {w}" for w in report.warnings)
     return "\n".join(lines) + "\n"

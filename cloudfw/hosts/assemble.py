@@ -64,8 +64,13 @@ def assemble(state: HostState) -> list[RuleSet]:
     if any(k.startswith("alf.") for k in state.facts) or state.apps:
         out.append(alf_ruleset(state.host, state.facts, state.apps))
     if any(k.startswith("windows.") for k in state.facts) or state.win_rules:
-        if not state.win_rules:
+        if not state.win_rules and "windows.rules" not in state.facts:
             state.warnings.append(f"{state.host}: Windows firewall rules were not collected")
+        if not any(k.endswith(".enabled") for k in state.facts if k.startswith("windows.")):
+            state.warnings.append(
+                f"{state.host}: Windows firewall profiles (state, default actions) were not "
+                "collected: each profile is judged as on, blocking what no rule allows"
+            )
         out.extend(windows_rulesets(state.host, state.facts, state.win_rules))
     att = (Attachment("host", state.host, instance_id=state.host),)
     ifaces = merge(state.interfaces, ROUTES in state.facts)

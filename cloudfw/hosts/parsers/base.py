@@ -59,6 +59,7 @@ class HostPart:
     interfaces: list[Interface] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    gaps: list[str] = field(default_factory=list)  # what the file lacks: its scope is incomplete
 
 
 def decode_text(data: bytes, location: str) -> str:
