@@ -23,7 +23,7 @@ from fnmatch import fnmatchcase
 
 from cloudfw.baseline.matching import entry_matches, in_drift_scope
 from cloudfw.baseline.meta import REVOKED, UNEXPECTEDLY_AUTHORIZED, DriftCheck
-from cloudfw.events.normal import peer_set
+from cloudfw.events.normal import peer_set, port_box
 from cloudfw.events.serialize import format_time, port_text
 from cloudfw.model import (
     ANY,
@@ -38,13 +38,10 @@ from cloudfw.model import (
     Direction,
     Finding,
     Intervals,
-    PortSpec,
     Severity,
     Space,
-    icmp_space,
     parse_ports,
     parse_protocol,
-    port_range,
 )
 from cloudfw.model.ports import ALL_PORTS, ALL_PROTOCOLS, ports_label, protocol_label
 from cloudfw.policy.baseline import Baseline, Entry
@@ -83,28 +80,12 @@ def event_asset(ev: ChangeEvent, assets: Mapping[str, Asset] | None = None) -> A
     return Asset(ev.provider, ev.account, ev.region, rtype, rid, name if name != rid else "")
 
 
-def _port_box(p: PortSpec, peers: AddressSet) -> Box:
-    if p.protocol == "all":
-        ports = ALL_PORTS if p.from_port is None else port_range(p.from_port, p.to_port or 65535)
-        return Box(ALL_PROTOCOLS, ports, peers, ANY)
-    try:
-        protos = parse_protocol(p.protocol)
-    except CloudfwError:
-        protos = ALL_PROTOCOLS
-    if p.protocol in ("icmp", "icmpv6"):
-        return Box(protos, icmp_space(p.from_port, p.to_port), peers, ANY)
-    if p.from_port is None:
-        return Box(protos, ALL_PORTS, peers, ANY)
-    hi = p.to_port if p.to_port is not None else p.from_port
-    return Box(protos, port_range(min(p.from_port, hi), max(p.from_port, hi)), peers, ANY)
-
-
 def event_space(ev: ChangeEvent) -> Space | None:
     """The traffic space the event's rule covers; None when the log does not say."""
     if not ev.ports or not ev.peers:
         return None
     peers = peer_set(ev.peers)
-    return Space(tuple(_port_box(p, peers) for p in ev.ports))
+    return Space(tuple(port_box(p, peers) for p in ev.ports))
 
 
 def _direction(ev: ChangeEvent) -> Direction | None:
@@ -129,7 +110,7 @@ def _finding(
     check: DriftCheck, severity: Severity, ev: ChangeEvent, asset: Asset, message: str,
     extra: Mapping[str, object],
 ) -> Finding:  # fmt: skip
-    boxes = [_port_box(p, EMPTY) for p in ev.ports]  # labelled as every other finding's traffic
+    boxes = [port_box(p, EMPTY) for p in ev.ports]  # labelled as every other finding's traffic
     return Finding(
         check=check.id,
         severity=severity,
