@@ -167,6 +167,32 @@ def firewall_disabled(rs: RuleSet) -> list[Finding]:
     return []
 
 
+STATE_NOT_COLLECTED = "not collected"  # the ``status`` tag of a firewall read from its config
+
+
+def state_qualified(f: Finding, rs: RuleSet) -> Finding:
+    """A finding on a firewall whose on/off state the snapshot lacks (a ``pf.conf`` without
+    ``pfctl -s info``) holds only if the firewall is on: it says so, and where the platform
+    leaves that firewall off unless someone turns it on (tag ``off_by_default``: pf on macOS)
+    it is graded one step lower."""
+    tags = rs.asset.tag_map()
+    if tags.get("status") != STATE_NOT_COLLECTED:
+        return f
+    msg = f.message if f.message.endswith(".") else f.message + "."
+    ev = dict(f.evidence) if isinstance(f.evidence, dict) else {}
+    ev["firewall_state"] = STATE_NOT_COLLECTED
+    off = tags.get("off_by_default")
+    if off is None:
+        note = " This holds while the firewall is on: its state is not in the snapshot."
+        return replace(f, message=msg + note, evidence=ev)
+    note = (
+        f" This holds only if the firewall was turned on ({off} leaves it off by default; its "
+        "state is not in the snapshot): graded one step lower."
+    )
+    lower = Severity(max(int(f.severity) - 1, int(Severity.INFO)))
+    return replace(f, message=msg + note, severity=lower, evidence=ev)
+
+
 def firewall_state_unknown(rs: RuleSet) -> list[Finding]:
     """A Windows profile whose settings were read without its state, or pf whose ``pfctl -s
     info`` status is neither Enabled nor Disabled."""
@@ -258,7 +284,7 @@ def host_findings(
     out: list[Finding] = []
     for rs in rulesets:
         if "firewall-disabled" not in disabled:
-            out.extend(firewall_disabled(rs))
+            out.extend(state_qualified(f, rs) for f in firewall_disabled(rs))
         if "firewall-state-unknown" not in disabled:
             out.extend(firewall_state_unknown(rs))
         alf = [f for f in alf_settings(rs) if f.check not in disabled]
@@ -268,4 +294,7 @@ def host_findings(
     return out
 
 
-__all__ = ["HOST_CHECKS", "firewall_disabled", "firewall_state_unknown", "host_findings"]
+__all__ = [
+    "HOST_CHECKS", "firewall_disabled", "firewall_state_unknown", "host_findings",
+    "state_qualified",
+]  # fmt: skip

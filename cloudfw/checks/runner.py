@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from cloudfw.checks.base import Context, allowed_public_both
 from cloudfw.checks.exposure import PubBoxes, allow_all, internet_ingress, wide_public_source
-from cloudfw.checks.host import HOST_CHECKS, host_findings
+from cloudfw.checks.host import HOST_CHECKS, host_findings, state_qualified
 from cloudfw.checks.hygiene import default_group_open, unlogged
 from cloudfw.checks.ifaces import Views, annotate, views_of
 from cloudfw.checks.ordering import dead_rules
@@ -121,7 +121,7 @@ def _ruleset_findings(
             for view in views.outbound:
                 batch = allow_all(rs, _on(pub_out, view.bits), Direction.EGRESS, ctx, aa)
                 _add(found, batch, profile, view.label)
-    out = _merge(found, views) if found else []
+    out = [state_qualified(f, rs) for f in _merge(found, views)] if found else []
     if "default-group-open" in enabled:
         out.extend(default_group_open(rs, ctx))
     if "shadowed-rule" in enabled or "redundant-rule" in enabled:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from cloudfw.hosts.parsers.alf import alf_ruleset
-from cloudfw.hosts.parsers.base import AppEntry, HostPart, WinRule, host_asset
+from cloudfw.hosts.parsers.base import NOT_COLLECTED, AppEntry, HostPart, WinRule, host_asset
 from cloudfw.hosts.parsers.netifs import ROUTES, merge
 from cloudfw.hosts.parsers.windows import windows_rulesets
 from cloudfw.model import Action, Attachment, EvalSemantics, Interface, Logging, RuleSet
@@ -41,9 +41,13 @@ def assemble(state: HostState) -> list[RuleSet]:
     status = state.facts.get("pf.status")
     saw_pf = False
     for rs in state.rulesets:
-        if rs.semantics is EvalSemantics.LAST_MATCH_UNLESS_QUICK and status:
+        if rs.semantics is EvalSemantics.LAST_MATCH_UNLESS_QUICK:
             saw_pf = True
-            tags = (*rs.asset.tags, ("status", status))
+            # pf.conf alone is what pf would do once loaded and enabled: whether it is, only
+            # `pfctl -s info` says
+            tags = (*rs.asset.tags, ("status", status or NOT_COLLECTED))
+            if not status and "pf.off_by_default" in state.facts:
+                tags = (*tags, ("off_by_default", state.facts["pf.off_by_default"]))
             rs = replace(rs, enabled=status != "disabled", asset=replace(rs.asset, tags=tags))
         out.append(rs)
     if status and not saw_pf:

@@ -17,6 +17,7 @@ from cloudfw.model import (
 )
 
 PROVIDER = "host"
+NOT_COLLECTED = "not collected"  # a firewall's ``status`` tag when the snapshot lacks its state
 LOOPBACK = AddressSet.parse_many(["127.0.0.0/8", "::1/128"])
 
 

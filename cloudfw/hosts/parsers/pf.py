@@ -109,6 +109,8 @@ def parse(data: bytes, location: str, host: str) -> list[HostPart]:
         logging=Logging.ON if ctx.logs else Logging.OFF,
     )
     facts = {"pf.status": info} if info else {}
+    if '"com.apple/' in text:  # Apple's stock anchors: macOS, which leaves pf off until asked
+        facts["pf.off_by_default"] = "macOS"
     return [HostPart(host=host, rulesets=[rs], facts=facts, sources=[location])]
 
 
