@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 
 from cloudfw.cli.common import StderrProgress, exit_code, fail, handle_errors, write_output
-from cloudfw.model import Snapshot
+from cloudfw.model import Severity, Snapshot
 from cloudfw.model.report import Report
 from cloudfw.providers.base import CollectOptions
 
@@ -97,11 +97,11 @@ def _gcp(fixtures: Path, progress: StderrProgress) -> Snapshot:
         server.stop()
 
 
-def _hosts(fixtures: Path) -> Snapshot:
+def _hosts(fixtures: Path, extra: tuple[Path, ...] = ()) -> Snapshot:
     from cloudfw.hosts.audit import load_snapshot
 
     # `large/` holds a 9,000-line kube-proxy ruleset for the tests and benchmarks
-    paths = sorted(p for p in fixtures.iterdir() if p.name != "large")
+    paths = sorted(p for p in fixtures.iterdir() if p.name != "large") + sorted(extra)
     _say(f"host snapshots: {', '.join(p.name for p in paths)}")
     return load_snapshot(paths, datetime.now(UTC))
 
@@ -120,14 +120,28 @@ def demo(
     baseline: Annotated[Path, typer.Option("--baseline", help="Demo baseline.")] = Path(
         "policies/demo-baseline.yaml"
     ),
+    with_failure: Annotated[
+        bool,
+        typer.Option(
+            "--with-failure",
+            help="Also audit a recorded host whose collector could not read one source "
+            "(fixtures/hosts-failure): the run is incomplete, and `cloudfw audit` exits 3.",
+        ),
+    ] = False,
 ) -> None:
     """Run a complete audit on local stand-ins and write the reports (no credentials needed).
 
     \b
     Run it from the cloudfw checkout (`make demo` does). It starts moto's server and the
     Azure/GCP stand-ins on 127.0.0.1, seeds them, collects with the real SDK clients, audits
-    against policies/demo-baseline.yaml, prints the findings table and writes
-    reports/demo-report.json and reports/demo-snapshot.json.
+    against policies/demo-baseline.yaml, prints the findings table, writes
+    reports/demo-report.json and reports/demo-snapshot.json, and ends by saying which exit code
+    `cloudfw audit` would give on this estate in CI, and why. The demo itself exits 0.
+
+    \b
+    Examples:
+      cloudfw demo                   # complete: the audit would exit 1 (findings at fail_on)
+      cloudfw demo --with-failure    # one unreadable host source: the audit would exit 3
     """
     from cloudfw.cli.runner import audit_snapshot, load_policy
     from cloudfw.export import render
@@ -143,18 +157,47 @@ def demo(
         snap = snap.merge(_azure(fixtures / "azure", progress))
     if (fixtures / "gcp").is_dir():
         snap = snap.merge(_gcp(fixtures / "gcp", progress))
+    failing = fixtures / "hosts-failure"
+    if with_failure and not failing.is_dir():
+        fail(f"{failing}: not found (the recorded host with a failed collection)")
     if (fixtures / "hosts").is_dir():
-        snap = snap.merge(_hosts(fixtures / "hosts"))
+        snap = snap.merge(_hosts(fixtures / "hosts", (failing,) if with_failure else ()))
     report = audit_snapshot(snap, loaded, datetime.now(UTC))
     out.mkdir(parents=True, exist_ok=True)
     write_snapshot(snap, out / "demo-snapshot.json")
     write_output(render(report, "json"), out / "demo-report.json")
     _write_exports(_with_exposure(report, snap, out), out)
     write_output(render(report, "table"), None)
-    code = exit_code(report, loaded.policy.fail_on)
     _say(f"wrote {out / 'demo-report.json'} and {out / 'demo-snapshot.json'}")
-    threshold = loaded.policy.fail_on.label
-    _say(f"`cloudfw audit` on this estate would exit {int(code)} (fail_on {threshold})")
+    for line in exit_story(report, loaded.policy.fail_on, with_failure, out):
+        _say(line)
+
+
+def exit_story(report: Report, fail_on: Severity, with_failure: bool, out: Path) -> list[str]:
+    """Which exit code `cloudfw audit` gives on this estate in CI, and why (README: Exit codes)."""
+    code = exit_code(report, fail_on)
+    gaps = [c for c in report.coverage if not c.ok]
+    over = [f for f in report.findings if f.severity >= fail_on]
+    cmd = f"cloudfw audit --snapshot {out / 'demo-snapshot.json'} -b policies/demo-baseline.yaml"
+    lines = [f"in CI, `{cmd}` exits {int(code)}:"]
+    if gaps:
+        lines.append(
+            f"  3 = incomplete: {len(gaps)} scope(s) could not be read ({gaps[0].scope}); an "
+            "auditor never reports a partly read estate as clean, so 3 wins over 1"
+        )
+    elif over:
+        lines.append(
+            f"  1 = {len(over)} finding(s) at or above fail_on {fail_on.label} (the baseline's "
+            "policy; --fail-on overrides it)"
+        )
+    else:
+        lines.append(f"  0 = complete, nothing at or above fail_on {fail_on.label}")
+    if not with_failure:
+        lines.append(
+            "  see exit 3: `cloudfw demo --with-failure` adds a host whose collector failed; "
+            "2 is bad usage or input (`cloudfw audit --bogus`)"
+        )
+    return lines
 
 
 def _with_exposure(report: Report, snap: Snapshot, out: Path) -> Report:

@@ -153,8 +153,8 @@ def test_tar_bundle_and_failed_source(app: typer.Typer, tmp_path: Path) -> None:
     assert {"stealth-off", "allow-signed", "app-allowed"} <= checks
     sus = [f for f in doc["findings"] if f["check"] == "app-allowed" and f["severity"] == "medium"]
     assert [f["rule_id"] for f in sus] == ["app:/Users/Shared/.helper/agent"]
-    # the Linux bundle's manifest records a source the collector could not read
-    code, _, err = run(app, "audit", str(FIX / "linux-web-01"))
+    # this bundle's manifest records a source the collector could not read
+    code, _, err = run(app, "audit", str(FIX.parent / "hosts-failure" / "linux-db-02"))
     assert code == 3 and "could not run 'nft -j list ruleset'" in err
 
 
