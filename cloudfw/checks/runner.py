@@ -35,9 +35,19 @@ def _targets_phrase(profiles: list[Profile]) -> str:
     return f" (applies to instances with targets: {tags})"
 
 
-def _merge(found: Found, views: Views) -> list[Finding]:
+def _merge(found: Found, views: Views, folded: dict[str, set[str]]) -> list[Finding]:
+    """One finding per (check, rules), with the views it was seen on. A service exposed on
+    every view assumes no interface, whichever rule exposes it there: the views where the same
+    check fired for other rules, or where an allow-all folded it in (``folded``), count too."""
+    by_check: dict[str, set[str]] = {}
+    for f, _, seen in found.values():
+        by_check.setdefault(f.check, set()).update(seen)
     out: list[Finding] = []
     for f, profiles, seen in found.values():
+        side = views.inbound if f.direction != str(Direction.EGRESS) else views.outbound
+        labels = {v.label for v in side}
+        if by_check[f.check] | folded.get(f.check, set()) >= labels:
+            seen = sorted(labels)  # exposed whichever interface faces the internet
         ev = f.evidence
         assert isinstance(ev, dict)  # built by make_finding, still ours to complete
         ev["targets"] = [sorted(p) for p in profiles]
@@ -95,6 +105,7 @@ def _ruleset_findings(
         exp = _NO_EXPOSURE
     ii, aa, wps, directions = exp.ii, exp.aa, exp.wps, exp.directions
     found: Found = {}
+    folded: dict[str, set[str]] = {}
     want_in = ii is not None or wps is not None or "ingress" in directions
     want_out = aa is not None and "egress" in directions
     for profile in rs.target_profiles():
@@ -103,12 +114,15 @@ def _ruleset_findings(
         pub, pub_out = allowed_public_both(rs, profile, ctx.shares, egress=want_out)
         if want_in:
             for view in views.inbound:
-                _add(found, _ingress(rs, _on(pub, view.bits), ctx, exp), profile, view.label)
+                batch, inside = _ingress(rs, _on(pub, view.bits), ctx, exp)
+                _add(found, batch, profile, view.label)
+                for check in inside:
+                    folded.setdefault(check, set()).add(view.label)
         if want_out and aa is not None:
             for view in views.outbound:
                 batch = allow_all(rs, _on(pub_out, view.bits), Direction.EGRESS, ctx, aa)
                 _add(found, batch, profile, view.label)
-    out = _merge(found, views) if found else []
+    out = _merge(found, views, folded) if found else []
     if "default-group-open" in enabled:
         out.extend(default_group_open(rs, ctx))
     if "shadowed-rule" in enabled or "redundant-rule" in enabled:
@@ -116,8 +130,12 @@ def _ruleset_findings(
     return out
 
 
-def _ingress(rs: RuleSet, pub: PubBoxes, ctx: Context, exp: _Exposure) -> list[Finding]:
+def _ingress(
+    rs: RuleSet, pub: PubBoxes, ctx: Context, exp: _Exposure
+) -> tuple[list[Finding], list[str]]:
+    """The ingress findings on one view, and the service checks an allow-all folded in."""
     ii, aa, wps, directions = exp.ii, exp.aa, exp.wps, exp.directions
+    inside: list[str] = []
     batch: list[Finding] = []
     everything = (
         allow_all(rs, pub, Direction.INGRESS, ctx, aa)
@@ -127,12 +145,13 @@ def _ingress(rs: RuleSet, pub: PubBoxes, ctx: Context, exp: _Exposure) -> list[F
     services = internet_ingress(rs, pub, ctx, ii) if ii is not None else []
     if everything and services:
         everything = [_fold(everything[0], services), *everything[1:]]
+        inside = [f.check for f in services]
     else:
         batch.extend(services)
     batch.extend(everything)
     if wps is not None:
         batch.extend(wide_public_source(rs, pub, ctx, wps))
-    return batch
+    return batch, inside
 
 
 def _on(pub: PubBoxes, bits: int) -> PubBoxes:
