@@ -58,28 +58,6 @@ KNOWN_WRONG: dict[str, dict[str, str]] = {
             "naming cni0)"
         ),
     },
-    "alpine-01.nft.json": {
-        "parses": "refused: 'unknown ICMP type {set: [echo-reply, ...]}' (nft ICMP type sets)",
-        "finding:internet-ingress[ssh]": "no findings: the file is refused",
-    },
-    "wg-gw-02.nft.json": {
-        "parses": "refused: 'unknown ICMP type {set: [nd-router-advert, nd-neighbor-solicit]}'",
-    },
-    "docker-nftjson-03.nft.json": {
-        "at_most:allow-all": (
-            "allow-all CRITICAL: xt conntrack (RELATED,ESTABLISHED) matches are read as match-all, "
-            "plus '-i eth1' ignored"
-        ),
-        "no_check:redundant-rule": (
-            "4 redundant-rule findings in DOCKER-ISOLATION-STAGE-2 (oifname ignored)"
-        ),
-    },
-    "bad-verdict.nft.json": {
-        "parses": (
-            "accepted: the unknown statement 'acept' becomes a note (nft: Unknown statement object "
-            "'acept')"
-        ),
-    },
     "ubuntu-openssh-v.ufw.txt": {
         "no_finding:allow-all": (
             "CRITICAL allow-all from '22/tcp (OpenSSH)' (verbose app-profile rows)"

@@ -57,6 +57,7 @@ class ChainRule:
     new_traffic: bool = True  # False: conntrack state excludes NEW
     untracked: bool = False  # the state admits UNTRACKED but not NEW: only NOTRACK'd traffic
     notrack: bool = False  # CT --notrack
+    assumed: str = ""  # what was assumed about a match cloudfw cannot read (goes to unresolved)
     narrowed: bool = False  # a match cloudfw cannot model narrows this rule
     comment: str = ""
     ref: SourceRef | None = None  # default: file:line
@@ -173,7 +174,7 @@ def build_ruleset(
                 logging=Logging.ON if f.rule.target in LOGGING else Logging.UNKNOWN,
                 description=desc,
                 origin=f.rule.ref or SourceRef("file", location, f.rule.line),
-                unresolved=f.unresolved,
+                unresolved="; ".join(filter(None, [f.unresolved, f.rule.assumed])),
                 builtin=f.builtin,
                 in_iface=in_iface,
                 out_iface=out_iface,
