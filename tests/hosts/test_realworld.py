@@ -58,22 +58,6 @@ KNOWN_WRONG: dict[str, dict[str, str]] = {
             "naming cni0)"
         ),
     },
-    "ubuntu-openssh-v.ufw.txt": {
-        "no_finding:allow-all": (
-            "CRITICAL allow-all from '22/tcp (OpenSSH)' (verbose app-profile rows)"
-        ),
-    },
-    "ubuntu-nginx.ufw.txt": {
-        "parses": (
-            "refused: '80,443/tcp (Nginx Full (v6)) ALLOW IN' (a To cell wider than 26 leaves one "
-            "space before the action)"
-        ),
-        "finding:internet-ingress[ssh]": "no findings: the file is refused",
-    },
-    "ubuntu-numbered.ufw.txt": {
-        "parses": "refused: 'ufw status numbered' layout (indented header, '[ 1]' prefixes)",
-        "finding:internet-ingress[ssh]": "no findings: the file is refused",
-    },
     "rhel9-docker.firewalld.txt": {
         "interface_assumed": (
             "CRITICAL allow-all from the docker zone (target ACCEPT, docker0/br-*) and ssh on the "
