@@ -58,20 +58,6 @@ KNOWN_WRONG: dict[str, dict[str, str]] = {
             "naming cni0)"
         ),
     },
-    "rhel9-docker.firewalld.txt": {
-        "interface_assumed": (
-            "CRITICAL allow-all from the docker zone (target ACCEPT, docker0/br-*) and ssh on the "
-            "eth0-bound public zone, neither naming the interface"
-        ),
-        "at_most:allow-all": "allow-all CRITICAL for the docker zone bound to the bridges",
-    },
-    "el7-legacy.firewalld.txt": {
-        "format": "EL7 layout (no 'target:' line) is not detected as firewalld",
-        "parses": "refused: not a recognized format (exit 3)",
-        "rulesets": "0 rule sets: the file is refused",
-        "finding:internet-ingress[ssh]": "no findings: the file is refused",
-        "finding:internet-ingress[mysql]": "no findings: the file is refused",
-    },
     "macos-stock.pf.conf": {
         "format": "stock macOS pf.conf (only anchors) is not detected as pf",
         "parses": "refused: not a recognized format (exit 3)",

@@ -1,9 +1,10 @@
 """ufw and firewalld as their tools print them (issue 13): ufw application profiles in verbose,
-plain and numbered status, overflowing cells, attributes."""
+plain and numbered status, overflowing cells, attributes; firewalld's EL7 layout, zone targets
+bound to the zone's interfaces, protocols and source ports."""
 
 from __future__ import annotations
 
-from cloudfw.hosts.parsers import parse_file
+from cloudfw.hosts.parsers import detect, parse_file
 from cloudfw.hosts.parsers.ufw_apps import lookup, profiles
 from cloudfw.model import AddressSet, Direction, Logging, RuleSet
 
@@ -91,3 +92,86 @@ def test_numbered_rows_attributes_and_protocol_cells() -> None:
     )  # '10.0.0.0/8/tcp': the protocol rides on the source cell
     assert opens(rs, UDP, 9999) and not opens(rs, TCP, 9999) and opens(rs, TCP, 22, V6)
     assert not opens(rs, TCP, 6003) and "X11" in rs.rules[4].description
+
+
+# firewall-cmd prints "key: " with a trailing space for an empty field (restored by _fc)
+EL7 = """public (default, active)
+  interfaces: eth0
+  sources:
+  services: dhcpv6-client ssh
+  ports: 3306/tcp
+  masquerade: no
+  forward-ports:
+  icmp-blocks:
+  rich rules:
+
+trusted
+  interfaces:
+  sources: 10.8.0.0/24
+  services:
+  ports:
+  masquerade: no
+  forward-ports:
+  icmp-blocks:
+  rich rules:
+"""
+
+
+def _fc(text: str) -> str:
+    return text.replace(":\n", ": \n")
+
+
+def test_el7_layout_is_detected_with_stock_targets() -> None:
+    fmt = detect(_fc(EL7))
+    assert fmt is not None and fmt.name == "firewalld"
+    pub, trusted = ruleset(_fc(EL7), "firewalld:public"), ruleset(_fc(EL7), "firewalld:trusted")
+    assert opens(pub, TCP, 22) and opens(pub, TCP, 3306) and not opens(pub, TCP, 80)
+    assert dict(trusted.asset.tags)["target"] == "ACCEPT"  # trusted's stock target
+    assert opens(trusted, TCP, 80, AddressSet.parse("10.8.0.9")) and not opens(trusted, TCP, 80)
+
+
+ZONES = """docker (active)
+  target: ACCEPT
+  icmp-block-inversion: no
+  interfaces: br-5b1c0d6e7f80 docker0
+  sources:
+  services:
+  ports:
+  protocols:
+  forward: yes
+  masquerade: no
+  forward-ports:
+  source-ports:
+  icmp-blocks:
+  rich rules:
+
+public (default, active)
+  target: default
+  icmp-block-inversion: no
+  interfaces: eth0
+  sources:
+  services: ssh
+  ports:
+  protocols: icmp gre
+  forward: yes
+  masquerade: no
+  forward-ports:
+  source-ports: 53/udp
+  icmp-blocks:
+  rich rules:
+"""
+
+
+def test_zone_target_accept_is_bound_to_the_zone() -> None:
+    docker = ruleset(_fc(ZONES), "firewalld:docker")
+    assert not docker.default_ingress.permits
+    accept = docker.rules[-1]
+    assert accept.key == "target:ACCEPT" and accept.builtin
+    assert accept.in_iface is not None and set(accept.in_iface.names()) == {
+        "br-5b1c0d6e7f80",
+        "docker0",
+    }
+    pub = ruleset(_fc(ZONES), "firewalld:public")
+    assert opens(pub, 47, 0) and opens(pub, 1, 8 << 8)  # protocols: gre, icmp
+    sport = next(r for r in pub.rules if r.key == "source-port:53/udp")
+    assert "not modeled" in sport.unresolved and opens(pub, UDP, 9999)
