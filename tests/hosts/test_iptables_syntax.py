@@ -52,6 +52,7 @@ LINES: list[tuple[str, bool, int]] = [
     ("-A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu", True, 4),
     ("-A FORWARD -j NFQUEUE --queue-num 0 --queue-bypass", True, 4),
     ("-A INPUT -p vrrp -j ACCEPT", True, 4),
+    ("-A INPUT ! -p tcp --dport 22 -j ACCEPT", True, 4),  # a negated -p loads its match too
     ("-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 135 -j ACCEPT", True, 6),
     ("-A INPUT -p icmpv6 --icmpv6-type echo-request -j ACCEPT", True, 6),
     ("-A INPUT -m rt --rt-type 0 -j DROP", True, 6),

@@ -12,7 +12,7 @@ option, match or target, a missing or stray argument, a repeated base option.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 #: base options of an iptables rule line: long name -> (short name, number of arguments)
@@ -105,7 +105,9 @@ def parse_args(tokens: list[str], family: int) -> Parsed:
     matches, targets = extensions(family)
     out = Parsed()
     loaded: list[Extension] = []  # in load order; options resolve against the latest first
+    names: tuple[str, ...] = ()  # their names (the key of `_option`'s cache)
     proto = ""
+    seen: set[str] = set()  # base options given so far
     neg = False
     i = 0
     while i < len(tokens):
@@ -116,7 +118,11 @@ def parse_args(tokens: list[str], family: int) -> Parsed:
                 raise RuleSyntaxError("cannot have two '!' in a row")
             neg = True
             continue
-        owner, name, nargs = _option(tok, loaded, proto, matches, out)
+        owner, name, nargs, implicit = _option(family, tok, names, PROTO_MATCH.get(proto, ""))
+        if implicit:
+            loaded.append(matches[owner or ""])
+            out.matches.append(owner or "")
+            names = (*names, owner or "")
         if owner is None:
             raise RuleSyntaxError(f"unknown option {tok!r}")
         args: list[str] = []
@@ -137,13 +143,15 @@ def parse_args(tokens: list[str], family: int) -> Parsed:
         if not owner and name == "fragment" and family == 6:
             raise RuleSyntaxError("'-f' is not supported in IPv6, use -m frag")
         if not owner:
-            if out.base(name) is not None and name not in ("match",):
+            if name in seen and name != "match":
                 raise RuleSyntaxError(f"multiple {tok} flags not allowed")
+            seen.add(name)
             if name == "match":
                 ext = matches.get(MATCH_ALIASES.get(args[0], args[0]))
                 if ext is None:
                     raise RuleSyntaxError(f"Couldn't load match '{args[0]}'")
                 loaded.append(ext)
+                names = (*names, ext.name)
                 out.matches.append(ext.name)
                 args[0] = ext.name
             elif name in ("jump", "goto"):
@@ -153,7 +161,8 @@ def parse_args(tokens: list[str], family: int) -> Parsed:
                 ext = targets.get(args[0])
                 if ext is not None:
                     loaded.append(ext)
-            elif name == "protocol" and not neg:
+                    names = (*names, ext.name)
+            elif name == "protocol":  # negated or not, -p names the match it loads
                 proto = args[0].lower()
         out.options.append(opt)
         if i < len(tokens) and not tokens[i].startswith("-") and tokens[i] != "!":
@@ -164,23 +173,23 @@ def parse_args(tokens: list[str], family: int) -> Parsed:
     return out
 
 
+@lru_cache(maxsize=65536)
 def _option(
-    tok: str,
-    loaded: list[Extension],
-    proto: str,
-    matches: dict[str, Extension],
-    out: Parsed,
-) -> tuple[str | None, str, int | None]:
-    """(owner, long name, number of arguments) of one option token; owner None if unknown.
-    An exact name beats a prefix; among extensions the one loaded last owns a shared name."""
+    family: int, tok: str, loaded: tuple[str, ...], implicit: str
+) -> tuple[str | None, str, int | None, bool]:
+    """(owner, long name, number of arguments, loads the implicit protocol match) of one option
+    token after the extensions ``loaded`` (names, in load order); owner None if unknown. An
+    exact name beats a prefix; among extensions the one loaded last owns a shared name."""
     if len(tok) == 2 and tok[0] == "-" and tok[1] != "-":
         long = SHORT.get(tok[1])
-        return ("", long, BASE[long][1]) if long else (None, "", 0)
+        return ("", long, BASE[long][1], False) if long else (None, "", 0, False)
     if not tok.startswith("--") or len(tok) < 3:
         raise RuleSyntaxError(f"Bad argument {tok!r}")
+    matches, targets = extensions(family)
+    exts = [targets[n] if n[:1].isupper() and n in targets else matches[n] for n in loaded]
     word = tok[2:]
     table: dict[str, tuple[str, int]] = {}
-    for ext in reversed(loaded):
+    for ext in reversed(exts):
         for opt, n in (ext.options or {}).items():
             table.setdefault(opt, (ext.name, n))
     for opt, (_, n) in BASE.items():
@@ -188,18 +197,16 @@ def _option(
     hit = _resolve(word, {k: v[1] for k, v in table.items()})
     if hit is not None:
         owner, n = table[hit]
-        return owner, (ALIASES.get(hit, hit) if not owner else hit), n
-    untabled = next((e for e in reversed(loaded) if e.options is None), None)
+        return owner, (ALIASES.get(hit, hit) if not owner else hit), n, False
+    untabled = next((e for e in reversed(exts) if e.options is None), None)
     if untabled is not None:
-        return untabled.name, word, None
-    implicit = matches.get(PROTO_MATCH.get(proto, ""))
-    if implicit is not None and implicit not in loaded and implicit.options is not None:
-        hit = _resolve(word, implicit.options)
+        return untabled.name, word, None, False
+    proto_match = matches.get(implicit)
+    if proto_match is not None and implicit not in loaded and proto_match.options is not None:
+        hit = _resolve(word, proto_match.options)
         if hit is not None:
-            loaded.append(implicit)
-            out.matches.append(implicit.name)
-            return implicit.name, hit, implicit.options[hit]
-    return None, "", 0
+            return proto_match.name, hit, proto_match.options[hit], True
+    return None, "", 0, False
 
 
 def _needs_proto(out: Parsed, proto: str) -> None:
