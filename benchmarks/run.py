@@ -42,6 +42,7 @@ def main() -> int:
         ("events vs jq", "events_vs_jq", "--records", "100000" if q else "1000000"),
         ("telemetry detect", "telemetry_bench", "--events", "100000" if q else "1000000"),
         ("effective exposure", "exposure_bench"),
+        ("baseline validate", "baseline_bench", "--groups", "2000" if q else "20000"),
         ("host audit", "host_bench", "--hosts", "10000" if a.full else ("200" if q else "1000")),
     ]
     if a.with_prowler:

@@ -1,4 +1,5 @@
-"""Host-only checks: ``firewall-disabled``, ``stealth-off``, ``allow-signed``, ``app-allowed``.
+"""Host-only checks: ``firewall-disabled``, ``firewall-state-unknown``, ``stealth-off``,
+``allow-signed``, ``app-allowed``.
 
 They read what the host parsers put in the model: `RuleSet.enabled`, the default ingress action
 and whether it is reachable, application-targeted allow rules (``app:<path or bundle id>``), and
@@ -55,6 +56,17 @@ FIREWALL_DISABLED = _meta(
     "Turn the firewall on (socketfilterfw --setglobalstate on; pfctl -e; ufw enable; "
     "Set-NetFirewallProfile -Enabled True) and make the default inbound action block/drop.",
 )
+FIREWALL_STATE_UNKNOWN = _meta(
+    "firewall-state-unknown",
+    "Host firewall state not known",
+    Severity.MEDIUM,
+    "The snapshot describes the firewall's settings but not whether it is on (netsh output "
+    "without its State row, a localized or unreadable state, pfctl -s info without a known "
+    "status): everything it would filter may be reachable, and an auditor cannot call the host "
+    "clean.",
+    "Collect the state again (netsh advfirewall show allprofiles state, Get-NetFirewallProfile, "
+    "pfctl -s info, or cloudfw host collector) and check the firewall is on.",
+)
 STEALTH_OFF = _meta(
     "stealth-off",
     "macOS firewall stealth mode is off",
@@ -81,7 +93,10 @@ APP_ALLOWED = _meta(
     "Remove-NetFirewallRule) unless the application must serve the network.",
 )
 HOST_CHECKS: Mapping[str, CheckMeta] = MappingProxyType(
-    {m.id: m for m in (FIREWALL_DISABLED, STEALTH_OFF, ALLOW_SIGNED, APP_ALLOWED)}
+    {
+        m.id: m
+        for m in (FIREWALL_DISABLED, FIREWALL_STATE_UNKNOWN, STEALTH_OFF, ALLOW_SIGNED, APP_ALLOWED)
+    }
 )
 _SUSPICIOUS = re.compile(
     r"(^/tmp/|^/private/tmp/|^/var/tmp/|^/Users/Shared/|/Downloads/|\\temp\\|\\appdata\\|"
@@ -150,6 +165,54 @@ def firewall_disabled(rs: RuleSet) -> list[Finding]:
             )
         ]
     return []
+
+
+STATE_NOT_COLLECTED = "not collected"  # the ``status`` tag of a firewall read from its config
+
+
+def state_qualified(f: Finding, rs: RuleSet) -> Finding:
+    """A finding on a firewall whose on/off state the snapshot lacks (a ``pf.conf`` without
+    ``pfctl -s info``) holds only if the firewall is on: it says so, and where the platform
+    leaves that firewall off unless someone turns it on (tag ``off_by_default``: pf on macOS)
+    it is graded one step lower."""
+    tags = rs.asset.tag_map()
+    if tags.get("status") != STATE_NOT_COLLECTED:
+        return f
+    msg = f.message if f.message.endswith(".") else f.message + "."
+    ev = dict(f.evidence) if isinstance(f.evidence, dict) else {}
+    ev["firewall_state"] = STATE_NOT_COLLECTED
+    off = tags.get("off_by_default")
+    if off is None:
+        note = " This holds while the firewall is on: its state is not in the snapshot."
+        return replace(f, message=msg + note, evidence=ev)
+    note = (
+        f" This holds only if the firewall was turned on ({off} leaves it off by default; its "
+        "state is not in the snapshot): graded one step lower."
+    )
+    lower = Severity(max(int(f.severity) - 1, int(Severity.INFO)))
+    return replace(f, message=msg + note, severity=lower, evidence=ev)
+
+
+def firewall_state_unknown(rs: RuleSet) -> list[Finding]:
+    """A Windows profile whose settings were read without its state, or pf whose ``pfctl -s
+    info`` status is neither Enabled nor Disabled."""
+    tags = rs.asset.tag_map()
+    kind = rs.asset.resource_type
+    unknown = (kind.startswith("windows-firewall") and tags.get("enabled") == "unknown") or (
+        kind == "pf" and tags.get("status") == "unknown"
+    )
+    if not unknown:
+        return []
+    return [
+        _finding(
+            FIREWALL_STATE_UNKNOWN,
+            rs,
+            f"{rs.asset.label()}: whether the firewall is on is not in the snapshot; its rules "
+            "are judged as if it were on.",
+            direction="ingress",
+            state="unknown",
+        )
+    ]
 
 
 def alf_settings(rs: RuleSet) -> list[Finding]:
@@ -221,7 +284,9 @@ def host_findings(
     out: list[Finding] = []
     for rs in rulesets:
         if "firewall-disabled" not in disabled:
-            out.extend(firewall_disabled(rs))
+            out.extend(state_qualified(f, rs) for f in firewall_disabled(rs))
+        if "firewall-state-unknown" not in disabled:
+            out.extend(firewall_state_unknown(rs))
         alf = [f for f in alf_settings(rs) if f.check not in disabled]
         out.extend(alf)
         if "app-allowed" not in disabled:
@@ -229,4 +294,7 @@ def host_findings(
     return out
 
 
-__all__ = ["HOST_CHECKS", "firewall_disabled", "host_findings"]
+__all__ = [
+    "HOST_CHECKS", "firewall_disabled", "firewall_state_unknown", "host_findings",
+    "state_qualified",
+]  # fmt: skip

@@ -12,6 +12,8 @@ or leave (egress), with the allowed boxes cut down to that class.
 * Otherwise every class but loopback is a view, and a finding that holds only on some of them
   *assumes* one of those faces the internet: it says so and is graded one step lower
   (`annotate`). A rule of every interface is exposed on every view, so it assumes nothing.
+  A class in pf's ``egress`` group assumes nothing either: that group holds the interfaces of
+  the default route, which face the internet by definition (``pass in on egress ...``).
 
 Rule sets with no interface-bound rule and no interface list have one view, every interface:
 exactly the judgement without interfaces.
@@ -28,10 +30,14 @@ from cloudfw.model.iface import facing_classes
 EVERYWHERE_LABEL = ""
 
 
+EGRESS_GROUP = "egress"  # pf: the group of the interfaces holding a default route
+
+
 @dataclass(frozen=True)
 class View:
     bits: int  # interface pairs of the rule set's table (EVERY_IFACE: no restriction)
     label: str  # the interface class, for messages ("" when every interface)
+    certain: bool = False  # the class surely faces the internet (pf's egress group)
 
 
 EVERYWHERE = View(EVERY_IFACE, EVERYWHERE_LABEL)
@@ -88,14 +94,20 @@ def _side(table: IfaceTable, inbound: bool, facing: list[Interface] | None) -> t
         label = c.label()
         if facing is not None and c.synthetic:  # stands in for named interfaces no rule names
             label = ", ".join(i.name for i in facing if table.class_of(i, inbound) is c)
-        out.append(View(table.class_bits(inbound, c), label))
+        elif c.synthetic and (groups := [g for g in c.groups if not c.name.startswith(g)]):
+            # one stand-in per combination of the groups the rules name (em1 may be in egress)
+            label += f" in group{'s' if len(groups) > 1 else ''} {', '.join(groups)}"
+        out.append(View(table.class_bits(inbound, c), label, EGRESS_GROUP in c.groups))
     return tuple(out)
 
 
-def annotate(f: Finding, seen: Iterable[str], views: Views, inbound: bool) -> Finding:
+def annotate(
+    f: Finding, seen: Iterable[str], views: Views, inbound: bool, implied: Iterable[str] = ()
+) -> Finding:
     """A finding seen on the views labelled ``seen``: name the interfaces in its evidence and
     message and, when it rests on an assumption about which interface faces the internet,
-    grade it one step lower."""
+    grade it one step lower. ``implied``: views where a broader finding (an ``allow-all`` that
+    includes this service) holds it too."""
     if views.plain:
         return f
     side = views.inbound if inbound else views.outbound
@@ -111,6 +123,13 @@ def annotate(f: Finding, seen: Iterable[str], views: Views, inbound: bool) -> Fi
     if set(seen) >= {v.label for v in side}:
         ev["internet_interfaces"] = "any"  # exposed whichever interface faces the internet
         return f
+    egress = {v.label for v in side if v.certain}
+    if egress and egress & set(labels) and egress <= set(labels) | set(implied):
+        # exposed on whichever interface pf's egress group holds (some interface does)
+        ev["internet_interfaces"] = sorted(egress & set(labels))
+        return _with_message(
+            f, "Reachable on pf's egress group, the interfaces of the default route."
+        )
     ev["internet_interfaces"] = labels
     ev["interface_assumed"] = True
     which = " or ".join(labels)

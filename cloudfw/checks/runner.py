@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from cloudfw.checks.base import Context, allowed_public_both
 from cloudfw.checks.exposure import PubBoxes, allow_all, internet_ingress, wide_public_source
-from cloudfw.checks.host import HOST_CHECKS, host_findings
+from cloudfw.checks.host import HOST_CHECKS, host_findings, state_qualified
 from cloudfw.checks.hygiene import default_group_open, unlogged
 from cloudfw.checks.ifaces import Views, annotate, views_of
 from cloudfw.checks.ordering import dead_rules
@@ -35,19 +35,27 @@ def _targets_phrase(profiles: list[Profile]) -> str:
     return f" (applies to instances with targets: {tags})"
 
 
-def _merge(found: Found, views: Views, folded: dict[str, set[str]]) -> list[Finding]:
-    """One finding per (check, rules), with the views it was seen on. A service exposed on
-    every view assumes no interface, whichever rule exposes it there: the views where the same
-    check fired for other rules, or where an allow-all folded it in (``folded``), count too."""
+def _covered(found: Found) -> dict[str, set[str]]:
+    """Service -> the views where an ingress ``allow-all`` finding includes it."""
+    out: dict[str, set[str]] = {}
+    for f, _, seen in found.values():
+        ev = f.evidence
+        if f.check == "allow-all" and f.direction != str(Direction.EGRESS) and isinstance(ev, dict):
+            for svc in ev.get("services", ()):
+                out.setdefault(str(svc), set()).update(seen)
+    return out
+
+
+def _merge(found: Found, views: Views) -> list[Finding]:
+    """One finding per (check, rules), with the views it was seen on. A check that holds on
+    every view assumes no interface, whichever rule makes it hold there: the views where the
+    same check fired for other rules, or where an allow-all includes the service, count too."""
+    out: list[Finding] = []
+    covered = _covered(found) if views.bound else {}
     by_check: dict[str, set[str]] = {}
     for f, _, seen in found.values():
         by_check.setdefault(f.check, set()).update(seen)
-    out: list[Finding] = []
     for f, profiles, seen in found.values():
-        side = views.inbound if f.direction != str(Direction.EGRESS) else views.outbound
-        labels = {v.label for v in side}
-        if by_check[f.check] | folded.get(f.check, set()) >= labels:
-            seen = sorted(labels)  # exposed whichever interface faces the internet
         ev = f.evidence
         assert isinstance(ev, dict)  # built by make_finding, still ours to complete
         ev["targets"] = [sorted(p) for p in profiles]
@@ -55,7 +63,12 @@ def _merge(found: Found, views: Views, folded: dict[str, set[str]]) -> list[Find
         if suffix:
             msg = f.message[:-1] + suffix + "." if f.message.endswith(".") else f.message + suffix
             f = replace(f, message=msg)
-        out.append(annotate(f, seen, views, f.direction != str(Direction.EGRESS)))
+        implied = covered.get(f.check.partition("[")[2].rstrip("]"), set())
+        side = views.inbound if f.direction != str(Direction.EGRESS) else views.outbound
+        labels = {v.label for v in side}
+        if not views.known and labels and by_check[f.check] | implied >= labels:
+            seen = sorted(labels)  # exposed whichever interface faces the internet
+        out.append(annotate(f, seen, views, f.direction != str(Direction.EGRESS), implied))
     return out
 
 
@@ -105,7 +118,6 @@ def _ruleset_findings(
         exp = _NO_EXPOSURE
     ii, aa, wps, directions = exp.ii, exp.aa, exp.wps, exp.directions
     found: Found = {}
-    folded: dict[str, set[str]] = {}
     want_in = ii is not None or wps is not None or "ingress" in directions
     want_out = aa is not None and "egress" in directions
     for profile in rs.target_profiles():
@@ -114,15 +126,12 @@ def _ruleset_findings(
         pub, pub_out = allowed_public_both(rs, profile, ctx.shares, egress=want_out)
         if want_in:
             for view in views.inbound:
-                batch, inside = _ingress(rs, _on(pub, view.bits), ctx, exp)
-                _add(found, batch, profile, view.label)
-                for check in inside:
-                    folded.setdefault(check, set()).add(view.label)
+                _add(found, _ingress(rs, _on(pub, view.bits), ctx, exp), profile, view.label)
         if want_out and aa is not None:
             for view in views.outbound:
                 batch = allow_all(rs, _on(pub_out, view.bits), Direction.EGRESS, ctx, aa)
                 _add(found, batch, profile, view.label)
-    out = _merge(found, views, folded) if found else []
+    out = [state_qualified(f, rs) for f in _merge(found, views)] if found else []
     if "default-group-open" in enabled:
         out.extend(default_group_open(rs, ctx))
     if "shadowed-rule" in enabled or "redundant-rule" in enabled:
@@ -130,12 +139,8 @@ def _ruleset_findings(
     return out
 
 
-def _ingress(
-    rs: RuleSet, pub: PubBoxes, ctx: Context, exp: _Exposure
-) -> tuple[list[Finding], list[str]]:
-    """The ingress findings on one view, and the service checks an allow-all folded in."""
+def _ingress(rs: RuleSet, pub: PubBoxes, ctx: Context, exp: _Exposure) -> list[Finding]:
     ii, aa, wps, directions = exp.ii, exp.aa, exp.wps, exp.directions
-    inside: list[str] = []
     batch: list[Finding] = []
     everything = (
         allow_all(rs, pub, Direction.INGRESS, ctx, aa)
@@ -145,13 +150,12 @@ def _ingress(
     services = internet_ingress(rs, pub, ctx, ii) if ii is not None else []
     if everything and services:
         everything = [_fold(everything[0], services), *everything[1:]]
-        inside = [f.check for f in services]
     else:
         batch.extend(services)
     batch.extend(everything)
     if wps is not None:
         batch.extend(wide_public_source(rs, pub, ctx, wps))
-    return batch, inside
+    return batch
 
 
 def _on(pub: PubBoxes, bits: int) -> PubBoxes:

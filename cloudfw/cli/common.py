@@ -91,6 +91,8 @@ def write_output(text: str, output: Path | None) -> None:
         return
     from cloudfw.snapshotio import write_atomic
 
+    if output.is_dir():
+        fail(f"{output}: is a directory (name a file in it, e.g. {output / 'report.json'})")
     output.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(output, text.encode("utf-8"))
 

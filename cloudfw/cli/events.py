@@ -66,6 +66,18 @@ def parse_time(text: str | None, option: str, now: datetime | None = None) -> da
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def parse_window(
+    since: str | None, until: str | None, now: datetime | None = None
+) -> tuple[datetime | None, datetime | None]:
+    """``--since``/``--until``; a window that ends before it starts is a usage error."""
+    t0, t1 = parse_time(since, "--since", now), parse_time(until, "--until", now)
+    if t0 is not None and t1 is not None and t1 <= t0:
+        raise typer.BadParameter(
+            f"--until {until} is not after --since {since}: the window is empty"
+        )
+    return t0, t1
+
+
 def _expand(
     p: str, since: datetime | None, until: datetime | None
 ) -> Iterator[StreamUnit | RecordUnit]:
@@ -189,7 +201,7 @@ def events_cmd(
       cloudfw events activity/ audit.jsonl --provider azure --provider gcp --format csv
     """
     check_paths(paths)
-    t0, t1 = parse_time(since, "--since"), parse_time(until, "--until")
+    t0, t1 = parse_window(since, until)
     options = ReadOptions(since=t0, until=t1, providers=frozenset(p.value for p in provider or []))
     reader = EventReader(options)
     with EventSpool(enabled=not no_store) as spool:
@@ -247,7 +259,7 @@ def export_cmd(
     for f in (findings, baseline):
         if f is not None and not f.is_file():
             fail(f"{f}: no such file")
-    t0, t1 = parse_time(since, "--since"), parse_time(until, "--until")
+    t0, t1 = parse_window(since, until)
     inputs = sources + [str(p) for p in (findings, baseline) if p is not None]
     writer = BundleWriter(
         out, since=t0, until=t1, inputs=inputs, tool_version=__version__,

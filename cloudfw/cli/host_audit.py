@@ -106,6 +106,7 @@ def audit(
         )
     if input_format is not None and input_format not in BY_NAME:
         fail(f"unknown --input-format {input_format!r} (known: {', '.join(BY_NAME)})")
+    _check_inputs(snapshots)
     loaded = load_policy(baseline, catalog)
     threshold = parse_severity(fail_on) if fail_on else loaded.policy.fail_on
     report = audit_hosts(
@@ -123,10 +124,23 @@ def audit(
     write_output(render(report, fmt), output)
     for c in report.coverage:
         if not c.ok:
-            typer.echo(f"cloudfw: error: {c.reason}", err=True)
+            where = "" if c.reason.startswith(c.scope) else f"{c.scope}: "
+            typer.echo(f"cloudfw: error: {where}{c.reason}", err=True)
     if output is not None:
         typer.echo(f"wrote {output}", err=True)
     raise typer.Exit(int(exit_code(report, threshold)))
+
+
+def _check_inputs(paths: list[Path]) -> None:
+    """Every named path exists and the whole lot holds at least one snapshot: auditing nothing
+    is a usage error, never a clean report."""
+    from cloudfw.hosts.audit import expand
+
+    for p in paths:
+        if not p.exists():
+            fail(f"{p}: no such file or directory")
+    if not expand(paths):
+        fail(f"no host snapshots found in {', '.join(str(p) for p in paths)}")
 
 
 def collector_script(platform: str) -> str:

@@ -204,15 +204,33 @@ def _sg_rules(req: Mapping[str, Any]) -> tuple[list[str], list[PortSpec]]:
     return peers, ports
 
 
-def _sg_direction(name: str, record: Mapping[str, Any]) -> str:
+def _egress_flags(rules: list[Any]) -> set[bool | None]:
+    """``isEgress`` of each rule (on a ModifySecurityGroupRules item or on its rule body)."""
+    flags: set[bool | None] = set()
+    for r in rules:
+        if isinstance(r, Mapping):
+            body = r.get("securityGroupRule")
+            inner = body if isinstance(body, Mapping) else {}
+            flag = r.get("isEgress", inner.get("isEgress"))
+            flags.add(flag in (True, "true") if flag is not None else None)
+    return flags
+
+
+def _sg_direction(name: str, record: Mapping[str, Any], req: Mapping[str, Any]) -> str:
+    """From the event name, else from ``isEgress`` where the record has it (the request's rules,
+    or the response's ``securityGroupRuleSet``); "" when the record does not say (a
+    ModifySecurityGroupRules request names rules by id only)."""
     if name.endswith("Ingress"):
         return "ingress"
     if name.endswith("Egress"):
         return "egress"
     resp = record.get("responseElements")
+    candidates = [_items(req.get("securityGroupRule"), "requestParameters.securityGroupRule")]
     if isinstance(resp, Mapping):
-        rules = _items(resp.get("securityGroupRuleSet"), "responseElements.securityGroupRuleSet")
-        flags = {r.get("isEgress") for r in rules if isinstance(r, Mapping)}
+        f = "responseElements.securityGroupRuleSet"
+        candidates.append(_items(resp.get("securityGroupRuleSet"), f))
+    for rules in candidates:
+        flags = _egress_flags(rules)
         if flags == {True}:
             return "egress"
         if flags == {False}:
@@ -308,23 +326,23 @@ def normalize(record: Mapping[str, Any], origin: SourceRef | None = None) -> Cha
     direction = ""
     peers: list[str] = []
     ports: list[PortSpec] = []
-    denied: list[str] = []
+    wide: bool | None = None
     rule_action = ""
     resource = ""
     if source == "network-firewall.amazonaws.com":
         if hardens(name, req):
             return None
-        direction, rule_action, peers, ports, denied = network_firewall(name, req)
+        direction, rule_action, peers, ports, wide = network_firewall(name, req)
         if name == "UpdateLoggingConfiguration":
             cfg = obj(req.get("loggingConfiguration"), "requestParameters.loggingConfiguration")
             f = "loggingConfiguration.logDestinationConfigs"
             if not seq(cfg.get("logDestinationConfigs"), f):
                 action = A.DISABLE_LOGGING
     elif source == "rds.amazonaws.com":
-        resource, (direction, rule_action, peers, ports, denied) = rds_security_group(req)
+        resource, (direction, rule_action, peers, ports, wide) = rds_security_group(req)
     elif "SecurityGroup" in name and name not in ("CreateSecurityGroup", "DeleteSecurityGroup"):
         peers, ports = _sg_rules(req)
-        direction = _sg_direction(name, record)
+        direction = _sg_direction(name, record, req)
         rule_action = "allow"
     elif "NetworkAclEntry" in name:
         direction, peers, ports = _nacl(req)
@@ -345,7 +363,7 @@ def normalize(record: Mapping[str, Any], origin: SourceRef | None = None) -> Cha
         resource_id=resource or _resource(name, req, record),
         direction=direction,
         peers=peer_t,
-        any_peer=any_peer(peer_t, denied),
+        any_peer=any_peer(peer_t) if wide is None else wide,
         ports=tuple(dict.fromkeys(ports)),
         principal=_principal(record),
         source_ip=text(record.get("sourceIPAddress")),

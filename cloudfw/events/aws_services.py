@@ -4,9 +4,11 @@ Pure: no I/O.
 Network Firewall requests (JSON protocol, camelCase keys) carry rule groups as stateless 5-tuple
 rules, stateful rules (structured, or Suricata rule strings), domain lists, and firewall
 policies as default actions. A rule group with several rules is reported by what it allows
-(`events.normal.effect`). Rule variables (``$HOME_NET``) the request defines are substituted;
-others stay as tokens. The changed traffic's direction is known only relative to ``$HOME_NET``
-(to it: ingress; from it: egress); the peer is the side that is not the home network.
+(`events.normal.effect`). Suricata addresses and ports are read by `events.suricata` (negation,
+lists, ranges, the rule group's ``ipSets`` / ``portSets`` variables). The changed traffic's
+direction is known only relative to ``$HOME_NET`` (to it: ingress; from it: egress); the peer is
+the side that is not the home network. A body CloudTrail hides
+(``HIDDEN_DUE_TO_SECURITY_REASONS``) is content the log does not carry.
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cloudfw.events import suricata
 from cloudfw.events.errors import RecordError
 from cloudfw.events.normal import ALL, Written, effect, obj, port_int, range_specs, seq, strs, text
 from cloudfw.model import PortSpec
 
-#: what a change's content comes to: (direction, rule_action, peers, ports, denied peers)
-Content = tuple[str, str, list[str], list[PortSpec], list[str]]
-NONE: Content = ("", "", [], [], [])
+#: what a change's content comes to: (direction, rule_action, peers, ports, any_peer); any_peer
+#: None means "measure the peers"
+Content = tuple[str, str, list[str], list[PortSpec], bool | None]
+NONE: Content = ("", "", [], [], None)
 STATELESS = {"aws:pass": "allow", "aws:drop": "deny"}  # aws:forward_to_sfe decides nothing
 STATEFUL = {"pass": "allow", "drop": "deny", "reject": "deny"}  # alert decides nothing
 LIST_TYPES = {"ALLOWLIST": "allow", "DENYLIST": "deny", "REJECTLIST": "deny"}
@@ -42,10 +46,10 @@ def hardens(name: str, req: Mapping[str, Any]) -> bool:
 
 
 def _summary(rules: list[Rule]) -> Content:
-    action, peers, ports, denied = effect(w for _, w in rules)
+    action, peers, ports, wide = effect(w for _, w in rules)
     shown = [d for d, w in rules if w[0] == action]
     direction = shown[0] if shown and len(set(shown)) == 1 else ""
-    return direction, action, peers, ports, denied
+    return direction, action, peers, ports, wide
 
 
 def _stateless(rule: Mapping[str, Any], f: str) -> Rule:
@@ -67,35 +71,24 @@ def _stateless(rule: Mapping[str, Any], f: str) -> Rule:
     return "", (action, peers, ports)
 
 
-def _addresses(token: str, variables: Mapping[str, list[str]]) -> list[str]:
-    """A Suricata address or port (``any``, a CIDR, ``$VAR``, ``[a,!b]``) -> its parts; a
-    negated part keeps its ``!`` (`events.normal.peer_set` subtracts it)."""
-    out: list[str] = []
-    for part in token.strip().strip("[]").split(","):
-        p = part.strip()
-        neg, p = ("!", p[1:]) if p.startswith("!") else ("", p)
-        values = variables.get(p[1:], [p]) if p.startswith("$") else [p] if p else []
-        out.extend(neg + v for v in values)
-    return out
+Variables = tuple[suricata.Variables, suricata.Variables]  # (ipSets, portSets)
 
 
 def _suricata(
-    action: str, proto: str, src: str, dst: str, dport: str, f: str,
-    variables: Mapping[str, list[str]],
-) -> Rule:  # fmt: skip
-    home_src, home_dst = "$HOME_NET" in src.upper(), "$HOME_NET" in dst.upper()
+    action: str, proto: str, src: str, dst: str, dport: str, f: str, variables: Variables
+) -> Rule:
+    home_src, home_dst = suricata.is_home(src), suricata.is_home(dst)
     egress = home_src and not home_dst
     direction = "egress" if egress else ("ingress" if home_dst else "")
-    peers = _addresses(dst if egress else src, variables)
-    p = proto.lower()
-    p = "all" if p == "ip" else p
-    wanted = [r.replace(":", "-") for r in _addresses(dport, {}) if r.lower() != "any"]
-    wanted = [f"{r}65535" if r.endswith("-") else r for r in wanted]
-    ports = [ALL] if p == "all" else range_specs(p, wanted, f"{f}.destinationPort")
+    ips, port_vars = variables
+    peers = suricata.peers(
+        dst if egress else src, ips, f"{f}.{'destination' if egress else 'source'}"
+    )
+    ports = suricata.port_specs(proto, dport, port_vars, f"{f}.destinationPort")
     return direction, (STATEFUL.get(action.lower(), ""), peers, ports)
 
 
-def _rules_string(rules: str, f: str, variables: Mapping[str, list[str]]) -> list[Rule]:
+def _rules_string(rules: str, f: str, variables: Variables) -> list[Rule]:
     import idstools.rule  # type: ignore[import-untyped]  # only when a log carries rule strings
 
     out: list[Rule] = []
@@ -103,27 +96,28 @@ def _rules_string(rules: str, f: str, variables: Mapping[str, list[str]]) -> lis
         stripped = line.strip()
         if not stripped or stripped.startswith("#") or stripped == HIDDEN:
             continue
-        r = idstools.rule.parse(stripped)
-        if r is None:
+        head = suricata.header(stripped)
+        if head is None or idstools.rule.parse(stripped) is None:
             raise RecordError(f"line {n} is not a Suricata rule: {stripped[:60]!r}", f)
-        out.append(
-            _suricata(r["action"], r["proto"], r["source_addr"], r["dest_addr"], r["dest_port"],
-                      f"{f} line {n}", variables)
-        )  # fmt: skip
+        action, proto, src, _, _, dst, dport = head  # idstools drops a nested list's last "]"
+        out.append(_suricata(action, proto, src, dst, dport, f"{f} line {n}", variables))
     return out
 
 
-def _variables(group: Mapping[str, Any]) -> dict[str, list[str]]:
-    ip_sets = obj(obj(group.get("ruleVariables"), "ruleVariables").get("ipSets"), "ipSets")
-    return {
-        k: strs(obj(v, f"ipSets.{k}").get("definition"), f"ipSets.{k}.definition")
-        for k, v in ip_sets.items()
-    }
+def _variables(group: Mapping[str, Any]) -> Variables:
+    rv = obj(group.get("ruleVariables"), "ruleVariables")
+    ip_sets, port_sets = (obj(rv.get(k), f"ruleVariables.{k}") for k in ("ipSets", "portSets"))
+    return (
+        {k: strs(obj(v, f"ipSets.{k}").get("definition"), f"ipSets.{k}.definition")
+         for k, v in ip_sets.items()},
+        {k: strs(obj(v, f"portSets.{k}").get("definition"), f"portSets.{k}.definition")
+         for k, v in port_sets.items()},
+    )  # fmt: skip
 
 
 def _rule_group(req: Mapping[str, Any]) -> list[Rule]:
     f = "requestParameters.ruleGroup"
-    group = obj(req.get("ruleGroup"), f)
+    group = obj(None if req.get("ruleGroup") == HIDDEN else req.get("ruleGroup"), f)
     source = obj(group.get("rulesSource"), f"{f}.rulesSource")
     variables = _variables(group)
     rules: list[Rule] = []
@@ -160,7 +154,7 @@ def _rule_group(req: Mapping[str, Any]) -> list[Rule]:
 def _policy(req: Mapping[str, Any]) -> Content:
     """A firewall policy: what traffic that no rule matched meets (its default actions)."""
     f = "requestParameters.firewallPolicy"
-    pol = obj(req.get("firewallPolicy"), f)
+    pol = obj(None if req.get("firewallPolicy") == HIDDEN else req.get("firewallPolicy"), f)
     if not pol:
         return NONE
     stateless = strs(pol.get("statelessDefaultActions"), f"{f}.statelessDefaultActions")
@@ -168,7 +162,7 @@ def _policy(req: Mapping[str, Any]) -> Content:
     action = next((STATELESS[a] for a in stateless if a in STATELESS), "")
     if not action and "aws:forward_to_sfe" in stateless:
         action = "deny" if any(a.startswith("aws:drop") for a in stateful) else ""
-    return ("", action, ["*"], [ALL], []) if action else NONE
+    return ("", action, ["*"], [ALL], None) if action else NONE
 
 
 def network_firewall(name: str, req: Mapping[str, Any]) -> Content:
@@ -188,5 +182,5 @@ def rds_security_group(req: Mapping[str, Any]) -> tuple[str, Content]:
     low = _lower_keys(req)  # CloudTrail writes dBSecurityGroupName, cIDRIP, eC2SecurityGroupId
     keys = ("cidrip", "ec2securitygroupid", "ec2securitygroupname")
     peer = next((text(low[k]) for k in keys if low.get(k)), "")
-    content: Content = ("ingress", "allow", [peer], [], []) if peer else NONE
+    content: Content = ("ingress", "allow", [peer], [], None) if peer else NONE
     return text(low.get("dbsecuritygroupname")), content

@@ -1,5 +1,12 @@
-"""Azure Activity Log records -> ChangeEvent, folding Start/Accept/Success/Failure by
-``correlationId``. Pure: no I/O.
+"""Azure Activity Log records -> ChangeEvent, folding each operation's Start/Accept/Success/
+Failure records. Pure: no I/O.
+
+One ``correlationId`` is shared by every operation of an "uber action": an ARM deployment or a
+Terraform run writes many resources under one. The records of one operation share its
+``operationId`` (REST/portal shape; ``properties.operationId`` in exports) and each record has its
+own ``eventDataId``. So an operation is keyed by (correlationId, operationId), or by
+(correlationId, resourceId, operationName) when the records carry no operationId. Its event id is
+the operationId, else ``correlationId/`` + a digest of the resource and operation.
 
 Accepted record shapes: the storage / Event Hub export (``operationName``, ``resultType``,
 ``identity.claims``, ``properties.requestbody``), the REST / portal JSON (``operationName.value``,
@@ -10,6 +17,8 @@ case-insensitively; resource ids are reported lower-case so exports and API read
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,9 +26,10 @@ from typing import Any
 
 import orjson
 
+from cloudfw.events.azure_rules import contents
 from cloudfw.events.errors import RecordError
-from cloudfw.events.normal import any_peer, dedupe, obj, parse_time, range_specs, strs, text
-from cloudfw.model import ChangeAction, ChangeEvent, PortSpec, SourceRef
+from cloudfw.events.normal import obj, parse_time, text
+from cloudfw.model import ChangeAction, ChangeEvent, SourceRef
 
 A = ChangeAction
 UPN = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"
@@ -46,11 +56,21 @@ class AzureRecord:
     time: datetime
     resource_id: str  # lower-case
     correlation_id: str
+    operation_id: str  # lower-case; "" when the record does not carry one
     caller_ip: str
     principal: str
     properties: Mapping[str, Any]
     sub_status: str
     location: str
+    request: Mapping[str, Any]  # the decoded request body ({} when none)
+    response: Mapping[str, Any]  # the decoded response body ({} when none)
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        """The operation this record belongs to."""
+        if self.operation_id:
+            return (self.correlation_id, self.operation_id)
+        return (self.correlation_id, self.resource_id, self.operation)
 
 
 def _value(v: object) -> str:
@@ -94,12 +114,14 @@ def parse(rec: Mapping[str, Any]) -> AzureRecord | None:
     corr = text(_get(rec, "correlationId", "correlation_id"))
     if not corr:
         raise RecordError("missing", "correlationId")
+    op_id = _get(rec, "operationId", "operation_id") or _field(props, "operationid")
     return AzureRecord(
         operation=op,
         status=status,
         time=parse_time(_get(rec, "time", "eventTimestamp", "event_timestamp"), "time"),
         resource_id=rid,
         correlation_id=corr.lower(),
+        operation_id=text(op_id).lower(),
         caller_ip=text(ip),
         principal=_principal(rec),
         properties=props,
@@ -107,79 +129,40 @@ def parse(rec: Mapping[str, Any]) -> AzureRecord | None:
             _get(rec, "resultSignature") or _value(_get(rec, "subStatus", "sub_status"))
         ),
         location=text(_get(rec, "location")),
+        request=_body(props, "requestbody"),
+        response=_body(props, "responsebody"),
     )
 
 
-def _body(props: Mapping[str, Any], *keys: str) -> Mapping[str, Any]:
-    for k in keys:
-        for name, v in props.items():
-            if name.lower() == k and v:
-                if isinstance(v, str):
-                    try:
-                        v = orjson.loads(v)
-                    except orjson.JSONDecodeError:
-                        raise RecordError("invalid embedded JSON", f"properties.{name}") from None
-                return obj(v, f"properties.{name}")
-    return {}
+def _field(props: Mapping[str, Any], low: str) -> Any:
+    return next((v for k, v in props.items() if k.lower() == low and v), None)
 
 
-def _collections(p: Mapping[str, Any]) -> tuple[str, list[str], list[PortSpec]]:
-    """Firewall policy rule collection group / classic Azure Firewall rule collections."""
-    peers: list[str] = []
-    ports: list[PortSpec] = []
-    colls = p.get("ruleCollections") or p.get("networkRuleCollections") or []
-    for c in colls if isinstance(colls, list) else []:
-        c = obj(c, "requestbody.ruleCollections[]")
-        rules = c.get("rules") or obj(c.get("properties"), "properties").get("rules") or []
-        for r in rules if isinstance(rules, list) else []:
-            r = obj(r, "requestbody.ruleCollections[].rules[]")
-            peers += strs(r.get("sourceAddresses"), "rules[].sourceAddresses")
-            peers += strs(r.get("sourceIpGroups"), "rules[].sourceIpGroups")
-            dports = strs(r.get("destinationPorts"), "rules[].destinationPorts")
-            protos = strs(r.get("ipProtocols") or r.get("protocols"), "rules[].ipProtocols")
-            for proto in protos:
-                name = proto.split(":", 1)[0] if isinstance(proto, str) else proto
-                ports += range_specs("all" if name.lower() == "any" else name, dports, "ports")
-    return "", peers, ports
+def _camel(value: Any) -> Any:
+    """Body keys as ARM writes them (``properties``, ``destinationPortRange``) whatever casing
+    the exporter used (``Properties``, ``DestinationPortRange``)."""
+    if isinstance(value, Mapping):
+        return {(k[:1].lower() + k[1:] if isinstance(k, str) else k): _camel(v)
+                for k, v in value.items()}  # fmt: skip
+    if isinstance(value, list):
+        return [_camel(v) for v in value]
+    return value
 
 
-def _rule(body: Mapping[str, Any]) -> tuple[str, list[str], list[PortSpec]]:
-    p = obj(body.get("properties", body), "requestbody.properties")
-    if "ruleCollections" in p or "networkRuleCollections" in p:
-        return _collections(p)
-    d = text(p.get("direction")).lower()
-    direction = {"inbound": "ingress", "outbound": "egress"}.get(d, "")
-    side = "destination" if direction == "egress" else "source"
-    peers = strs(p.get(f"{side}AddressPrefix"), "addressPrefix") + strs(
-        p.get(f"{side}AddressPrefixes"), "addressPrefixes"
-    )
-    for g in p.get(f"{side}ApplicationSecurityGroups") or []:
-        if isinstance(g, Mapping) and g.get("id"):
-            peers.append(str(g["id"]))
-    ranges = strs(p.get("destinationPortRange"), "destinationPortRange") + strs(
-        p.get("destinationPortRanges"), "destinationPortRanges"
-    )
-    ports: list[PortSpec] = []
-    if p.get("protocol") is not None:
-        if text(p.get("protocol")) == "*" and all(r.strip() == "*" for r in ranges):
-            ranges = []
-        ports = range_specs(p["protocol"], ranges, "requestbody.destinationPortRange")
-    return direction, peers, ports
-
-
-def _access(body: Mapping[str, Any]) -> str:
-    p = body.get("properties", body)
-    if not isinstance(p, Mapping):
-        return ""
-    access = p.get("access")
-    if access is None:  # rule collection groups: the collections' action, when they agree
-        kinds = {
-            text(obj(c, "ruleCollections[]").get("action", {}).get("type")).lower()
-            for c in p.get("ruleCollections") or []
-            if isinstance(c, Mapping) and isinstance(c.get("action"), Mapping)
-        }
-        return kinds.pop() if len(kinds) == 1 else ""
-    return text(access).lower()
+def _body(props: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """A body in ``properties`` (any key casing): an object, or JSON in a string (even twice)."""
+    name = next((k for k, v in props.items() if k.lower() == key and v), None)
+    if name is None:
+        return {}
+    v = props[name]
+    for _ in range(2):  # JSON-in-a-string, sometimes encoded twice
+        if not isinstance(v, str):
+            break
+        try:
+            v = orjson.loads(v)
+        except orjson.JSONDecodeError:
+            raise RecordError("invalid embedded JSON", f"properties.{name}") from None
+    return obj(_camel(obj(v, f"properties.{name}")), f"properties.{name}")
 
 
 def _error(props: Mapping[str, Any], sub: str) -> str:
@@ -206,32 +189,40 @@ class _Group:
         return has_start and has_end
 
 
-def fold(records: list[AzureRecord], origin: SourceRef | None = None) -> ChangeEvent:
-    """One operation's records (any order) -> one ChangeEvent."""
+def _event_id(first: AzureRecord) -> str:
+    if first.operation_id:
+        return first.operation_id
+    digest = hashlib.sha256(f"{first.operation}|{first.resource_id}".encode()).hexdigest()[:12]
+    return f"{first.correlation_id}/{digest}"
+
+
+def _action(op: str, recs: list[AzureRecord], body: Mapping[str, Any]) -> ChangeAction:
+    if op.endswith("/delete"):
+        return A.DISABLE_LOGGING if ("diagnosticsettings" in op or "flowlogs" in op) else A.DELETE
+    if "flowlogs" in op and obj(body.get("properties"), "properties").get("enabled") is False:
+        return A.DISABLE_LOGGING
+    # HTTP 201 on any record of the operation (Accept or Success) means the resource was created
+    created = any(
+        text(r.properties.get("statusCode")).lower() == "created"
+        or "created" in r.sub_status.lower()
+        for r in recs
+    )
+    return A.CREATE if created else A.MODIFY
+
+
+def fold(records: list[AzureRecord], origin: SourceRef | None = None) -> list[ChangeEvent]:
+    """One operation's records (any order) -> its ChangeEvent (one per rule for an NSG-level
+    write that carries its rules)."""
     recs = sorted(records, key=lambda r: (r.time, r.status, r.sub_status))
     start = next((r for r in recs if r.status.startswith("start")), None)
     end = next((r for r in recs if r.status in TERMINAL), None)
     first = start or recs[0]
-    props_all: dict[str, Any] = {}
-    for r in recs:
-        props_all.update({k: v for k, v in r.properties.items() if v not in (None, "")})
     # the rule: what was asked (any record's request body), else what was stored (a response)
-    body = next((b for r in recs if (b := _body(r.properties, "requestbody"))), None) or next(
-        (b for r in recs if (b := _body(r.properties, "responsebody"))), {}
+    body = next((r.request for r in recs if r.request), None) or next(
+        (r.response for r in recs if r.response), {}
     )
-    direction, peers, ports = _rule(body) if body else ("", [], [])
-    rule_action = _access(body)
     op = first.operation
-    status_code = text((end.properties if end else props_all).get("statusCode")).lower()
-    signature = end.sub_status.lower() if end else ""
-    if op.endswith("/delete"):
-        action = A.DISABLE_LOGGING if ("diagnosticsettings" in op or "flowlogs" in op) else A.DELETE
-    elif "flowlogs" in op and obj(body.get("properties"), "properties").get("enabled") is False:
-        action = A.DISABLE_LOGGING
-    elif status_code == "created" or "created" in signature:
-        action = A.CREATE
-    else:
-        action = A.MODIFY
+    action = _action(op, recs, body)
     if end is None:
         success, error = False, "NoTerminalRecord"
     else:
@@ -239,31 +230,35 @@ def fold(records: list[AzureRecord], origin: SourceRef | None = None) -> ChangeE
         error = "" if success else _error(end.properties, end.sub_status)
     rid = first.resource_id
     _, _, tail = rid.partition("/subscriptions/")
-    account = tail.split("/", 1)[0]
-    peer_t = dedupe(peers)
-    principal = next((r.principal for r in recs if r.principal), "")
-    ip = next((r.caller_ip for r in recs if r.caller_ip), "")
-    region = next((r.location for r in recs if r.location and r.location != "global"), "")
-    return ChangeEvent(
+    event_id = _event_id(first)
+    base = ChangeEvent(
         provider="azure",
-        account=account,
-        region=region,
-        time=(end or first).time,
+        account=tail.split("/", 1)[0],
+        region=next((r.location for r in recs if r.location and r.location != "global"), ""),
+        time=(end or recs[-1]).time,  # the terminal record's: when the change took effect
         action=action,
         event_name=op,
         resource_id=rid,
-        direction=direction,
-        peers=peer_t,
-        any_peer=any_peer(peer_t),
-        ports=tuple(dict.fromkeys(ports)),
-        principal=principal,
-        source_ip=ip,
+        principal=next((r.principal for r in recs if r.principal), ""),
+        source_ip=next((r.caller_ip for r in recs if r.caller_ip), ""),
         success=success,
         error_code=error,
-        event_id=first.correlation_id,
+        event_id=event_id,
         origin=origin,
-        rule_action=rule_action,
     )
+    return [
+        dataclasses.replace(
+            base,
+            resource_id=f"{rid}/securityrules/{c.name.lower()}" if c.name else rid,
+            direction=c.direction,
+            peers=c.peers,
+            any_peer=c.any_peer,
+            ports=c.ports,
+            event_id=f"{event_id}#{c.name}" if c.name else event_id,
+            rule_action=c.rule_action,
+        )
+        for c in contents(body)
+    ]
 
 
 class Folder:
@@ -274,16 +269,16 @@ class Folder:
     failures log nothing else). Records of an already emitted operation are ignored."""
 
     def __init__(self) -> None:
-        self._open: dict[str, _Group] = {}
-        self._origin: dict[str, SourceRef | None] = {}
-        self._done: set[str] = set()
+        self._open: dict[tuple[str, ...], _Group] = {}
+        self._origin: dict[tuple[str, ...], SourceRef | None] = {}
+        self._done: set[tuple[str, ...]] = set()
 
     @property
     def open_groups(self) -> int:
         return len(self._open)
 
     def add(self, rec: AzureRecord, origin: SourceRef | None = None) -> Iterator[ChangeEvent]:
-        key = rec.correlation_id
+        key = rec.key
         if key in self._done:
             return
         group = self._open.setdefault(key, _Group())
@@ -293,10 +288,10 @@ class Folder:
         if group.complete():
             del self._open[key]
             self._done.add(key)
-            yield fold(group.records, self._origin.pop(key, None))
+            yield from fold(group.records, self._origin.pop(key, None))
 
     def flush(self) -> Iterator[ChangeEvent]:
         for key in sorted(self._open):
             group = self._open.pop(key)
             self._done.add(key)
-            yield fold(group.records, self._origin.pop(key, None))
+            yield from fold(group.records, self._origin.pop(key, None))

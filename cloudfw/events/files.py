@@ -202,16 +202,49 @@ def _doc_records(doc: Any) -> Iterator[Raw]:
     raise FileDamage(f"expected a JSON object or array, got {type(doc).__name__}")
 
 
+class _LineCounter:
+    """A binary stream that counts the lines handed out (to locate a streaming parse error)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self.line = 1
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._raw.read(n)
+        self.line += data.count(b"\n")
+        return data
+
+
+def _first_line(e: BaseException) -> str:
+    """yajl's messages end with a multi-line excerpt; the first line says what went wrong."""
+    return next((ln.strip() for ln in str(e).splitlines() if ln.strip()), type(e).__name__)
+
+
 def _stream_items(stream: IO[bytes], prefix: str, kind: str) -> Iterator[Raw]:
     i = 0
+    counter = _LineCounter(stream)
     try:
-        for rec in ijson.items(stream, prefix, use_float=True):
+        for rec in ijson.items(counter, prefix, use_float=True):
             yield Raw(kind, str(i), rec)
             i += 1
     except ijson.JSONError as e:
-        raise FileDamage(f"invalid JSON after record {i}: {e}") from None
+        where = f"at or before line {counter.line}"
+        raise FileDamage(f"invalid JSON after record {i}, {where}: {_first_line(e)}") from None
     except READ_ERRORS as e:
         raise FileDamage(f"{_describe(e)} after record {i}") from None
+
+
+def _salvage(body: bytes, prefix: str, kind: str, error: orjson.JSONDecodeError) -> Iterator[Raw]:
+    """The records before the damage in a buffered document, then one located FileDamage."""
+    n = 0
+    try:
+        for raw in _stream_items(io.BytesIO(body), prefix, kind):
+            n += 1
+            yield raw
+    except FileDamage:
+        pass
+    where = f"line {error.lineno} column {error.colno}"
+    raise FileDamage(f"invalid JSON after record {n}, at {where}: {error.msg}")
 
 
 def _stream_lines(stream: IO[bytes]) -> Iterator[Raw]:
@@ -272,7 +305,7 @@ def _stream_document(stream: IO[bytes]) -> Iterator[Raw]:
                 yield Raw(kind, str(i), value)
                 i += 1
     except ijson.JSONError as e:
-        raise FileDamage(f"invalid JSON after record {i}: {e}") from None
+        raise FileDamage(f"invalid JSON after record {i}: {_first_line(e)}") from None
     if not kind:
         raise FileDamage("a large JSON document without a Records/records/Events/entries array")
 
@@ -314,8 +347,7 @@ def iter_raw(
             doc = orjson.loads(body)
         except orjson.JSONDecodeError as e:
             prefix = f"{container}.item" if kind else "item"
-            yield from _stream_items(io.BytesIO(body), prefix, kind or "auto")
-            raise FileDamage(f"invalid JSON: {e}") from None
+            yield from _salvage(body, prefix, kind or "auto", e)
         yield from _doc_records(doc)
         return
     if body[:1] == b"[" or kind:

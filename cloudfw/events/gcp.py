@@ -3,7 +3,8 @@
 
 Request bodies use the audit log's pluralised names (``alloweds``, ``denieds``); the singular
 REST names are accepted too. A firewall or subnetwork patch whose only content change is
-``logConfig.enable: false`` is ``disable_logging``.
+``logConfig.enable: false`` is ``disable_logging``. An operation's content comes from its
+``first`` entry, its time from its ``last`` entry (when it completed, as Azure's terminal record).
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ VERBS: dict[str, ChangeAction] = {
 FULL_BODY = frozenset({"insert", "update"})
 #: App Engine firewall rules filter every request to the app: HTTP and HTTPS
 APP_PORTS = [PortSpec("tcp", 80, 80), PortSpec("tcp", 443, 443)]
+#: the priority of App Engine's default rule, evaluated after every other
+DEFAULT_APP_PRIORITY = 2147483647
 # request keys that identify, rather than change, the resource
 IDENTITY_KEYS = frozenset({"@type", "name", "fingerprint", "network", "selfLink", "id", "kind"})
 
@@ -156,18 +159,30 @@ def _rule_action(req: Mapping[str, Any]) -> str:
 
 
 def _app_engine(req: Mapping[str, Any]) -> list[Written] | None:
-    """App Engine ingress rules (``rule``, or BatchUpdate's ``ingressRules``): every request to
-    the app, which App Engine serves on HTTP and HTTPS. None when the request is not one."""
+    """App Engine ingress rules (``rule``, or BatchUpdate's ``ingressRules``) in the order App
+    Engine evaluates them: lowest ``priority`` first (the default rule is 2147483647). They
+    filter every request to the app, which App Engine serves on HTTP and HTTPS. None when the
+    request is not one."""
     if "rule" in req:
         rules = [obj(req["rule"], "request.rule")]
     elif "ingressRules" in req:
         rules = [obj(r, "request.ingressRules[]") for r in seq(req["ingressRules"], "ingressRules")]
     else:
         return None
+    ordered = sorted(enumerate(rules), key=lambda ir: (_priority(ir[1], ir[0]), ir[0]))
     return [
         (text(r.get("action")).lower(), strs(r.get("sourceRange"), "rule.sourceRange"), APP_PORTS)
-        for r in rules
+        for _, r in ordered
     ]
+
+
+def _priority(rule: Mapping[str, Any], i: int) -> int:
+    value = rule.get("priority", DEFAULT_APP_PRIORITY)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise RecordError(f"expected an integer priority, got {value!r}", f"ingressRules[{i}].priority")
 
 
 def _logging_off_only(req: Mapping[str, Any]) -> bool:
@@ -191,10 +206,10 @@ def fold(entries: list[GcpEntry], origin: SourceRef | None = None) -> ChangeEven
         action = A.DISABLE_LOGGING
     elif "subnetworks" in first.method.lower():
         return None  # a subnet change that does not turn flow logs off is not a firewall change
-    denied: list[str] = []
     written = _app_engine(req)
+    wide: bool | None = None
     if written is not None:
-        rule_action, peers, ports, denied = effect(written)
+        rule_action, peers, ports, wide = effect(written)
         direction = "ingress" if peers else ""
     else:
         direction, peers, ports = _rules(req)
@@ -203,17 +218,20 @@ def fold(entries: list[GcpEntry], origin: SourceRef | None = None) -> ChangeEven
             peers = list(API_DEFAULT_PEERS.to_tokens())
     failed = next((e for e in es if e.status_code != 0), None)
     peer_t = dedupe(peers)
+    # the time the operation completed: its `last` entry's (else the latest entry's), as Azure
+    # takes its terminal record's
+    done = next((e for e in es if e.last), max(es, key=lambda e: e.time))
     return ChangeEvent(
         provider="gcp",
         account=first.project,
         region=first.region,
-        time=min(e.time for e in es),
+        time=done.time,
         action=action,
         event_name=first.method,
         resource_id=first.resource,
         direction=direction,
         peers=peer_t,
-        any_peer=any_peer(peer_t, denied),
+        any_peer=any_peer(peer_t) if wide is None else wide,
         ports=tuple(dict.fromkeys(ports)),
         principal=next((e.principal for e in es if e.principal), ""),
         source_ip=next((e.caller_ip for e in es if e.caller_ip), ""),

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from cloudfw.events.errors import RecordError
-from cloudfw.model import ANY, EMPTY, AddressSet, CloudfwError, PortSpec
-from cloudfw.model.ports import NUMBER_NAMES
+from cloudfw.model import (
+    ANY,
+    EMPTY,
+    AddressSet,
+    Box,
+    CloudfwError,
+    PortSpec,
+    Space,
+    icmp_space,
+    parse_protocol,
+    port_range,
+)
+from cloudfw.model.ports import ALL_PORTS, ALL_PROTOCOLS, NUMBER_NAMES
 
 ALL_PROTOCOL_TOKENS = frozenset({"-1", "all", "*", "any"})
 ALL = PortSpec("all", None, None)
@@ -126,7 +137,22 @@ def peer_set(tokens: Iterable[str]) -> AddressSet:
             except CloudfwError:
                 part = AddressSet.symbol("service-tag", t)
         out = out | part
+    if negated and not out:  # only exclusions: "any except ..."
+        out = ANY
     return out - peer_set(negated) if negated else out
+
+
+#: how `peer_set` spells each kind of symbolic peer
+_SPELLING = {"network-tag": "tag:", "service-account": "serviceAccount:"}
+
+
+def peer_tokens(a: AddressSet) -> tuple[str, ...]:
+    """An address set as the event peer tokens `peer_set` reads back (``*``, CIDRs, names)."""
+    if a.universal:
+        return ("*",)
+    toks = [str(n) for n in a.networks()]
+    toks += [_SPELLING.get(p.kind, "") + p.value for p in sorted(a.symbols)]
+    return tuple(toks)
 
 
 def any_peer(peers: Iterable[str], denied: Iterable[str] = ()) -> bool:
@@ -174,20 +200,55 @@ def text(value: object) -> str:
 
 
 def dedupe(items: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(i for i in items if i))
+    """Distinct tokens in order, stripped of the blanks some writers leave around them."""
+    return tuple(dict.fromkeys(t for i in items if (t := i.strip())))
+
+
+def port_box(p: PortSpec, peers: AddressSet = ANY) -> Box:
+    """One port spec (with ``peers``) as the model's traffic box. A spec without ports is
+    every port of its protocol (the log does not say which)."""
+    if p.protocol == "all":
+        ports = ALL_PORTS if p.from_port is None else port_range(p.from_port, p.to_port or 65535)
+        return Box(ALL_PROTOCOLS, ports, peers, ANY)
+    try:
+        protos = parse_protocol(p.protocol)
+    except CloudfwError:
+        protos = ALL_PROTOCOLS
+    if p.protocol in ("icmp", "icmpv6"):
+        return Box(protos, icmp_space(p.from_port, p.to_port), peers, ANY)
+    if p.from_port is None:
+        return Box(protos, ALL_PORTS, peers, ANY)
+    hi = p.to_port if p.to_port is not None else p.from_port
+    return Box(protos, port_range(min(p.from_port, hi), max(p.from_port, hi)), peers, ANY)
+
+
+def ports_cover(outer: Iterable[PortSpec], inner: Iterable[PortSpec]) -> bool:
+    """Every (protocol, port) of ``inner`` (none: every port) is one of ``outer``'s (none: not
+    known, so it covers nothing)."""
+    space = Space(tuple(port_box(p) for p in outer))
+    return all(space.covers(port_box(p)) for p in (list(inner) or [ALL]))
 
 
 Written = tuple[str, list[str], list[PortSpec]]  # one written rule: (allow|deny|"", peers, ports)
 
 
-def effect(rules: Iterable[Written]) -> tuple[str, list[str], list[PortSpec], list[str]]:
-    """Several rules one change writes, in evaluation order -> (rule_action, peers, ports,
-    denied peers).
+class Effect(NamedTuple):
+    """What several rules one change writes come to."""
+
+    action: str  # allow | deny | ""
+    peers: list[str]
+    ports: list[PortSpec]
+    any_peer: bool
+
+
+def effect(rules: Iterable[Written]) -> Effect:
+    """Several rules one change writes, in evaluation order -> what the change does.
 
     When any rule allows, the change is reported by what it allows (``allow``, the allowing
-    rules' peers and ports), and the peers of the deny rules evaluated before every allow are
-    returned for `any_peer`; otherwise by what it denies (``deny``), or ``""`` when no rule
-    says."""
+    rules' peers and ports), and it is internet-wide (`any_peer`) when some allowing rule still
+    reaches the internet after the deny rules evaluated before it that cover all its ports (a
+    deny of port 23 does not narrow an allow of port 22). Otherwise it is reported by what it
+    denies (``deny``), or ``""`` when no rule says."""
     rules = list(rules)
     allows = [r for r in rules if r[0] == "allow"]
     denies = [r for r in rules if r[0] == "deny"]
@@ -195,6 +256,12 @@ def effect(rules: Iterable[Written]) -> tuple[str, list[str], list[PortSpec], li
     action = "allow" if allows else ("deny" if denies else "")
     peers = [p for r in shown for p in r[1]]
     ports = [p for r in shown for p in r[2]]
-    first = next((i for i, r in enumerate(rules) if r[0] == "allow"), 0)
-    denied = [p for r in rules[:first] if r[0] == "deny" for p in r[1]]
-    return action, peers, ports, denied
+    if not allows:
+        return Effect(action, peers, ports, any_peer(peers))
+    wide = False
+    for i, (act, allowed, specs) in enumerate(rules):
+        if act != "allow":
+            continue
+        before = [p for d in rules[:i] if d[0] == "deny" and ports_cover(d[2], specs) for p in d[1]]
+        wide = wide or any_peer(allowed, before)
+    return Effect(action, peers, ports, wide)

@@ -5,11 +5,15 @@
 * :func:`event_drift` judges change events against a baseline:
 
   - ``unexpectedly-authorized``: a successful authorize/create/modify whose resulting allow rule
-    the baseline's ``approved`` entries for that resource do not cover;
+    the baseline's ``approved`` entries for that resource do not cover. A change whose log does
+    not say the direction (``ModifySecurityGroupRules``, a Firewall Policy rule collection) is
+    judged as ingress, one that does not say the ports (an RDS DB security group) as every port:
+    the message says so;
   - ``revoked``: a successful revoke/delete that removes (part of) a rule a ``required`` entry
     needs, or deletes a resource a ``required`` entry names;
   - ``unapproved-principal``: a change (successful, or attempted: LOW) by a principal matching
-    none of the baseline's ``approved_principals`` globs (only when that key is set).
+    none of the baseline's ``approved_principals`` globs (only when that key is set); HIGH when
+    it opened a rule to the internet (an allow, not a deny).
 
 Events have no tags, so an entry that matches by tags only applies when ``assets`` (from a
 snapshot) supplies them for the event's resource.
@@ -23,7 +27,7 @@ from fnmatch import fnmatchcase
 
 from cloudfw.baseline.matching import entry_matches, in_drift_scope
 from cloudfw.baseline.meta import REVOKED, UNEXPECTEDLY_AUTHORIZED, DriftCheck
-from cloudfw.events.normal import peer_set
+from cloudfw.events.normal import ALL, peer_set, port_box
 from cloudfw.events.serialize import format_time, port_text
 from cloudfw.model import (
     ANY,
@@ -41,10 +45,8 @@ from cloudfw.model import (
     PortSpec,
     Severity,
     Space,
-    icmp_space,
     parse_ports,
     parse_protocol,
-    port_range,
 )
 from cloudfw.model.ports import ALL_PORTS, ALL_PROTOCOLS, ports_label, protocol_label
 from cloudfw.policy.baseline import Baseline, Entry
@@ -83,28 +85,29 @@ def event_asset(ev: ChangeEvent, assets: Mapping[str, Asset] | None = None) -> A
     return Asset(ev.provider, ev.account, ev.region, rtype, rid, name if name != rid else "")
 
 
-def _port_box(p: PortSpec, peers: AddressSet) -> Box:
-    if p.protocol == "all":
-        ports = ALL_PORTS if p.from_port is None else port_range(p.from_port, p.to_port or 65535)
-        return Box(ALL_PROTOCOLS, ports, peers, ANY)
-    try:
-        protos = parse_protocol(p.protocol)
-    except CloudfwError:
-        protos = ALL_PROTOCOLS
-    if p.protocol in ("icmp", "icmpv6"):
-        return Box(protos, icmp_space(p.from_port, p.to_port), peers, ANY)
-    if p.from_port is None:
-        return Box(protos, ALL_PORTS, peers, ANY)
-    hi = p.to_port if p.to_port is not None else p.from_port
-    return Box(protos, port_range(min(p.from_port, hi), max(p.from_port, hi)), peers, ANY)
-
-
 def event_space(ev: ChangeEvent) -> Space | None:
     """The traffic space the event's rule covers; None when the log does not say."""
     if not ev.ports or not ev.peers:
         return None
     peers = peer_set(ev.peers)
-    return Space(tuple(_port_box(p, peers) for p in ev.ports))
+    return Space(tuple(port_box(p, peers) for p in ev.ports))
+
+
+def _judged(ev: ChangeEvent) -> tuple[Direction, tuple[PortSpec, ...], Space, str] | None:
+    """The direction, ports and space an opening is judged on, and what was assumed: a log
+    that does not say the direction is judged as ingress, one without ports as every port.
+    None when the log names no peer."""
+    if not ev.peers:
+        return None
+    direction = _direction(ev)
+    ports = ev.ports or (ALL,)
+    assumed = [
+        *([] if direction else ["direction not in the log: judged as ingress"]),
+        *([] if ev.ports else ["ports not in the log: judged as every port"]),
+    ]
+    peers = peer_set(ev.peers)
+    space = Space(tuple(port_box(p, peers) for p in ports))
+    return direction or Direction.INGRESS, ports, space, "; ".join(assumed)
 
 
 def _direction(ev: ChangeEvent) -> Direction | None:
@@ -127,16 +130,18 @@ def _change(ev: ChangeEvent) -> dict[str, object]:
 
 def _finding(
     check: DriftCheck, severity: Severity, ev: ChangeEvent, asset: Asset, message: str,
-    extra: Mapping[str, object],
+    extra: Mapping[str, object], direction: str | None = None,
+    ports: Sequence[PortSpec] | None = None,
 ) -> Finding:  # fmt: skip
-    boxes = [_port_box(p, EMPTY) for p in ev.ports]  # labelled as every other finding's traffic
+    # labelled as every other finding's traffic
+    boxes = [port_box(p, EMPTY) for p in (ev.ports if ports is None else ports)]
     return Finding(
         check=check.id,
         severity=severity,
         asset=asset,
         message=message,
         rule_keys=(ev.event_id,) if ev.event_id else (),
-        direction=ev.direction,
+        direction=ev.direction if direction is None else direction,
         protocol=",".join(dict.fromkeys(protocol_label(b.protocols) for b in boxes)),
         ports=",".join(dict.fromkeys(ports_label(b.protocols, b.ports) for b in boxes)),
         peers=ev.peers,
@@ -153,11 +158,10 @@ def _who(ev: ChangeEvent) -> str:
 
 
 def _unexpected(ev: ChangeEvent, asset: Asset, baseline: Baseline) -> Finding | None:
-    direction, space = _direction(ev), event_space(ev)
-    if ev.action not in OPENING or direction is None or space is None:
+    judged = _judged(ev)
+    if ev.action not in OPENING or judged is None or ev.rule_action not in ("", "allow"):
         return None
-    if ev.rule_action not in ("", "allow"):
-        return None
+    direction, ports, space, assumed = judged
     if not any(in_drift_scope(b.peers, baseline.drift_scope) for b in space.boxes):
         return None
     entries = [e for e in baseline.approved if entry_matches(e.match, asset)]
@@ -180,9 +184,10 @@ def _unexpected(ev: ChangeEvent, asset: Asset, baseline: Baseline) -> Finding | 
     return _finding(
         UNEXPECTEDLY_AUTHORIZED, severity, ev, asset,
         f"{asset.label()}: {ev.event_name} at {format_time(ev)} by {_who(ev)} opened "
-        f"{ev.direction} {' '.join(port_text(p) for p in ev.ports)} from "
-        f"{' '.join(ev.peers)}: {why}",
+        f"{direction.value} {' '.join(port_text(p) for p in ports)} from "
+        f"{' '.join(ev.peers)}: {why}" + (f" ({assumed})" if assumed else ""),
         {"baseline": baseline.path, "approved_entries": [e.id for e in entries]},
+        direction.value, ports,
     )  # fmt: skip
 
 
@@ -225,7 +230,8 @@ def _principal(ev: ChangeEvent, asset: Asset, baseline: Baseline) -> Finding | N
     if not globs or any(fnmatchcase(ev.principal, g) for g in globs):
         return None
     if ev.success:
-        opened = ev.any_peer and ev.action in OPENING
+        # a deny rule narrows, whoever wrote it: a finding, but not an internet-wide opening
+        opened = ev.any_peer and ev.action in OPENING and ev.rule_action in ("", "allow")
         severity = Severity.HIGH if opened else UNAPPROVED_PRINCIPAL.severity
         what = "changed"
     else:
@@ -233,7 +239,8 @@ def _principal(ev: ChangeEvent, asset: Asset, baseline: Baseline) -> Finding | N
     return _finding(
         UNAPPROVED_PRINCIPAL, severity, ev, asset,
         f"{asset.label()}: {ev.principal or 'an unknown principal'} {what} it "
-        f"({ev.event_name} at {format_time(ev)} from {ev.source_ip or 'unknown address'}), "
+        f"({ev.event_name}{', a deny rule' if ev.rule_action == 'deny' else ''} at "
+        f"{format_time(ev)} from {ev.source_ip or 'unknown address'}), "
         "and is not in approved_principals",
         {"baseline": baseline.path, "approved_principals": list(globs)},
     )  # fmt: skip

@@ -70,4 +70,5 @@ def render_markdown(report: Report) -> str:
         if len(report.findings) > TOP:
             lines.append(f"\n… and {len(report.findings) - TOP} more.")
         lines += ["", "</details>"]
+    lines += ["", f"<sub>cloudfw {report.tool_version}</sub>"]
     return "\n".join(lines) + "\n"

@@ -55,6 +55,9 @@ def render_table(report: Report) -> str:
     )
     failed = [c for c in report.coverage if not c.ok]
     ok = len(report.coverage) - len(failed)
-    lines.append(f"Coverage: {ok} of {len(report.coverage)} scopes read.")
+    lines.append(
+        f"Coverage: {ok} of {len(report.coverage)} scopes read. (cloudfw {report.tool_version})"
+    )
     lines.extend(f"  INCOMPLETE {c.scope}: {c.reason}" for c in failed)
+    lines.extend(f"  WARNING {w}" for w in report.warnings)
     return "\n".join(lines) + "\n"

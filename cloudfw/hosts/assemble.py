@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from cloudfw.hosts.parsers.alf import alf_ruleset
-from cloudfw.hosts.parsers.base import AppEntry, HostPart, WinRule, host_asset
+from cloudfw.hosts.parsers.base import NOT_COLLECTED, AppEntry, HostPart, WinRule, host_asset
 from cloudfw.hosts.parsers.netifs import ROUTES, merge
 from cloudfw.hosts.parsers.windows import windows_rulesets
 from cloudfw.model import Action, Attachment, EvalSemantics, Interface, Logging, RuleSet
@@ -44,9 +44,13 @@ def assemble(state: HostState) -> list[RuleSet]:
     status = state.facts.get("pf.status")
     saw_pf = False
     for rs in state.rulesets:
-        if rs.semantics is EvalSemantics.LAST_MATCH_UNLESS_QUICK and status:
+        if rs.semantics is EvalSemantics.LAST_MATCH_UNLESS_QUICK:
             saw_pf = True
-            tags = (*rs.asset.tags, ("status", status))
+            # pf.conf alone is what pf would do once loaded and enabled: whether it is, only
+            # `pfctl -s info` says
+            tags = (*rs.asset.tags, ("status", status or NOT_COLLECTED))
+            if not status and "pf.off_by_default" in state.facts:
+                tags = (*tags, ("off_by_default", state.facts["pf.off_by_default"]))
             rs = replace(rs, enabled=status != "disabled", asset=replace(rs.asset, tags=tags))
         out.append(rs)
     if status and not saw_pf:
@@ -67,8 +71,13 @@ def assemble(state: HostState) -> list[RuleSet]:
     if any(k.startswith("alf.") for k in state.facts) or state.apps:
         out.append(alf_ruleset(state.host, state.facts, state.apps))
     if any(k.startswith("windows.") for k in state.facts) or state.win_rules:
-        if not state.win_rules:
+        if not state.win_rules and "windows.rules" not in state.facts:
             state.warnings.append(f"{state.host}: Windows firewall rules were not collected")
+        if not any(k.endswith(".enabled") for k in state.facts if k.startswith("windows.")):
+            state.warnings.append(
+                f"{state.host}: Windows firewall profiles (state, default actions) were not "
+                "collected: each profile is judged as on, blocking what no rule allows"
+            )
         out.extend(windows_rulesets(state.host, state.facts, state.win_rules))
     empty = state.facts.get("nftables.filter")
     if empty and not out:

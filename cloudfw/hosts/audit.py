@@ -79,6 +79,7 @@ def read_input(item: HostInput | InputError, fmt: str | None = None) -> HostBatc
             batch.coverage.append(Coverage(PROVIDER, scope, CoverageStatus.ERROR, why))
             continue
         n = 0
+        gaps: list[str] = []
         for part in parts:
             st = (
                 main
@@ -87,7 +88,12 @@ def read_input(item: HostInput | InputError, fmt: str | None = None) -> HostBatc
             )
             st.add(part)
             n += len(part.rulesets) + len(part.win_rules) + len(part.apps)
-        batch.coverage.append(Coverage(PROVIDER, scope, CoverageStatus.OK, resources=n))
+            gaps += part.gaps
+        if gaps:  # read and used, but what it lacks leaves the host's audit incomplete
+            why = f"{f.location}: incomplete: {'; '.join(gaps)}"
+            batch.coverage.append(Coverage(PROVIDER, scope, CoverageStatus.ERROR, why, n))
+        else:
+            batch.coverage.append(Coverage(PROVIDER, scope, CoverageStatus.OK, resources=n))
     if not item.files:
         batch.coverage.append(
             Coverage(PROVIDER, item.origin, CoverageStatus.ERROR, f"{item.origin}: no files")

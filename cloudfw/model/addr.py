@@ -117,8 +117,20 @@ class AddressSet:
 
     # -- questions checks ask -----------------------------------------------------------------
     def public(self) -> AddressSet:
-        """The numeric part of this set that is routable on the internet."""
-        return AddressSet(self.numeric_v4() & PUBLIC_V4, self.numeric_v6() & PUBLIC_V6)
+        """The numeric part of this set that is routable on the internet (IPv4-mapped IPv6
+        addresses count as the IPv4 addresses they map)."""
+        return AddressSet(self.measured_v4() & PUBLIC_V4, self.numeric_v6() & PUBLIC_V6)
+
+    def measured_v4(self) -> Intervals:
+        """The IPv4 addresses this set reaches: its IPv4 part and its IPv4-mapped IPv6 part
+        (``::ffff:a.b.c.d``)."""
+        mapped = self.numeric_v6() & MAPPED_V4
+        if not mapped:
+            return self.numeric_v4()
+        shifted = Intervals.from_iter(
+            (lo - _MAPPED_BASE, hi - _MAPPED_BASE) for lo, hi in mapped.spans
+        )
+        return self.numeric_v4() | shifted
 
     def numeric_v4(self) -> Intervals:
         return FULL_V4 if self.universal else self.v4
@@ -181,7 +193,7 @@ Share = tuple[float, float]
 def public_share(a: AddressSet) -> Share:
     """How much of the public IPv4 and of the public IPv6 space ``a`` holds: the one measure of
     "how open" that the checks (through their per-run cache) and the change events use."""
-    s4 = (a.numeric_v4() & PUBLIC_V4).size() / PUBLIC_V4_SIZE
+    s4 = (a.measured_v4() & PUBLIC_V4).size() / PUBLIC_V4_SIZE
     s6 = (a.numeric_v6() & PUBLIC_V6).size() / PUBLIC_V6_SIZE
     return (s4, s6)
 
@@ -249,7 +261,25 @@ NON_PUBLIC_V4 = _cidrs(
     "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15",
     "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
 )  # fmt: skip
-NON_PUBLIC_V6 = _cidrs("::/128", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8", "2001:db8::/32")
+# The public IPv6 space is the global unicast space IANA allocates, 2000::/3, less the blocks of
+# IANA's IPv6 Special-Purpose Address Registry inside it that are not globally reachable (a more
+# specific entry overrides the block it sits in): 2001::/23 (IETF protocol assignments) except
+# Teredo, the PCP / TURN / DNS-SD anycast addresses, AMT, AS112-v6, ORCHIDv2 and DETs;
+# 2001:db8::/32 and 3fff::/20 (documentation). Everything outside 2000::/3 (ULA, link-local,
+# multicast, loopback, IPv4-mapped, ...) is not public IPv6.
+GLOBAL_UNICAST_V6 = _cidrs("2000::/3")
+_IETF_REACHABLE = _cidrs(
+    "2001::/32", "2001:1::1/128", "2001:1::2/128", "2001:1::3/128", "2001:3::/32",
+    "2001:4:112::/48", "2001:20::/28", "2001:30::/28",
+)  # fmt: skip
+NON_PUBLIC_V6 = (
+    (FULL_V6 - GLOBAL_UNICAST_V6)
+    | (_cidrs("2001::/23") - _IETF_REACHABLE)
+    | _cidrs("2001:db8::/32", "3fff::/20")
+)
+#: ``::ffff:0:0/96``: IPv4-mapped IPv6 addresses, measured as the IPv4 addresses they map
+MAPPED_V4 = _cidrs("::ffff:0:0/96")
+_MAPPED_BASE = MAPPED_V4.spans[0][0]
 PRIVATE_V4 = _cidrs("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
 PRIVATE_V6 = _cidrs("fc00::/7")
 PUBLIC_V4 = FULL_V4 - NON_PUBLIC_V4

@@ -277,14 +277,16 @@ def _rule(doc: YamlDoc, path: list[PathPart], r: Mapping[str, Any], approved: bo
     tokens = [raw_peers] if isinstance(raw_peers, str) else list(raw_peers)
     if not tokens:
         raise doc.error([*path, "peers"], "needs at least one peer (use '*' for any peer)")
-    peers = AddressSet()
+    peers: AddressSet | None = None
     for k, tok in enumerate(tokens):
         ppath: list[PathPart] = [*path, "peers"] if isinstance(raw_peers, str) else [
             *path, "peers", k]  # fmt: skip
         try:
-            peers = peers | AddressSet.parse(tok)
+            one = AddressSet.parse(tok)
         except ModelError as exc:
             raise doc.error(ppath, str(exc)) from None
+        peers = one if peers is None else peers | one
+    assert peers is not None  # tokens is not empty
     return RuleSpec(
         direction=Direction(r["direction"]),
         protocols=protocols,

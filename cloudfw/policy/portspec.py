@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from cloudfw.model import Intervals, parse_ports, parse_protocol
 from cloudfw.model.ports import ALL_PORTS, ALL_PROTOCOLS, ICMP_LIKE, NUMBER_NAMES, PortError
@@ -28,6 +29,7 @@ def protocol_token(protocols: Intervals) -> str:
     return ",".join(parts)
 
 
+@lru_cache(maxsize=4096)  # a 200,000-rule baseline repeats a few dozen protocol texts
 def parse_protocols(raw: str | int) -> Intervals:
     out = Intervals()
     for part in str(raw).strip().lower().split(","):
@@ -52,6 +54,7 @@ def is_icmp_only(protocols: Intervals) -> bool:
     )
 
 
+@lru_cache(maxsize=16384)
 def parse_spec_ports(raw: str | int, protocols: Intervals) -> Intervals:
     text = str(raw).strip().lower()
     if not is_icmp_only(protocols) or text in ("all", "*", "any"):

@@ -1,7 +1,10 @@
 """JSON Schema validation of a YAML document, with errors located at ``file:line: field``.
 
-The schemas live in ``cloudfw/data/*.schema.json``. Of all schema errors, the one reported is the
-first in the file (lowest line), the deepest path winning ties, so the user fixes errors top down.
+The schemas live in ``cloudfw/data/*.schema.json``. A document is first checked by the schema
+compiled to Python (fastjsonschema: a 25 MB baseline in well under a second); only when that
+finds a violation does jsonschema walk the document for every error, and of those the one
+reported is the first in the file (lowest line), the deepest path winning ties, so the user fixes
+errors top down.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+import fastjsonschema
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
@@ -48,8 +52,18 @@ def load_schema(name: str) -> Mapping[str, Any]:
     return schema
 
 
+@lru_cache(maxsize=8)
+def _compiled(name: str) -> Any:
+    return fastjsonschema.compile(dict(load_schema(name)))
+
+
 def validate_doc(doc: YamlDoc, schema_name: str) -> None:
     """Raise a located `PolicyError` for the first schema violation in ``doc``."""
+    try:
+        _compiled(schema_name)(doc.data)
+        return
+    except fastjsonschema.JsonSchemaValueException as exc:
+        fast_error = exc
     validator = jsonschema.Draft202012Validator(load_schema(schema_name))
     best: tuple[tuple[int, int], PolicyError] | None = None
     for err in validator.iter_errors(doc.data):
@@ -61,6 +75,8 @@ def validate_doc(doc: YamlDoc, schema_name: str) -> None:
             best = (rank, PolicyError(message, location=location, field=format_path(field_path)))
     if best is not None:
         raise best[1]
+    # the two validators disagree (tests/baseline prove they do not on every case); still an error
+    raise PolicyError(fast_error.message, location=doc.source, field=str(fast_error.path))
 
 
 def _type_name(v: Any) -> str:

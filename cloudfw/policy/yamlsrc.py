@@ -1,15 +1,19 @@
-"""Line-tracked YAML: parse once, keep the node tree, and map a field path back to its line.
+"""Line-tracked YAML: parse once, and map a field path back to its line.
 
 Every user-facing YAML error names ``file:line`` and the dotted field path
-(``approved[0].rules[1].ports``). `load_yaml` composes the document with PyYAML's SafeLoader,
-keeps the node tree (which carries start marks) next to the constructed data, and rejects what
-SafeLoader would silently accept: duplicate keys and non-string keys.
+(``approved[0].rules[1].ports``). `load_yaml` builds the data straight from libyaml's event
+stream, resolving scalars as SafeLoader does and remembering where each mapping and list starts,
+and rejects what SafeLoader would silently accept: duplicate keys and non-string keys. Anything
+unusual (anchors, merge keys, explicit collection tags, a syntax error, a bad key) takes the
+slow, exact path: PyYAML composes the node tree (which carries every start mark) and constructs
+from it, so errors read exactly the same either way. The node tree is also composed, lazily,
+when an error needs the line of a scalar or a key; a valid 25 MB baseline never composes it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import yaml
@@ -37,16 +41,44 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
-@dataclass(frozen=True)
 class YamlDoc:
-    """A parsed YAML document: ``data`` as plain Python, ``root`` the node tree with marks."""
+    """A parsed YAML document: ``data`` as plain Python; ``root`` the node tree with marks
+    (composed on first use); ``lines`` the 1-based start line of each mapping and list of
+    ``data`` by ``id`` (when the fast path built it)."""
 
-    source: str
-    data: Any
-    root: yaml.Node | None
+    def __init__(
+        self,
+        source: str,
+        data: Any,
+        root: yaml.Node | None = None,
+        *,
+        text: str = "",
+        lines: dict[int, int] | None = None,
+    ) -> None:
+        self.source = source
+        self.data = data
+        self._text = text
+        self.lines = lines
+        if lines is None:
+            self.__dict__["root"] = root
+
+    @cached_property
+    def root(self) -> yaml.Node | None:
+        return _compose(self._text, self.source)[0]
 
     def line(self, path: Path_) -> int:
         """1-based line of the value at ``path``, or of its nearest existing ancestor."""
+        if self.lines is not None:
+            obj = self.data
+            for part in path:
+                try:
+                    obj = obj[part]
+                except (KeyError, IndexError, TypeError):
+                    obj = None
+                    break
+            hit = self.lines.get(id(obj)) if isinstance(obj, dict | list) else None
+            if hit is not None:
+                return hit
         return line_of(self.root, path)
 
     def key_line(self, path: Path_) -> int:
@@ -127,6 +159,16 @@ def line_of(root: yaml.Node | None, path: Path_) -> int:
 
 def load_yaml(text: str, source: str) -> YamlDoc:
     """Parse one YAML document; raise a located `PolicyError` on any syntax problem."""
+    fast = _fast(text)
+    if fast is not None:
+        data, lines = fast
+        return YamlDoc(source, data, text=text, lines=lines)
+    root, data = _compose(text, source)
+    return YamlDoc(source, data, root)
+
+
+def _compose(text: str, source: str) -> tuple[yaml.Node | None, Any]:
+    """The exact path: node tree, key checks, construction; every error located."""
     loader = _Loader(text)
     try:
         root = loader.get_single_node()
@@ -146,7 +188,116 @@ def load_yaml(text: str, source: str) -> YamlDoc:
         raise PolicyError(f"invalid YAML: {msg}", location=source) from None
     finally:
         loader.dispose()
-    return YamlDoc(source, data, root)
+    return root, data
+
+
+class _Unusual(Exception):
+    """The fast path met something it leaves to `_compose` (which also words the errors)."""
+
+
+_STR = "tag:yaml.org,2002:str"
+
+
+def _fast(text: str) -> tuple[Any, dict[int, int]] | None:
+    """(data, start line of every mapping and list by id) from the event stream, or None when
+    the document needs the exact path."""
+    loader, helper = _Loader(text), _Loader("")
+    try:
+        return _build(loader, helper)
+    except (_Unusual, yaml.YAMLError, ValueError, TypeError):
+        return None
+    finally:
+        loader.dispose()
+        helper.dispose()
+
+
+_SCALAR, _MAP, _SEQ = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
+_MAP_END, _SEQ_END = yaml.MappingEndEvent, yaml.SequenceEndEvent
+_PLAIN_TAGS = (None, "!")
+
+
+def _build(loader: _Loader, helper: _Loader) -> tuple[Any, dict[int, int]] | None:
+    """One pass over the events with an explicit stack of open containers (a mapping's slot
+    holds the key waiting for its value)."""
+    get: Any = loader.get_event  # events typed loosely: the C parser's marks are its own class
+    first, doc = get(), get()
+    if not isinstance(first, yaml.StreamStartEvent) or isinstance(doc, yaml.StreamEndEvent):
+        return None  # an empty document: `_compose` gives None
+    if not isinstance(doc, yaml.DocumentStartEvent):
+        raise _Unusual
+    lines: dict[int, int] = {}
+    cache: dict[str, Any] = {}
+    stack: list[tuple[Any, list[str | None]]] = []
+    result: Any = None
+    done = False
+    while not done:
+        ev: Any = get()
+        kind = type(ev)
+        if kind is _MAP_END or kind is _SEQ_END:
+            value = stack.pop()[0]
+        elif kind is _SCALAR:
+            if ev.anchor is not None:
+                raise _Unusual
+            if stack and type(stack[-1][0]) is dict and stack[-1][1][0] is None:
+                stack[-1][1][0] = _key(ev, helper, cache, stack[-1][0])
+                continue
+            value = _scalar(ev, helper, cache)
+        elif kind is _MAP or kind is _SEQ:
+            if ev.anchor is not None or ev.tag not in _PLAIN_TAGS:
+                raise _Unusual
+            if stack and type(stack[-1][0]) is dict and stack[-1][1][0] is None:
+                raise _Unusual  # a complex (non-scalar) key
+            container: Any = {} if kind is _MAP else []
+            lines[id(container)] = ev.start_mark.line + 1
+            stack.append((container, [None]))
+            continue
+        else:
+            raise _Unusual  # an alias, a second document, ...
+        if not stack:
+            result, done = value, True
+        elif type(stack[-1][0]) is dict:
+            slot = stack[-1][1]
+            stack[-1][0][slot[0]] = value
+            slot[0] = None
+        else:
+            stack[-1][0].append(value)
+    if not isinstance(get(), yaml.DocumentEndEvent) or not isinstance(get(), yaml.StreamEndEvent):
+        raise _Unusual  # more than one document: `_compose` says so
+    return result, lines
+
+
+def _key(ev: Any, helper: _Loader, cache: dict[str, Any], mapping: Any) -> str:
+    name: str = ev.value
+    if ev.tag not in (None, "!", _STR) or (
+        ev.tag is None and ev.implicit[0] and _resolve(name, helper, cache) != _STR
+    ):
+        raise _Unusual  # a merge key, or a key that is not a string
+    if name in mapping:
+        raise _Unusual  # a duplicate key: `_compose` names both lines
+    return name
+
+
+def _resolve(value: str, helper: _Loader, cache: dict[str, Any]) -> str:
+    tag = cache.get(value)
+    if tag is None:
+        tag = helper.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+        cache[value] = tag
+    return str(tag)
+
+
+def _scalar(ev: Any, helper: _Loader, cache: dict[str, Any]) -> Any:
+    if ev.tag is None:
+        if not ev.implicit[0]:  # quoted, or a block scalar: a string
+            return ev.value
+        tag = _resolve(ev.value, helper, cache)
+    elif ev.tag == "!":
+        return ev.value
+    else:
+        tag = ev.tag
+    if tag == _STR:
+        return ev.value
+    node = yaml.ScalarNode(tag, ev.value, None, None, ev.style)  # a bad value: the exact path
+    return helper.construct_object(node)
 
 
 def _check_keys(node: yaml.Node | None, source: str) -> None:

@@ -29,6 +29,7 @@ from cloudfw.model import (
     Coverage,
     Direction,
     Finding,
+    IfaceMatch,
     Intervals,
     Logging,
     Rule,
@@ -85,7 +86,7 @@ def rule_hash(r: Rule) -> str:
     # alive, so an id is never reused while it is cached)
     key = (id(r.protocols), id(r.ports), id(r.peers), id(r.local), r.direction, r.action,
            r.order, r.layer, r.enabled, r.logging, r.targets, r.quick, r.description,
-           r.unresolved)  # fmt: skip
+           r.unresolved, r.in_iface, r.out_iface)  # fmt: skip
     hit = _HASHES.get(key)
     if hit is not None:
         return hit[1]
@@ -106,6 +107,7 @@ def rule_hash(r: Rule) -> str:
         r.quick,
         r.description,
         r.unresolved,
+        (r.in_iface, r.out_iface),
     )
     _HASHES[key] = ((r.protocols, r.ports, r.peers, r.local), value)
     return value
@@ -118,8 +120,9 @@ def _content_hash(
     direction: Direction, action: Action, protocols: Intervals, ports: Intervals,
     peers: AddressSet, local: AddressSet, order: int, layer: int, enabled: bool,
     logging: Logging, targets: frozenset[str], quick: bool, description: str, unresolved: str,
+    ifaces: tuple[IfaceMatch | None, IfaceMatch | None] = (None, None),
 ) -> str:  # fmt: skip
-    content = (
+    content: tuple[object, ...] = (
         direction.value,
         action.value,
         protocols.spans,
@@ -135,6 +138,8 @@ def _content_hash(
         description,
         unresolved,
     )
+    if ifaces != (None, None):  # bound rules only: the hashes of every other rule stay as stored
+        content = (*content, tuple(None if m is None else str(m) for m in ifaces))
     return hashlib.sha256(repr(content).encode()).hexdigest()[:32]
 
 

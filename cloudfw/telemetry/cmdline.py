@@ -10,8 +10,8 @@
 - Wrappers are peeled and recorded in ``Command.via``: ``sudo``, ``doas``, ``env``, ``nohup``,
   ``nice``, ``timeout``, ``time``, ``exec``, ``command``, ``setsid``, ``caffeinate``, ``pkexec``,
   ``busybox``, ``su -c``, ``sh/bash/zsh/dash/ksh -c``, ``osascript -e 'do shell script "..."'``,
-  ``cmd /c`` (``/k``, ``/r``), ``start``, ``powershell -Command`` / ``-EncodedCommand`` (base64
-  UTF-16LE), ``Invoke-Expression``, ``Start-Process``.
+  ``cmd /c`` (``/k``, ``/r``), ``start``, ``call``, ``powershell -Command`` / ``-EncodedCommand``
+  (base64 UTF-16LE), ``Invoke-Expression``, ``Start-Process``.
 
 What the wrapped command is, is decided here; whether it is an attack is decided in ``rules``.
 """
@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 
 from cloudfw.telemetry.posixargs import Redirects, Words, parse_args, parse_posix, split_posix
 from cloudfw.telemetry.winargs import (
+    call_payload,
     cmd_payload,
     decode_encoded_command,
     join_windows,
@@ -232,7 +233,7 @@ def _expand(
     if dialect == POWERSHELL:
         _expand_powershell(Words(argv, words.redirects, words.upstream), via, out, depth)
         return
-    if dialect == WINDOWS and tool_name(argv[0]) in ("cmd", "start"):
+    if dialect == WINDOWS and tool_name(argv[0]) in _CMD_READS_TEXT:
         start = len(out)
         _expand_windows_line(join_windows(argv), via, out, depth)  # known as argv only
         _attach(out, start, words)
@@ -251,19 +252,28 @@ def _expand(
     _attach(out, start, words)
 
 
+# cmd.exe and its built-ins that run a command
+_CMD_READS_TEXT = frozenset({"cmd", "start", "call"})
+
+
 def _expand_windows_line(
     line: str, via: tuple[str, ...], out: list[Command], depth: int, redirects: Redirects = ()
 ) -> None:
-    """A Windows command line as text. ``cmd.exe`` and its ``start`` read their own text
-    (quotes, ``&``, ``|``, ``^``, redirections), not an argv."""
+    """A Windows command line as text. ``cmd.exe`` and its ``start`` and ``call`` read their own
+    text (quotes, ``&``, ``|``, ``^``, redirections), not an argv."""
     argv = split_windows(line)
     if not argv:
         return
     tool = tool_name(argv[0])
-    if depth >= MAX_DEPTH or tool not in ("cmd", "start"):
+    if depth >= MAX_DEPTH or tool not in _CMD_READS_TEXT:
         _expand(Words(argv, redirects), WINDOWS, via, out, depth)
         return
     start = len(out)
+    if tool == "call":  # "call netsh ..." runs netsh; "call :label" jumps within a batch file
+        payload = call_payload(line)
+        if payload is not None:
+            _expand_windows_line(payload, (*via, "call"), out, depth + 1, redirects)
+        return
     if tool == "start":
         payload = start_payload(line)
         if payload is not None:

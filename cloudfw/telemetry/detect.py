@@ -72,6 +72,8 @@ def normalize_args(cmd: Command, tool: Tool) -> str:
         toks = split
     if tool.resplit:
         toks = [w for t in toks for w in t.split()]
+    if tool.long_options:
+        toks = [w for t in toks for w in (tool.long_option(t) if t.startswith("--") else (t,))]
     if tool.optstring:
         toks = expand_getopt(toks, tool.optstring)
     s = " " + " ".join(toks) + " "
@@ -81,11 +83,14 @@ def normalize_args(cmd: Command, tool: Tool) -> str:
 
 
 def classify(cmd: Command) -> tuple[Tool, Rule] | None:
-    """The first rule of the command's tool family that matches, if any."""
+    """The first rule of the command's tool family that matches, if any; none for a dry run."""
     tool = tool_for(cmd.argv[0], cmd.tool) if cmd.argv else None
     if tool is None:
         return None
     norm = normalize_args(cmd, tool)
+    dry = tool.compiled_dry_run
+    if dry is not None and dry.search(norm.partition("<| ")[0]):
+        return None  # a dry run (-n, --check, --dry-run, --test, -WhatIf): nothing changes
     for rule in RULES_BY_FAMILY[tool.family]:
         if rule.compiled.search(norm) and not (
             rule.compiled_unless is not None and rule.compiled_unless.search(norm)

@@ -1,6 +1,8 @@
 """Firewall audit records as detections: Windows Security 4946-4950/5025/5034, Windows Firewall
 With Advanced Security 2003-2006/2033/2052/2071/2073/2097, Sysmon 12/13 on firewall policy
-registry values, auditd SERVICE_STOP of a firewall unit.
+registry values, auditd SERVICE_STOP of a firewall unit (the services of ``rulebase``, one list with
+the command-line rules: a firewall's stop is ``disable``, pflog's is a logging ``modify``,
+netfilter-persistent's removes nothing).
 
 Like ``rules``, the outcomes are data (``EVENT_RULES``); ``classify_firewall_event`` only picks the
 variant an event's fields call for.
@@ -12,6 +14,7 @@ import re
 
 from cloudfw.model import Severity
 from cloudfw.telemetry.events import FirewallEvent
+from cloudfw.telemetry.rulebase import FIREWALL_SERVICES, LOGGING_SERVICES
 from cloudfw.telemetry.rules import (
     ALLOW_PROCESS,
     DISABLE,
@@ -74,6 +77,9 @@ EVENT_RULES: dict[str, Rule] = {
                     "a Windows Firewall policy registry value changed (Sysmon 12/13)"),
     "service-stop": _e("linux-service-stop", DISABLE,
                        "a firewall service was stopped (auditd SERVICE_STOP)", techniques=T_HOST),
+    "service-stop-logging": _e("linux-service-stop-logging", MODIFY,
+                               "pflog, pf's logging, was stopped (auditd SERVICE_STOP)",
+                               techniques=T_HOST),
 }  # fmt: skip
 
 _ALIASES = {"2082": "2003", "2071": "2004", "2097": "2004", "2073": "2005", "2052": "2006",
@@ -82,11 +88,9 @@ _OFF_SETTING = re.compile(r"(enable (windows (defender )?)?firewall|firewall sta
 _OFF_VALUE = re.compile(r"^\s*(no|off|false|0|disabled?)\s*$", re.IGNORECASE)
 _ON_VALUE = re.compile(r"^\s*(yes|on|true|1|enabled?)\s*$", re.IGNORECASE)
 _TOOL_PATH = re.compile(rf"(^|[\\/]){SECURITY_TOOLS}$", re.IGNORECASE)
-FIREWALL_UNITS = re.compile(
-    r"^(firewalld|ufw|iptables|ip6tables|nftables|netfilter-persistent|shorewall6?"
-    r"|susefirewall2(_init|_setup)?)(\.service)?$",
-    re.IGNORECASE,
-)
+# SERVICE_STOP unit -> what its stop means; netfilter-persistent is absent: its stop removes nothing
+_UNIT_STOPS = {**dict.fromkeys(FIREWALL_SERVICES, "service-stop"),
+               **dict.fromkeys(LOGGING_SERVICES, "service-stop-logging")}  # fmt: skip
 
 
 def classify_firewall_event(ev: FirewallEvent) -> Rule | None:
@@ -99,7 +103,8 @@ def classify_firewall_event(ev: FirewallEvent) -> Rule | None:
             return EVENT_RULES["sysmon-13-on"]
         return EVENT_RULES["sysmon-13"]
     if ev.event_id == 0:  # auditd SERVICE_STOP
-        return EVENT_RULES["service-stop"] if FIREWALL_UNITS.match(ev.unit) else None
+        meaning = _UNIT_STOPS.get(ev.unit.strip().lower().removesuffix(".service"))
+        return EVENT_RULES[meaning] if meaning else None
     key = str(ev.event_id)
     key = _ALIASES.get(key, key)
     if key in ("4950", "2003") and _OFF_SETTING.search(ev.setting_type):

@@ -11,8 +11,14 @@
   nothing.
 - ``firewall_file(path)`` names the firewall configuration a path holds (the ``_*_FILES`` tables). A
   bare name (``rules.v4``, ``user.rules``, ``pf.conf``) is taken as in its firewall's directory:
-  the command's working directory is not known.
-- ``FILE_RULES`` decide the category from ``" <op> <kind> :: <content> "``, first match wins.
+  the command's working directory is not known. A backup name (``rules.v4.bak``, ``public.xml.old``,
+  ``user.rules.20261121_093000``, ``~``, ``.dpkg-old``, ``.rpmsave``...) is no configuration: no
+  firewall loads it, so copying a file *away* to it writes nothing that matters.
+- ``FILE_RULES`` decide the category from ``" <op> <kind> :: <content> "``, first match wins. The
+  content is what the command writes (``cp``/``mv``/``install``/``ln``: ``from <sources>``). An
+  in-place edit or an append whose only text turns protection on (``ENABLED=yes``,
+  ``DEFAULT_INPUT_POLICY="DROP"``, ``:INPUT DROP``, ``globalstate 1``) is ``hardened``, like the
+  verbs that do the same; a whole-file rewrite stays ``modify`` (the other settings go with it).
 """
 
 from __future__ import annotations
@@ -24,7 +30,18 @@ from typing import NamedTuple
 
 from cloudfw.telemetry.cmdline import POSIX, POWERSHELL, Command
 from cloudfw.telemetry.posixargs import parse_args
-from cloudfw.telemetry.rulebase import DISABLE, MODIFY, Rule, Tool, make_rule
+from cloudfw.telemetry.rulebase import (
+    DISABLE,
+    FIREWALL_SERVICES,
+    HARDENED,
+    MODIFY,
+    PS_WHATIF,
+    RULE_LOADERS,
+    Rule,
+    Tool,
+    make_rule,
+    names_rx,
+)
 
 WRITE, APPEND, EDIT, DELETE = "write", "append", "edit", "delete"
 
@@ -37,6 +54,8 @@ class Write(NamedTuple):
 
 # -- which firewall a path configures ----------------------------------------------------------
 
+_SYSTEMD = r"/(etc|run|lib|usr/lib)/systemd/system"
+_UNIT = names_rx(FIREWALL_SERVICES + RULE_LOADERS)
 _POSIX_FILES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(rx))
     for kind, rx in (
@@ -51,8 +70,20 @@ _POSIX_FILES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("shorewall", r"^/etc/shorewall6?(/|$)"),
         ("pf", r"^((/private)?/etc|/usr/local/etc)/pf\.(conf$|anchors(/|$))"),
         ("alf", r"^/library/preferences/com\.apple\.alf(\.plist)?$"),
+        ("netfilter-persistent", r"^/etc/default/netfilter-persistent$"),
+        # the service itself, edited by hand: "ln -s /dev/null" masks it, a .wants link is
+        # what "systemctl enable" makes, a drop-in changes how it starts and stops
+        ("systemd-wants", rf"^{_SYSTEMD}/[^/]+\.(wants|requires)/{_UNIT}\.service$"),
+        ("systemd-unit", rf"^{_SYSTEMD}/{_UNIT}\.service$"),
+        ("systemd-dropin", rf"^{_SYSTEMD}/{_UNIT}\.service\.d/[^/]+\.conf$"),
     )
 )  # fmt: skip
+# Names no firewall loads: editor, package-manager and dated backups (ufw writes
+# user.rules.YYYYMMDD_HHMMSS, firewalld zone.xml.old).
+_BACKUP = re.compile(
+    r"(~|\.(bak|backup|orig|old|save|sav|swp|tmp|disabled|off|dpkg-(old|dist|new|bak|tmp)"
+    r"|rpm(save|new|orig)|ucf-(old|dist|new))|[._-](\d{4}-\d\d-\d\d|\d{8})([._t-]?\d{2,6})*)$"
+)
 _WINDOWS_FILES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("windows-log", re.compile(r"\\system32\\logfiles\\firewall(\\|$)")),
     ("windows-policy", re.compile(
@@ -77,6 +108,8 @@ def firewall_file(path: str) -> str | None:
     if "\\" in low or re.match(r"^[a-z]:", low) or low.startswith(("hk", "registry::")):
         low = low.replace("/", "\\")
         return next((kind for kind, rx in _WINDOWS_FILES if rx.search(low)), None)
+    if _BACKUP.search(low):
+        return None
     if low.startswith("/"):
         norm = posixpath.normpath(low)
         return next((kind for kind, rx in _POSIX_FILES if rx.match(norm)), None)
@@ -107,7 +140,7 @@ def _copy_like(args: Sequence[str], valued: str, long_valued: frozenset[str],
         *sources, target = operands
     else:
         sources = operands
-    out = [Write(WRITE, target)]
+    out = [Write(WRITE, target, " ".join(["from", *sources]))]
     if remove_sources:
         out += [Write(DELETE, s) for s in sources]
     return out
@@ -200,7 +233,7 @@ def _plutil(cmd: Command) -> list[Write]:
     if not {"-replace", "-insert", "-remove", "-convert"} & set(args) or not cmd.args:
         return []
     out = cmd.args[args.index("-o") + 1] if "-o" in args[:-1] else cmd.args[-1]
-    return [Write(EDIT, out, " ".join(cmd.args))]
+    return [Write(EDIT, out, " ".join(a for a in cmd.args if a != out))]
 
 
 _POSIX_WRITERS: dict[str, Callable[[Command], list[Write]]] = {
@@ -247,6 +280,15 @@ _PS_SWITCHES = frozenset({"force", "recurse", "append", "nonewline", "passthru",
                           "asbytestream", "usetransaction"})  # fmt: skip
 
 
+_WHATIF = re.compile(PS_WHATIF)
+
+
+def _ps_normalized(args: Sequence[str]) -> str:
+    """The arguments as the PowerShell rules see them (``-Name:value`` split, lower case)."""
+    toks = [w for a in args for w in (a.split(":", 1) if a.startswith("-") else (a,))]
+    return f" {' '.join(toks).lower()} "
+
+
 def _powershell(cmd: Command) -> list[Write]:
     name = _PS_ALIASES.get(cmd.tool, cmd.tool)
     spec = _PS_CMDLETS.get(name)
@@ -267,8 +309,10 @@ def _powershell(cmd: Command) -> list[Write]:
         else:
             loose.append(a)
         i += 1
-    if "whatif" in named or (name == "new-item" and named.get("itemtype", "file").lower()
-                             not in ("file", "symboliclink", "hardlink")):  # fmt: skip
+    if _WHATIF.search(_ps_normalized(args)) or (
+        name == "new-item"
+        and named.get("itemtype", "file").lower() not in ("file", "symboliclink", "hardlink")
+    ):
         return []
     for key, value in zip(positional, loose, strict=False):
         named.setdefault(key, value)
@@ -308,7 +352,34 @@ def file_writes(cmd: Command) -> list[Write]:
 
 FILES = "fwfile"
 FILE_TOOL = Tool(FILES, frozenset(), "any")
+# An edit (or, for the shell-sourced key=value files, an append) whose only text turns protection
+# on: (-e/-n flags of echo and printf's \n aside) nothing else is written.
+_ONLY = r"((-[a-z]+ )*[\"']?{}[\"']?(\\n)* )+$"
+_KV_ON = "{} ?= ?[\"']?{}"
 FILE_RULES: tuple[Rule, ...] = (
+    make_rule("file-ufw-on", FILES,
+              r"^ (edit|append) ufw-conf :: " + _ONLY.format(_KV_ON.format("enabled", "yes")),
+              HARDENED, "ufw.conf is set to ENABLED=yes: ufw starts"),
+    make_rule("file-ufw-default-drop", FILES, r"^ (edit|append) ufw-default :: "
+              + _ONLY.format(_KV_ON.format("default_input_policy", "(drop|reject)")), HARDENED,
+              "/etc/default/ufw sets the default inbound policy to DROP"),
+    make_rule("file-ipt-drop", FILES,
+              r"^ edit iptables :: "
+              + _ONLY.format(r":(input|forward) (drop|reject)( \[\d+:\d+\])?"),
+              HARDENED, "the saved iptables rules set an inbound chain's policy to DROP"),
+    make_rule("file-alf-on", FILES, r"^ edit alf :: ((set :|-(replace|insert) )?(globalstate "
+              r"(-int(eger)? )?[12]|(stealthenabled|loggingenabled) (-int(eger)? |-bool(ean)? )?"
+              r"(1|true|yes))[; ]+)+$", HARDENED,
+              "the Application Firewall plist turns the firewall, stealth mode or logging on",
+              analytic="AN0408"),
+    make_rule("file-unit-mask", FILES, r"^ write systemd-unit :: from /dev/null $", DISABLE,
+              "a firewall service is masked by hand (its unit made /dev/null): it cannot start"),
+    make_rule("file-unit-unwant", FILES, r"^ delete systemd-wants ", DISABLE,
+              "a firewall service's .wants link is removed by hand: it no longer starts at boot"),
+    make_rule("file-unit-want", FILES, r"^ write systemd-wants :: from (?!/dev/null )", HARDENED,
+              "a firewall service is linked into a .wants directory by hand: it starts at boot"),
+    make_rule("file-unit", FILES, r"^ [a-z]+ systemd-", MODIFY,
+              "a firewall service's systemd unit or drop-in is changed or removed"),
     make_rule("file-ufw-off", FILES, r"^ (write|append|edit) ufw-conf :: .*enabled ?= ?[\"']?no\b",
               DISABLE, "ufw.conf is set to ENABLED=no: ufw does not start"),
     make_rule("file-ufw-default-accept", FILES,

@@ -17,6 +17,7 @@ from cloudfw.telemetry.rulebase import (
     HARDENED,
     MODIFY,
     PROGRAM_DIR,
+    PS_WHATIF,
     SECURITY_TOOLS,
     T_WIN_VS_TOOLS,
     Rule,
@@ -26,20 +27,23 @@ from cloudfw.telemetry.rulebase import (
 )
 
 _t, _r = family_tool, make_rule
+_W = PS_WHATIF  # every cmdlet here that changes something honours -WhatIf: it then changes nothing
 
 WINDOWS_TOOLS: tuple[Tool, ...] = (
     _t("netsh", "netsh", "windows", icase=True),
     _t("reg", "reg", "windows", icase=True),
     _t("winservice", "sc net net1", "windows", icase=True),
     _t("wmic", "wmic", "windows", icase=True),
-    _t("psstop", "stop-service spsv suspend-service", "windows", icase=True, piped=True),
-    _t("psstart", "start-service sasv resume-service", "windows", icase=True, piped=True),
-    _t("psset", "set-service", "windows", icase=True, piped=True),
-    _t("psprofile", "set-netfirewallprofile", "windows", icase=True),
+    _t("psstop", "stop-service spsv suspend-service", "windows", icase=True, piped=True,
+       dry_run=_W),
+    _t("psstart", "start-service sasv resume-service", "windows", icase=True, piped=True,
+       dry_run=_W),
+    _t("psset", "set-service", "windows", icase=True, piped=True, dry_run=_W),
+    _t("psprofile", "set-netfirewallprofile", "windows", icase=True, dry_run=_W),
     _t("psrule", "new-netfirewallrule set-netfirewallrule remove-netfirewallrule "
        "disable-netfirewallrule enable-netfirewallrule copy-netfirewallrule "
        "rename-netfirewallrule set-netfirewallapplicationfilter set-netfirewallportfilter "
-       "set-netfirewalladdressfilter set-netfirewallsetting", "windows", icase=True),
+       "set-netfirewalladdressfilter set-netfirewallsetting", "windows", icase=True, dry_run=_W),
     _t("psenum", "get-netfirewallprofile get-netfirewallrule show-netfirewallrule "
        "get-netfirewallsetting get-netfirewallportfilter get-netfirewallapplicationfilter "
        "get-netfirewalladdressfilter get-netfirewallservicefilter", "windows", icase=True),
@@ -47,9 +51,9 @@ WINDOWS_TOOLS: tuple[Tool, ...] = (
        icase=True),
     _t("pscimchange", "invoke-cimmethod icim set-ciminstance remove-ciminstance new-ciminstance "
        "set-wmiinstance swmi remove-wmiobject rwmi invoke-wmimethod iwmi", "windows", icase=True,
-       piped=True),
+       piped=True, dry_run=_W),
     _t("psregistry", "set-itemproperty new-itemproperty sp remove-itemproperty rp "
-       "clear-itemproperty clp", "windows", icase=True),
+       "clear-itemproperty clp", "windows", icase=True, dry_run=_W),
 )  # fmt: skip
 
 # Service names and display names: Windows Defender Firewall (MpsSvc; SharedAccess before Vista),
@@ -68,6 +72,11 @@ _PROFILE_SWITCHES = (
 _REG_ON_VALUES = (r"(enablefirewall|defaultinboundaction|donotallowexceptions|logdroppedpackets"
                   r"|logsuccessfulconnections)")  # fmt: skip
 _CIM_FW = r"(msft_netfirewall|firewallproduct)"
+# reg.exe reads /d of a REG_DWORD as a number: 0, 00000000 and 0x0 are all zero
+_ZERO, _ONE, _FOUR = r"(0+|0x0+)", r"(0*1|0x0*1)", r"(0*4|0x0*4)"
+# MSFT_NetFirewallProfile (NetSecurity): Enabled is a GpoBoolean (False 0, True 1, NotConfigured
+# 2), DefaultInboundAction an Action (NotConfigured 0, Allow 2, Block 4)
+_WMIC_PROFILE_SET = r"^(?=.*msft_netfirewallprofile )(?=.* set )"
 
 WINDOWS_RULES: tuple[Rule, ...] = (
     # -- netsh -----------------------------------------------------------------------------------
@@ -104,15 +113,15 @@ WINDOWS_RULES: tuple[Rule, ...] = (
     # -- reg.exe ---------------------------------------------------------------------------------
     _r("reg-fw-off", "reg",
        rf"^(?=.* add [^ ]*{_FW_REG})(?=.* /v (enablefirewall|defaultinboundaction) )"
-       r"(?=.* /d (0|0x0+) )", DISABLE,
+       rf"(?=.* /d {_ZERO} )", DISABLE,
        "reg add sets EnableFirewall (or DefaultInboundAction) to 0"),
     _r("reg-svc-disable", "reg", rf"^(?=.* add [^ ]*{_SERVICE_KEYS} )(?=.* /v start )"
-       r"(?=.* /d (4|0x0*4) )", DISABLE,
+       rf"(?=.* /d {_FOUR} )", DISABLE,
        "reg add disables the Windows Firewall service, its driver or the Base Filtering Engine"),
     _r("reg-fw-allow-app", "reg", r"^(?=.* add [^ ]*firewallrules )(?=.*action=allow)(?=.*\|app=)",
        ALLOW_PROCESS, "reg add writes a Windows Firewall allow rule for a program"),
     _r("reg-fw-on", "reg", rf"^(?=.* add [^ ]*{_FW_REG})(?=.* /v {_REG_ON_VALUES} )"
-       r"(?=.* /d (1|0x0*1) )", HARDENED,
+       rf"(?=.* /d {_ONE} )", HARDENED,
        "reg add turns the Windows Firewall, its inbound block or its logging on"),
     _r("reg-fw-change", "reg", rf" (add|delete|import) [^ ]*{_FW_REG}", MODIFY,
        "reg changes Windows Firewall policy values"),
@@ -120,7 +129,7 @@ WINDOWS_RULES: tuple[Rule, ...] = (
        "reg reads Windows Firewall policy values"),
     # -- PowerShell registry provider -------------------------------------------------------------
     _r("psreg-fw-off", "psregistry",
-       rf"^(?=.*{_FW_REG})(?=.* (enablefirewall|defaultinboundaction) )(?=.* (0|\$false|0x0+) )",
+       rf"^(?=.*{_FW_REG})(?=.* (enablefirewall|defaultinboundaction) )(?=.* ({_ZERO}|\$false) )",
        DISABLE, "PowerShell sets the registry value EnableFirewall to 0"),
     _r("psreg-svc-disable", "psregistry",
        rf"^(?=.*{_SERVICE_KEYS} )(?=.* -name start )(?=.* -value (4|0x0*4) )", DISABLE,
@@ -144,6 +153,12 @@ WINDOWS_RULES: tuple[Rule, ...] = (
        "wmic stops or disables the Windows Firewall service or Base Filtering Engine"),
     _r("wmic-svc-start", "wmic", rf"^(?=.* service )(?=.*{_SERVICES})(?=.* call (startservice"
        r"|changestartmode \"?auto))", HARDENED, "wmic starts the Windows Firewall service"),
+    _r("wmic-profile-off", "wmic", rf"{_WMIC_PROFILE_SET}(?=.*[ ,](enabled ?= ?[\"']?(0|false)"
+       r"|defaultinboundaction ?= ?[\"']?2)[\"']?( |,))", DISABLE,
+       "wmic turns a Windows Firewall profile off (Enabled=0) or to allow inbound"),
+    _r("wmic-profile-on", "wmic", r"^(?=.*msft_netfirewallprofile ).* set ((enabled ?= ?[\"']?"
+       r"(1|true)|defaultinboundaction ?= ?[\"']?4)[\"']?[ ,]*)+$", HARDENED,
+       "wmic turns a Windows Firewall profile (or its inbound block) on"),
     _r("wmic-fw-change", "wmic", rf"{_CIM_FW}.* (call|set|delete|create) ", MODIFY,
        "wmic changes Windows Firewall objects"),
     _r("wmic-fw-enum", "wmic", _CIM_FW, ENUMERATE, "wmic reads Windows Firewall objects"),

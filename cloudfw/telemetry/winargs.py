@@ -143,6 +143,12 @@ def cmd_payload(line: str) -> str | None:
     return payload
 
 
+def call_payload(line: str) -> str | None:
+    """What ``call COMMAND`` runs; ``None`` for ``call :label`` (a jump inside a batch file)."""
+    rest = _after_program(line).lstrip(" \t")
+    return None if not rest or rest.startswith(":") else rest
+
+
 _START_VALUED = frozenset({"d", "node", "affinity"})
 
 

@@ -78,3 +78,18 @@ def empty_snapshot(tmp_path: Path, scope: str) -> Path:
     path = tmp_path / "snap.json"
     write_snapshot(Snapshot((), (cov,), datetime(2026, 11, 5, tzinfo=UTC), "test"), path)
     return path
+
+
+def audit_findings(
+    tmp_path: Path, events: Path, baseline: str, scope: str, check: str = ""
+) -> list[dict[str, object]]:
+    """`cloudfw audit --snapshot (empty) --events EVENTS --baseline (this YAML) --format json`:
+    the findings (of ``check`` only, when given)."""
+    path = tmp_path / "prod.yaml"
+    path.write_text(baseline, encoding="utf-8")
+    snap = empty_snapshot(tmp_path, scope)
+    code, out, err = run_cli("audit", "--snapshot", str(snap), "--events", str(events),
+                             "--baseline", str(path), "--no-store", "--format", "json")  # fmt: skip
+    assert code in (0, 1), err
+    found: list[dict[str, object]] = json.loads(out)["findings"]
+    return [f for f in found if not check or f["check"] == check]

@@ -116,3 +116,22 @@ def test_cli_exit_3_with_coverage_on_stderr(app: typer.Typer, tmp_path: Path) ->
     assert json.loads(res.stdout)["event_id"] == "ev-0"
     assert "1 input(s) and 0 record(s) could not be read" in res.stderr
     assert "bad.json.gz" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_a_truncated_cloudtrail_file_is_one_located_line(tmp_path: Path) -> None:
+    from events_helpers import run_cli
+
+    text = json.dumps({"Records": [ct_record(i) for i in range(3)]}, indent=1)
+    path = tmp_path / "trail.json"
+    path.write_text(text[: len(text) - 200])
+    line = text[: len(text) - 200].count("\n") + 1
+    code, _, err = run_cli("events", str(path), "--no-store")
+    assert code == 3
+    (msg,) = [m for m in err.splitlines() if "unreadable" in m]
+    assert msg.startswith(f"cloudfw: unreadable: {path}: ")
+    assert f"line {line}" in msg and "after record 2" in msg
+    assert "right here" not in err
+    # a file too big to buffer is streamed: the error is still one line, at the damage
+    _, stats = read_path(path, buffer_limit=1024)
+    (problem,) = stats.problems
+    assert "\n" not in str(problem) and f"line {line}" in str(problem)

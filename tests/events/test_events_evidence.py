@@ -99,7 +99,7 @@ def test_verify_detects_tampering(app: typer.Typer, bundle: Path, tamper: str) -
 def test_export_refuses_a_non_empty_dir_and_verify_a_non_bundle(
     app: typer.Typer, bundle: Path, tmp_path: Path
 ) -> None:
-    res = CliRunner().invoke(app, ["evidence", "export", "--since", "7d", "--until",
+    res = CliRunner().invoke(app, ["evidence", "export", "--since", "2026-11-01", "--until",
                                    "2026-11-05", "--out", str(bundle)])  # fmt: skip
     assert res.exit_code == 2 and "not empty" in res.stderr
     res = CliRunner().invoke(app, ["evidence", "verify", str(tmp_path)])

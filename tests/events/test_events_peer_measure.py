@@ -83,3 +83,29 @@ def test_checks_and_events_share_the_models_measure() -> None:
         assert is_internet_share(public_share(a), 0.5) is a.is_internet()
     denied = AddressSet.parse("0.0.0.0/0") - AddressSet.parse("0.0.0.0/1")
     assert not denied.is_internet() and AddressSet.parse("0.0.0.0/0").is_internet()
+
+
+@pytest.mark.parametrize(
+    ("cidrs", "internet"),
+    [
+        (["2000::/3"], True),  # every allocated global unicast address: the IPv6 internet
+        (["::/1"], True),  # holds 2000::/3
+        (["::/0"], True),
+        (["2000::/4"], True),  # half; the other half holds 3fff::/20 (documentation)
+        (["3000::/4"], False),  # the other half, less 3fff::/20
+        (["2000::/5"], False),  # a quarter
+        (["2600::/7", "2a00::/7", "2c00::/7", "2400::/6", "2800::/6"], False),  # a few RIR /7s
+        (["fc00::/7", "fe80::/10", "2001:db8::/32"], False),  # private, link-local, docs
+        (["::ffff:0.0.0.0/96"], True),  # IPv4-mapped: measured as the IPv4 it maps
+        (["::ffff:0.0.0.0/97"], True),  # maps 0.0.0.0/1: 57% of public IPv4
+        (["::ffff:10.0.0.0/104"], False),  # maps 10.0.0.0/8
+    ],
+)
+def test_any_peer_measures_the_ipv6_internet(
+    tmp_path: Path, cidrs: list[str], internet: bool
+) -> None:
+    rec = _authorize("ev-6", [])
+    rec["requestParameters"]["ipPermissions"]["items"][0]["ipv6Ranges"] = {  # type: ignore[index]
+        "items": [{"cidrIpv6": c} for c in cidrs]}  # fmt: skip
+    (doc,) = events_cli(write_json(tmp_path / "trail.json", {"Records": [rec]}))
+    assert (doc["peers"], doc["any_peer"]) == (cidrs, internet)

@@ -16,7 +16,7 @@ TALLY = {
     "cloudtrail-mixed.json": (25, 19),
     "activity-portal-export.json": (10, 3),
     "PT1H.json": (8, 3),
-    "activity-arm-deployment.json": (7, 2),
+    "activity-arm-deployment.json": (11, 5),
     "audit-log-sink.json": (21, 11),
 }
 READS = ("Describe", "List", "/read", ".get", ".list", "/action")

@@ -96,6 +96,19 @@ def test_rule_hash_ignores_origin_only() -> None:
     assert h == h_moved and h != h_wide
 
 
+def test_rule_hash_sees_interface_bindings_and_keeps_unbound_hashes() -> None:
+    from dataclasses import replace
+
+    from cloudfw.model import IfaceMatch
+
+    r = _rule("r", "22")
+    on_eth1 = replace(r, in_iface=IfaceMatch.of(["eth1"]))
+    on_wg0 = replace(r, in_iface=IfaceMatch.of(["wg0"]))
+    hashes = [next(iter(rule_rows(_snap(x).rulesets))).content_hash for x in (r, on_eth1, on_wg0)]
+    assert len(set(hashes)) == 3
+    assert hashes[0] == "bf4480ce2d2d97c1579e338c70d9e88b"  # as stored before interfaces existed
+
+
 def test_a_failing_record_leaves_nothing(tmp_path: Path) -> None:
     def boom() -> list[Finding]:
         raise RuntimeError("collector died")

@@ -94,6 +94,7 @@ _SCRIPTS = {
     "rcSuSEfirewall2": ["/bin/bash", "/usr/sbin/rcSuSEfirewall2"],
     "netfilter-persistent": ["/bin/sh", "/usr/sbin/netfilter-persistent"],
     "/lib/ufw/ufw-init": ["/bin/sh", "/lib/ufw/ufw-init"],
+    "invoke-rc.d": ["/bin/sh", "/usr/sbin/invoke-rc.d"],
 }
 _BINARIES = {
     "iptables": "/usr/sbin/xtables-nft-multi", "ip6tables": "/usr/sbin/xtables-nft-multi",

@@ -80,3 +80,32 @@ def detect_one(
     detect_cli: DetectCli, tmp_path: Path, platform: str, line: str
 ) -> list[dict[str, Any]]:
     return detect_lines(detect_cli, tmp_path, platform, [line])[0]
+
+
+# A case table: (platform, command line, expected category or None for "nothing at all").
+Cases = list[tuple[str, str, str | None]]
+SEVERITY = {"disable": "high", "modify": "medium", "allow_process": "medium", "enumerate": "low",
+            "hardened": "info"}  # fmt: skip
+
+
+def detect_cases(tmp_path: Path, cases: Cases) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Every line of a case table through the CLI (one file per platform): detections by
+    (platform, line)."""
+    run = make_detect_cli()
+    out = {}
+    for plat in sorted({p for p, _, _ in cases}):
+        lines = [c for p, c, _ in cases if p == plat]
+        got = detect_lines(run, tmp_path, plat, lines)
+        out.update({(plat, line): found for line, found in zip(lines, got.values(), strict=True)})
+    return out
+
+
+def check_case(found: list[dict[str, Any]], line: str, expected: str | None) -> None:
+    """Nothing for a look-alike; else the strongest detection has the category and its
+    default severity."""
+    if expected is None:
+        assert found == [], f"look-alike fired: {line!r} -> {found}"
+        return
+    top = strongest(found)
+    assert top is not None, f"missed: {line!r}"
+    assert (top["category"], top["severity"]) == (expected, SEVERITY[expected]), (line, found)

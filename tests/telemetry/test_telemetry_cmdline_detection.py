@@ -33,7 +33,7 @@ MACOS: list[tuple[str, str | None]] = [
     ("/sbin/pfctl -d", DISABLE),
     ("sudo -u root /sbin/pfctl -vd", DISABLE),
     ("pfctl -F all", DISABLE),
-    ("pfctl -Fa -f /etc/pf.conf", DISABLE),
+    ("pfctl -Fa -f /etc/pf.conf", MODIFY),  # flush, then load: a reload
     ("pfctl -F rules", DISABLE),
     ("pfctl -a pf-rules -F rules", MODIFY),
     ("pfctl -F states", MODIFY),

@@ -21,7 +21,7 @@ CASES: list[tuple[str, str, str | None, str]] = [
      "/etc/ufw/user.rules\"", "modify", "file-write"),
     ("linux", "sudo sh -c 'echo ENABLED=no > /etc/ufw/ufw.conf'", "disable", "file-ufw-off"),
     ("linux", "sed -i 's/ENABLED=yes/ENABLED=no/' /etc/ufw/ufw.conf", "disable", "file-ufw-off"),
-    ("linux", "sed -i 's/ENABLED=no/ENABLED=yes/' /etc/ufw/ufw.conf", "modify", "file-write"),
+    ("linux", "sed -i 's/ENABLED=no/ENABLED=yes/' /etc/ufw/ufw.conf", "hardened", "file-ufw-on"),
     ("linux", "sed -i 's/DEFAULT_INPUT_POLICY=\"DROP\"/DEFAULT_INPUT_POLICY=\"ACCEPT\"/' "
      "/etc/default/ufw", "disable", "file-ufw-default-accept"),
     ("linux", "sed -i.bak '/COMMIT/i -A INPUT -p tcp --dport 31337 -j ACCEPT' rules.v4", "modify",

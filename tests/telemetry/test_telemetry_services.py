@@ -4,7 +4,7 @@ service managers; starting them is `hardened` (info), other services are nothing
 from __future__ import annotations
 
 import pytest
-from telemetry_helpers import detect_lines, make_detect_cli, strongest
+from telemetry_helpers import check_case, detect_cases
 
 D, H, E = "disable", "hardened", "enumerate"
 
@@ -33,7 +33,7 @@ CASES: list[tuple[str, str, str | None]] = [
     ("linux", "chkconfig iptables off", D),
     ("linux", "update-rc.d -f netfilter-persistent remove", D),
     ("linux", "systemctl mask --now nftables.service", D),
-    ("linux", "systemctl kill ufw", D),
+    ("linux", "systemctl kill firewalld", D),  # SIGTERM: firewalld stops and removes its rules
     ("linux", "systemctl stop shorewall", D),
     ("linux", "netfilter-persistent flush", D),
     ("linux", "sysrc pf_enable=NO", D),
@@ -97,22 +97,9 @@ CASES: list[tuple[str, str, str | None]] = [
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], list[dict]]:
-    run, tmp = make_detect_cli(), tmp_path_factory.mktemp("svc")
-    out = {}
-    for plat in ("linux", "macos", "windows"):
-        lines = [c for p, c, _ in CASES if p == plat]
-        for line, found in zip(lines, detect_lines(run, tmp, plat, lines).values(), strict=True):
-            out[(plat, line)] = found
-    return out
+    return detect_cases(tmp_path_factory.mktemp("svc"), CASES)
 
 
 @pytest.mark.parametrize(("platform", "line", "expected"), CASES)
 def test_service(results: dict, platform: str, line: str, expected: str | None) -> None:
-    found = results[(platform, line)]
-    if expected is None:
-        assert found == [], f"look-alike fired: {line!r} -> {found}"
-        return
-    top = strongest(found)
-    assert top is not None and top["category"] == expected, (line, found)
-    severity = {"disable": "high", "hardened": "info", "enumerate": "low"}[expected]
-    assert top["severity"] == severity
+    check_case(results[(platform, line)], line, expected)

@@ -51,16 +51,20 @@ Save-Output "windows-firewall-rules.json" "windows" "Get-NetFirewallRule + filte
     $addrs = Index-Filter (Get-NetFirewallAddressFilter -All -PolicyStore ActiveStore)
     $apps = Index-Filter (Get-NetFirewallApplicationFilter -All -PolicyStore ActiveStore)
     $svcs = Index-Filter (Get-NetFirewallServiceFilter -All -PolicyStore ActiveStore)
+    $ifs = Index-Filter (Get-NetFirewallInterfaceFilter -All -PolicyStore ActiveStore)
+    $ift = Index-Filter (Get-NetFirewallInterfaceTypeFilter -All -PolicyStore ActiveStore)
     $rules = Get-NetFirewallRule -PolicyStore ActiveStore | ForEach-Object {
         $id = [string]$_.InstanceID
         $p = $ports[$id]; $a = $addrs[$id]; $ap = $apps[$id]; $s = $svcs[$id]
+        $i = $ifs[$id]; $t = $ift[$id]
         [ordered]@{ Name = [string]$_.Name; DisplayName = [string]$_.DisplayName;
                     Enabled = [string]$_.Enabled; Direction = [string]$_.Direction;
                     Action = [string]$_.Action; Profile = [string]$_.Profile;
                     Protocol = [string]$p.Protocol; LocalPort = @($p.LocalPort);
                     RemotePort = @($p.RemotePort); IcmpType = @($p.IcmpType);
                     LocalAddress = @($a.LocalAddress); RemoteAddress = @($a.RemoteAddress);
-                    Program = [string]$ap.Program; Service = [string]$s.Service }
+                    Program = [string]$ap.Program; Service = [string]$s.Service;
+                    InterfaceAlias = @($i.InterfaceAlias); InterfaceType = [string]$t.InterfaceType }
     }
     ConvertTo-Json -InputObject @($rules) -Depth 4
 }
@@ -73,9 +77,13 @@ Save-Output "netsh-allprofiles.txt" "netsh" "netsh advfirewall show allprofiles"
 
 # which interfaces face the internet: their addresses, and the default routes
 Save-Output "net-ipaddress.json" "windows-ip" "Get-NetIPAddress" {
+    $types = @{}  # alias -> IANA ifType (6 Ethernet, 71 Wi-Fi, 23 PPP): the firewall's interface types
+    Get-NetAdapter -IncludeHidden -ErrorAction SilentlyContinue | ForEach-Object {
+        $types[[string]$_.Name] = [int]$_.InterfaceType }
     $ips = Get-NetIPAddress | ForEach-Object {
         [ordered]@{ InterfaceAlias = [string]$_.InterfaceAlias; IPAddress = [string]$_.IPAddress;
-                    PrefixLength = [int]$_.PrefixLength; AddressFamily = [string]$_.AddressFamily }
+                    PrefixLength = [int]$_.PrefixLength; AddressFamily = [string]$_.AddressFamily;
+                    InterfaceType = $types[[string]$_.InterfaceAlias] }
     }
     ConvertTo-Json -InputObject @($ips) -Depth 3
 }

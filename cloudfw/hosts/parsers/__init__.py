@@ -22,6 +22,7 @@ from cloudfw.hosts.parsers import (
     pf,
     ufw,
     windows,
+    windows_netsh,
 )
 from cloudfw.hosts.parsers.base import HostPart
 
@@ -52,7 +53,12 @@ FORMATS: tuple[Format, ...] = (
     Format(
         "windows", windows.sniff, windows.parse, "Get-NetFirewallProfile / Get-NetFirewallRule JSON"
     ),
-    Format("netsh", windows.sniff_netsh, windows.parse_netsh, "netsh advfirewall show allprofiles"),
+    Format(
+        "netsh",
+        windows_netsh.sniff_netsh,
+        windows_netsh.parse_netsh,
+        "netsh advfirewall show allprofiles / firewall show rule name=all [verbose]",
+    ),
     Format("ip6tables", iptables.sniff_v6, partial(iptables.parse, family=6), "ip6tables-save"),
     Format("iptables", iptables.sniff, iptables.parse, "iptables-save"),
     Format("pf-info", pf.sniff_info, pf.parse_info, "pfctl -s info"),

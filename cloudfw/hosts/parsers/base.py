@@ -17,6 +17,7 @@ from cloudfw.model import (
 )
 
 PROVIDER = "host"
+NOT_COLLECTED = "not collected"  # a firewall's ``status`` tag when the snapshot lacks its state
 LOOPBACK = AddressSet.parse_many(["127.0.0.0/8", "::1/128"])
 
 
@@ -59,6 +60,7 @@ class HostPart:
     interfaces: list[Interface] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    gaps: list[str] = field(default_factory=list)  # what the file lacks: its scope is incomplete
 
 
 def decode_text(data: bytes, location: str) -> str:

@@ -197,6 +197,21 @@ def sniff_windows_ip(data: bytes) -> bool:
     )
 
 
+# IANA ifType (``Get-NetAdapter`` InterfaceType) -> the Windows Firewall interface type group
+_WIN_TYPES = {6: ("lan",), 71: ("wireless",), 23: ("ras",)}
+WIN_ANY_TYPE = ("lan", "ras", "wireless")  # the type was not collected: any of them
+
+
+def _win_groups(item: Mapping[str, Any]) -> tuple[str, ...]:
+    """The firewall interface-type groups (``lan``, ``wireless``, ``ras``) of an address's
+    interface: from the collector's ``InterfaceType`` (IANA ifType) when present; without it, a
+    rule bound to any interface type may apply (never a silently unmatched rule)."""
+    t = str(item.get("InterfaceType") or "")
+    if not t:
+        return WIN_ANY_TYPE
+    return _WIN_TYPES.get(int(t), ()) if t.isdigit() else ()
+
+
 def parse_windows_ip(data: bytes, location: str, host: str) -> list[HostPart]:
     """``Get-NetIPAddress | ConvertTo-Json`` and ``Get-NetRoute | ConvertTo-Json``."""
     out: list[Interface] = []
@@ -206,7 +221,8 @@ def parse_windows_ip(data: bytes, location: str, host: str) -> list[HostPart]:
         alias = _text(item, "InterfaceAlias", location, where)
         if "IPAddress" in item:
             addr = _text(item, "IPAddress", location, where)
-            out.append(Interface(alias, (_cidr(addr, item.get("PrefixLength"), location, where),)))
+            cidr = _cidr(addr, item.get("PrefixLength"), location, where)
+            out.append(Interface(alias, (cidr,), _win_groups(item)))
         elif "DestinationPrefix" in item:
             facts[ROUTES] = "collected"
             if item.get("DestinationPrefix") in _DEFAULTS:

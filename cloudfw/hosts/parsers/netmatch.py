@@ -1,21 +1,42 @@
-"""Small vocabularies shared by the Linux and BSD parsers: service names and ICMP types."""
+"""Small vocabularies shared by the Linux and BSD parsers: service names (the shipped services(5)
+table, ``cloudfw/data/services``) and ICMP types."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from types import MappingProxyType
+
 from cloudfw.model import Intervals, icmp_space, parse_ports
 
-SERVICES: dict[str, int] = {
-    "ftp-data": 20, "ftp": 21, "ssh": 22, "telnet": 23, "smtp": 25, "domain": 53, "dns": 53,
-    "bootps": 67, "bootpc": 68, "tftp": 69, "http": 80, "www": 80, "kerberos": 88, "pop3": 110,
-    "sunrpc": 111, "ntp": 123, "netbios-ns": 137, "netbios-dgm": 138, "netbios-ssn": 139,
-    "imap": 143, "snmp": 161, "snmp-trap": 162, "ldap": 389, "https": 443, "microsoft-ds": 445,
-    "smb": 445, "isakmp": 500, "syslog": 514, "submission": 587, "ldaps": 636, "imaps": 993,
-    "pop3s": 995, "ms-sql-s": 1433, "openvpn": 1194, "nfs": 2049, "mysql": 3306,
-    "ms-wbt-server": 3389, "rdp": 3389, "postgresql": 5432, "vnc": 5900, "x11": 6000,
-    "redis": 6379, "http-alt": 8080, "mongodb": 27017, "kube-apiserver": 6443,
-    "ipp": 631, "mdns": 5353, "afpovertcp": 548, "kerberos-adm": 749, "rsync": 873,
-    "epmap": 135, "msrpc": 135, "winrm": 5985, "elasticsearch": 9200, "memcache": 11211,
-}  # fmt: skip
+SERVICES_FILE = "data/services"  # services(5) layout, shipped with cloudfw (IANA names)
+_PROTO_RANK = {"tcp": 0, "udp": 1}  # getservbyname(name, "tcp") first, then "udp" (as pfctl)
+
+
+def parse_services(text: str) -> dict[str, int]:
+    """``name port/proto [aliases] [# comment]`` lines -> name (and alias) -> port, the tcp
+    entry winning over udp and others, the first line over later ones."""
+    best: dict[str, tuple[int, int]] = {}
+    for line in text.splitlines():
+        words = line.split("#", 1)[0].split()
+        if len(words) < 2 or "/" not in words[1]:
+            continue
+        port_s, _, proto = words[1].partition("/")
+        rank = _PROTO_RANK.get(proto, 2)
+        for name in (words[0], *words[2:]):
+            key = name.lower()
+            if key not in best or rank < best[key][1]:
+                best[key] = (int(port_s), rank)
+    return {name: port for name, (port, _) in best.items()}
+
+
+@cache
+def services() -> Mapping[str, int]:
+    """The shipped services table (read on first use, not at import)."""
+    text = resources.files("cloudfw").joinpath(SERVICES_FILE).read_text("utf-8")
+    return MappingProxyType(parse_services(text))
+
 
 ICMP_TYPES: dict[str, tuple[int, int | None]] = {
     "any": (-1, None), "echo-reply": (0, None), "pong": (0, None),
@@ -38,7 +59,7 @@ def port_number(token: str) -> int | None:
     t = token.strip().lower()
     if t.isdigit():
         return int(t)
-    return SERVICES.get(t)
+    return services().get(t)
 
 
 def ports_from(text: str, range_sep: str = ":") -> Intervals | None:

@@ -9,12 +9,16 @@ kept as an explicit unresolved peer or rule. pf passes what no rule matched.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from cloudfw.hosts.errors import HostParseError
-from cloudfw.hosts.parsers import pf_syntax as syn
+from cloudfw.hosts.parsers import pf_rule as syn
+from cloudfw.hosts.parsers import pf_stmt
 from cloudfw.hosts.parsers.base import LOOPBACK, HostPart, check_lines, decode_text, host_asset
+from cloudfw.hosts.parsers.pf_hosts import Addr
+from cloudfw.hosts.parsers.pf_lex import Stream, expand_macros, split_comment, tokenize
 from cloudfw.model import (
+    ANY,
     Action,
     Direction,
     EvalSemantics,
@@ -30,22 +34,27 @@ _RULE_START = re.compile(
     r"antispoof|table|set skip|nat|rdr)\b",
     re.M,
 )
-SKIPPED = {
-    "scrub", "scrub-anchor", "nat-anchor", "rdr-anchor", "binat-anchor", "dummynet-anchor",
-    "nat", "rdr", "binat", "no", "antispoof", "altq", "queue", "dummynet", "set", "load",
-    "ether", "include",
-}  # fmt: skip
+# Lines only pf has: a quoted anchor, the translation anchors, ``load anchor``, ``set skip on``
+_PF_ONLY = re.compile(
+    r'^\s*((scrub|nat|rdr|binat|dummynet)-anchor\s|anchor\s+"|load\s+anchor\s|set\s+skip\s+on\s'
+    r"|table\s+<[^>\s]+>)",
+    re.M,
+)
 SECTIONS = {
-    "FILTER RULES:": "rules", "TRANSLATION RULES:": "skip", "ANCHORS:": "skip",
+    "FILTER RULES:": "rules", "TRANSLATION RULES:": "rules", "ANCHORS:": "skip",
     "INFO:": "info", "TIMEOUTS:": "skip", "LIMITS:": "skip", "OS FINGERPRINTS:": "skip",
-    "STATES:": "skip", "TABLES:": "skip", "INTERFACES:": "skip", "DUMMYNET RULES:": "skip",
-    "ETHERNET RULES:": "skip",
+    "STATES:": "skip", "TABLES:": "skip", "INTERFACES:": "skip", "DUMMYNET RULES:": "rules",
+    "ETHERNET RULES:": "rules", "QUEUEING:": "skip", "SOURCE TRACKING NODES:": "skip",
 }  # fmt: skip
+_RESERVED = syn.RULE_VERBS | {"set", "table", "antispoof", "load", "include", "altq", "queue",
+                              "ether"}  # fmt: skip
+_MACRO_DEF = re.compile(r"^([A-Za-z_]\w*)\s*=\s*(.*)$")
+_VERBOSE = re.compile(r"^@\d+(\(\d+\))?\s+")  # ``pfctl -vvsr`` rule numbers
 
 
 def sniff(data: bytes) -> bool:
     head = data[:8192].decode("utf-8", "replace")
-    if "FILTER RULES:" in head:
+    if "FILTER RULES:" in head or _PF_ONLY.search(head):
         return True
     return bool(_RULE_START.search(head)) and bool(
         re.search(r"^\s*(pass|block|anchor)\b.*\b(in|out|all|from|to|quick)\b", head, re.M)
@@ -62,7 +71,8 @@ def parse_info(data: bytes, location: str, host: str) -> list[HostPart]:
     status = _status(check_lines(text, location))
     if status is None:
         raise HostParseError(location, "no 'Status:' line in pfctl -s info output", 1)
-    return [HostPart(host=host, facts={"pf.status": status}, sources=[location])]
+    gaps = [] if status != "unknown" else ["pfctl -s info gives no known Status"]
+    return [HostPart(host=host, facts={"pf.status": status}, sources=[location], gaps=gaps)]
 
 
 def _status(lines: list[str]) -> str | None:
@@ -78,7 +88,7 @@ def _status(lines: list[str]) -> str | None:
 class _Ctx:
     location: str
     macros: dict[str, str] = field(default_factory=dict)
-    tables: dict[str, syn.Addr] = field(default_factory=dict)
+    tables: dict[str, Addr] = field(default_factory=dict)
     rules: list[Rule] = field(default_factory=list)
     logs: bool = False
 
@@ -99,6 +109,8 @@ def parse(data: bytes, location: str, host: str) -> list[HostPart]:
         logging=Logging.ON if ctx.logs else Logging.OFF,
     )
     facts = {"pf.status": info} if info else {}
+    if '"com.apple/' in text:  # Apple's stock anchors: macOS, which leaves pf off until asked
+        facts["pf.off_by_default"] = "macOS"
     return [HostPart(host=host, rulesets=[rs], facts=facts, sources=[location])]
 
 
@@ -107,6 +119,7 @@ class _Stmt:
     line: int
     text: str
     body: list[_Stmt] | None = None  # inline anchor block
+    comment: str = ""  # what follows ``#`` (OPNsense's rules.debug puts descriptions there)
 
 
 def _statements(lines: list[str], location: str) -> tuple[list[_Stmt], str]:
@@ -127,9 +140,11 @@ def _statements(lines: list[str], location: str) -> tuple[list[_Stmt], str]:
             continue
         if section == "skip":
             continue
-        if s.startswith(("No ALTQ support", "ALTQ related functions")):
+        if s.startswith(("No ALTQ support", "ALTQ related functions")) or (
+            s.startswith("[") and s.endswith("]")  # ``pfctl -vsr`` counters
+        ):
             continue
-        s = syn.strip_comment(s)
+        s, comment = split_comment(_VERBOSE.sub("", s))
         if not pending:
             start = i
         if s.endswith("\\"):
@@ -151,7 +166,7 @@ def _statements(lines: list[str], location: str) -> tuple[list[_Stmt], str]:
             assert st.body is not None
             stack.append(st.body)
         else:
-            stack[-1].append(_Stmt(start, s))
+            stack[-1].append(_Stmt(start, s, comment=comment))
     if len(stack) > 1:
         raise HostParseError(location, "anchor block is not closed by '}' (truncated?)", len(lines))
     if pending:
@@ -163,34 +178,48 @@ def _statements(lines: list[str], location: str) -> tuple[list[_Stmt], str]:
 def _block(ctx: _Ctx, stmts: list[_Stmt], cond: syn.Cond, path: str, quick: bool) -> None:
     n = 0
     for st in stmts:
-        text = syn.expand_macros(st.text, ctx.macros, ctx.location, st.line)
-        m = re.match(r"^([A-Za-z_][\w]*)\s*=\s*(.*)$", text)
-        if m and not text.startswith(("pass", "block", "match", "anchor", "set", "table")):
+        text = expand_macros(st.text, ctx.macros, ctx.location, st.line)
+        m = _MACRO_DEF.match(text)
+        if m and m.group(1) not in _RESERVED:
             ctx.macros[m.group(1)] = m.group(2).strip().strip('"')
             continue
-        toks = syn.tokenize(text, ctx.location, st.line)
+        toks = tokenize(text, ctx.location, st.line)
         if not toks:
             continue
-        head = toks[0]
+        head, s = toks[0], Stream(toks, ctx.location, st.line)
         if head == "table":
-            name, addr = syn.parse_table(toks, ctx.tables, ctx.location, st.line)
+            name, addr = pf_stmt.table(s, ctx.tables)
             ctx.tables[name] = addr
-            continue
-        if head == "set" and toks[1:3] == ["skip", "on"]:
+        elif head == "set" and toks[1:3] == ["skip", "on"]:
             _set_skip(ctx, toks[3:], st, path)
-            continue
-        if head in SKIPPED:
-            continue
-        if head not in ("pass", "block", "match", "anchor"):
+        elif head == "set":
+            pf_stmt.set_option(s)
+        elif head == "antispoof":
+            pf_stmt.antispoof(s)
+        elif head in ("load", "include"):
+            pf_stmt.load_or_include(s)
+            if head == "include":
+                _unseen(ctx, st, cond, f"{path}include#{st.line}", f"include {toks[1]}")
+        elif head in ("altq", "queue"):
+            pf_stmt.queueing(s)
+        elif head == "ether":
+            pf_stmt.ether(s, ctx.tables)
+        elif head in syn.RULE_VERBS:
+            parsed = syn.parse_rule(toks, ctx.tables, ctx.location, st.line)
+            if st.comment:
+                parsed.notes.append(st.comment)
+            joined = cond.conjoin(parsed.cond)
+            if parsed.verb in ("pass", "block", "match", "anchor"):
+                n += 1
+                key = f"{path}#{n}" if path else f"#{n}"
+                if parsed.verb == "anchor":
+                    _anchor(ctx, st, parsed, joined, key, quick)
+                else:
+                    _emit(ctx, parsed, joined, key, st.line, quick)
+            elif parsed.translated_pass and not parsed.no:
+                _translation_pass(ctx, parsed, joined, f"{path}{parsed.verb}#{st.line}", st.line)
+        else:
             raise HostParseError(ctx.location, f"unknown pf statement {head!r}", st.line)
-        n += 1
-        key = f"{path}#{n}" if path else f"#{n}"
-        parsed = syn.parse_rule(toks, ctx.tables, ctx.location, st.line)
-        joined = cond.conjoin(parsed.cond)
-        if head == "anchor":
-            _anchor(ctx, st, parsed, joined, key, quick)
-            continue
-        _emit(ctx, parsed, joined, key, st.line, quick)
 
 
 def _anchor(
@@ -201,23 +230,43 @@ def _anchor(
     if st.body is not None:
         _block(ctx, st.body, cond, f"{key}({name})", inner_quick)
         return
+    _unseen(ctx, st, cond, f"{key}({name})", f"anchor {name!r}")
+
+
+def _unseen(ctx: _Ctx, st: _Stmt, cond: syn.Cond, key: str, what: str) -> None:
+    """Rules that live outside the snapshot (an anchor loaded separately, an included file):
+    kept as a non-deciding rule that says so."""
     for d in cond.directions():
         ctx.rules.append(
             Rule(
-                key=f"{key}({name})" + ("" if len(cond.directions()) == 1 else f"/{d.value[:2]}"),
+                key=key + ("" if len(cond.directions()) == 1 else f"/{d.value[:2]}"),
                 direction=d,
                 action=Action.LOG,
                 protocols=cond.protocols,
                 order=len(ctx.rules) + 1,
-                description=f"anchor {name!r}",
+                description=what,
                 origin=SourceRef("file", ctx.location, st.line),
-                unresolved=f"anchor {name!r}: its rules are not in the snapshot",
+                unresolved=f"{what}: its rules are not in the snapshot",
             )
         )
 
 
+def _translation_pass(ctx: _Ctx, parsed: syn.Parsed, cond: syn.Cond, key: str, line: int) -> None:
+    """FreeBSD/macOS ``rdr pass`` (inbound), ``nat pass`` (outbound), ``binat pass`` (both):
+    what they translate passes without the filter rules, as a quick pass would."""
+    dirs = {"rdr": (Direction.INGRESS,), "nat": (Direction.EGRESS,)}.get(
+        parsed.verb, (Direction.INGRESS, Direction.EGRESS)
+    )
+    parsed.quick = True
+    parsed.notes.append(f"{parsed.verb} pass: translated packets skip the filter rules")
+    _emit(ctx, parsed, replace(cond, direction=dirs[0] if len(dirs) == 1 else None), key, line,
+          False)  # fmt: skip
+
+
 def _emit(ctx: _Ctx, parsed: syn.Parsed, cond: syn.Cond, key: str, line: int, quick: bool) -> None:
     action = {"pass": Action.ALLOW, "block": Action.DENY}.get(parsed.verb, Action.LOG)
+    if parsed.translated_pass:
+        action = Action.ALLOW
     unresolved = ""
     enabled = True
     if parsed.narrowing:
@@ -231,6 +280,9 @@ def _emit(ctx: _Ctx, parsed: syn.Parsed, cond: syn.Cond, key: str, line: int, qu
     dirs = cond.directions()
     for d in dirs:
         peers, local = (cond.src, cond.dst) if d is Direction.INGRESS else (cond.dst, cond.src)
+        peers = syn.in_family(peers, cond.family)
+        if any(p.value.startswith("pf-if:") for p in local.symbols):
+            local = ANY  # ``to (em0)`` / ``from em1:network``: an address of this host's own
         if cond.loopback:
             peers = peers & LOOPBACK
         ctx.rules.append(
@@ -267,7 +319,7 @@ def _set_skip(ctx: _Ctx, ifaces: list[str], st: _Stmt, path: str) -> None:
                     key=f"{path}set-skip:{name}/{d.value[:2]}",
                     direction=d,
                     action=Action.ALLOW,
-                    peers=LOOPBACK if loop else syn.ANY,
+                    peers=LOOPBACK if loop else ANY,
                     order=len(ctx.rules) + 1,
                     quick=True,
                     description=f"set skip on {name}: pf does not filter it",

@@ -1,11 +1,17 @@
 """Windows Defender Firewall: ``Get-NetFirewallProfile`` / ``Get-NetFirewallRule`` JSON (with the
-port, address, application and service filters, flattened or nested) and
-``netsh advfirewall show allprofiles``.
+port, address, application, service and interface filters, flattened or nested); the ``netsh``
+layouts are read by `windows_netsh` into the same records.
 
 CIM enums are normalized to names: rule ``Enabled`` 1 True / 2 False; ``Direction`` 1 Inbound /
 2 Outbound; ``Action`` 2 Allow / 4 Block (0 NotConfigured); ``Profile`` bitmask 0 Any, 1 Domain,
 2 Private, 4 Public; profile ``Enabled`` (GpoBoolean) 0 False / 1 True / 2 NotConfigured. Rule
 sets are built per profile by `windows_rulesets` with BLOCK_OVERRIDES_ALLOW semantics.
+
+Interfaces: ``InterfaceAlias`` (interface filter, ``Get-NetFirewallInterfaceFilter``) binds a rule
+to those interfaces by name; ``InterfaceType`` / netsh ``InterfaceTypes`` other than Any binds it
+to the interface groups ``lan`` (Wired, LAN), ``wireless`` and ``ras`` (RemoteAccess, RAS). A rule
+record that carries none of the port, address or protocol filters (raw ``Get-NetFirewallRule``
+output) is kept with its filters unresolved: never read as "all ports from anywhere".
 """
 
 from __future__ import annotations
@@ -16,14 +22,7 @@ from dataclasses import replace
 from typing import Any
 
 from cloudfw.hosts.errors import HostParseError
-from cloudfw.hosts.parsers.base import (
-    HostPart,
-    WinRule,
-    check_lines,
-    decode_text,
-    host_asset,
-    load_json,
-)
+from cloudfw.hosts.parsers.base import HostPart, WinRule, host_asset, load_json
 from cloudfw.hosts.parsers.netmatch import icmp_from
 from cloudfw.model import (
     ALL_PORTS,
@@ -36,6 +35,7 @@ from cloudfw.model import (
     AddressSet,
     Direction,
     EvalSemantics,
+    IfaceMatch,
     Intervals,
     Logging,
     PortError,
@@ -50,10 +50,18 @@ NAME = "windows"
 PROFILES = ("Domain", "Private", "Public")
 _BITS = {"Domain": 1, "Private": 2, "Public": 4}
 _ACTION = {"2": "allow", "4": "block", "0": "notconfigured", "allow": "allow", "block": "block",
-           "notconfigured": "notconfigured", "3": "allow"}  # fmt: skip
+           "notconfigured": "notconfigured", "3": "allow", "bypass": "bypass"}  # fmt: skip
 _GPO = {"0": "off", "1": "on", "2": "notconfigured", "true": "on", "false": "off",
         "notconfigured": "notconfigured"}  # fmt: skip
 _ADDR_WORDS = {"internet": INTERNET, "intranet": PRIVATE, "any": ANY, "*": ANY}
+# interface types (CIM InterfaceType enum and bit mask, netsh words) -> interface groups
+IFACE_TYPES = {"wired": "lan", "lan": "lan", "1": "lan", "wireless": "wireless", "2": "wireless",
+               "remoteaccess": "ras", "ras": "ras", "4": "ras"}  # fmt: skip
+# the keys that hold a rule's filters, flattened (collector, CIM), nested, or osquery's columns
+_FILTER_KEYS = ("Protocol", "LocalPort", "RemotePort", "LocalAddress", "RemoteAddress",
+                "IcmpType", "PortFilter", "AddressFilter", "protocol", "local_ports",
+                "remote_addresses")  # fmt: skip
+UNCOLLECTED = AddressSet.symbol("unresolved", "windows:filters-not-collected")
 
 
 def _s(v: object) -> str:
@@ -93,6 +101,14 @@ def parse(data: bytes, location: str, host: str) -> list[HostPart]:
         part.facts.update(_profile_facts(p, location, i))
     for i, r in enumerate(rules):
         part.win_rules.append(rule_from_record(r, location, f"[{i}]"))
+    bare = sum(w.rule.peers == UNCOLLECTED for w in part.win_rules)
+    if bare:
+        part.warnings.append(
+            f"{location}: {bare} of {len(rules)} Windows firewall rules carry no port, address or "
+            "protocol filters (Get-NetFirewallRule without Get-NetFirewall*Filter): what they "
+            "allow is unresolved and not judged as exposure; collect them with cloudfw host "
+            "collector --platform windows"
+        )
     if not profiles and not rules:
         raise HostParseError(location, "no firewall profiles or rules in the JSON document")
     return [part]
@@ -157,6 +173,7 @@ def _ports(v: Any, notes: list[str]) -> Intervals:
         return ALL_PORTS
     out = Intervals()
     for t in toks:
+        t = "rpcepmap" if t.lower() == "rpc-epmap" else t  # netsh spells it RPC-EPMap
         if t.lower() == "rpc":
             out = out | parse_ports("49152-65535")
             notes.append("RPC dynamic ports")
@@ -184,10 +201,39 @@ def _profiles_mask(v: Any) -> int:
     return mask
 
 
-def rule_from_record(r: Mapping[str, Any], location: str, rec: str) -> WinRule:
-    """One rule record (CIM JSON, flattened or nested filters, or osquery row) -> WinRule."""
+def _ifaces(r: Mapping[str, Any]) -> IfaceMatch | None:
+    """The interface filter (aliases) and interface type filter of a rule, conjoined."""
+    out: IfaceMatch | None = None
+    aliases = [a for a in _list(_field(r, "InterfaceAlias", "InterfaceFilter")) if a != "Any"]
+    if aliases:
+        out = IfaceMatch.of(aliases)
+    types = _list(_field(r, "InterfaceType", "InterfaceTypeFilter"))
+    if types and not any(t.lower() in ("any", "0") for t in types):
+        groups: set[str] = set()
+        for t in types:
+            word = t.lower().replace(" ", "")
+            if word.isdigit():  # the CIM bit mask: 1 Wired, 2 Wireless, 4 RemoteAccess
+                groups |= {IFACE_TYPES[b] for b in ("1", "2", "4") if int(word) & int(b)}
+            elif word in IFACE_TYPES:
+                groups.add(IFACE_TYPES[word])
+            else:
+                raise PortError(f"unknown interface type {t!r}")
+        typed = IfaceMatch.of(f"group:{g}" for g in sorted(groups))
+        out = typed if out is None else out & typed
+    return out
+
+
+def rule_from_record(
+    r: Mapping[str, Any], location: str, rec: str, line: int | None = None
+) -> WinRule:
+    """One rule record (CIM JSON, flattened or nested filters, osquery row, or a netsh block
+    starting at ``line``) -> WinRule."""
     name = str(r.get("Name") or r.get("name") or r.get("DisplayName") or rec)
-    ref = SourceRef("record", location, record=f"{rec} {name}")
+    ref = (
+        SourceRef("file", location, line)
+        if line is not None
+        else SourceRef("record", location, record=f"{rec} {name}")
+    )
     direction = {
         "1": Direction.INGRESS,
         "inbound": Direction.INGRESS,
@@ -201,12 +247,12 @@ def rule_from_record(r: Mapping[str, Any], location: str, rec: str) -> WinRule:
             location, f"rule {rec}.Direction: unknown value {r.get('Direction')!r}"
         )
     act = _ACTION.get(_s(r.get("Action", r.get("action"))))
-    if act not in ("allow", "block"):
+    if act not in ("allow", "block", "bypass"):
         raise HostParseError(location, f"rule {rec}.Action: unknown value {r.get('Action')!r}")
-    action = Action.ALLOW if act == "allow" else Action.DENY
-    if action is Action.ALLOW and _s(_field(r, "OverrideBlockRules", "SecurityFilter")) in (
-        "true",
-        "1",
+    action = Action.DENY if act == "block" else Action.ALLOW
+    if act == "bypass" or (
+        action is Action.ALLOW
+        and _s(_field(r, "OverrideBlockRules", "SecurityFilter")) in ("true", "1")
     ):
         action = Action.ALLOW_BYPASS
     enabled = _s(r.get("Enabled", r.get("enabled", "1"))) in ("1", "true", "yes")
@@ -231,9 +277,16 @@ def rule_from_record(r: Mapping[str, Any], location: str, rec: str) -> WinRule:
         local, n2 = _addresses(
             _field(r, "LocalAddress", "AddressFilter") or r.get("local_addresses")
         )
+        iface = _ifaces(r)
     except (AddressError, PortError) as exc:
-        raise HostParseError(location, f"rule {rec} ({name}): {exc}") from None
+        raise HostParseError(location, f"rule {rec} ({name}): {exc}", line) from None
     notes += n1 + n2
+    for key in ("Security", "RemoteMachine", "RemoteUser"):
+        if _s(r.get(key)) not in ("", "any", "notrequired"):
+            notes.append(f"{key} {r[key]} (not modelled)")
+    unresolved = ""
+    if not any(k in r for k in _FILTER_KEYS):
+        remote, unresolved = UNCOLLECTED, "port, address and protocol filters not in the snapshot"
     targets = set()
     program = str(_field(r, "Program", "ApplicationFilter") or r.get("app_name") or "")
     if program and program.lower() != "any":
@@ -260,69 +313,31 @@ def rule_from_record(r: Mapping[str, Any], location: str, rec: str) -> WinRule:
         targets=frozenset(targets),
         description="; ".join([str(r.get("DisplayName") or ""), *notes]).strip("; "),
         origin=ref,
+        unresolved=unresolved,
+        in_iface=iface if direction is Direction.INGRESS else None,
+        out_iface=iface if direction is Direction.EGRESS else None,
     )
     return WinRule(mask, rule)
-
-
-# -- netsh -----------------------------------------------------------------------------------
-
-
-def sniff_netsh(data: bytes) -> bool:
-    head = data[:4096].decode("utf-8", "replace")
-    return bool(re.search(r"^(Domain|Private|Public) Profile Settings:", head, re.M))
-
-
-def parse_netsh(data: bytes, location: str, host: str) -> list[HostPart]:
-    lines = check_lines(decode_text(data, location), location)
-    facts: dict[str, str] = {}
-    profile = ""
-    log_on: dict[str, bool] = {}
-    for i, line in enumerate(lines, 1):
-        s = line.strip()
-        m = re.match(r"^(Domain|Private|Public) Profile Settings:", s)
-        if m:
-            profile = m.group(1)
-            continue
-        if not s or set(s) == {"-"} or s in ("Ok.", "Logging:"):
-            continue
-        if not profile:
-            raise HostParseError(location, f"netsh output before a profile header: {s[:60]!r}", i)
-        parts = s.split(None, 1)
-        key, val = parts[0], parts[1].strip() if len(parts) > 1 else ""
-        pre = f"windows.{profile}"
-        if key == "State":
-            facts[f"{pre}.enabled"] = {"on": "on", "off": "off"}.get(val.lower(), "unknown")
-        elif key == "Firewall" and val.startswith("Policy"):
-            pol = val.split(None, 1)[1] if len(val.split(None, 1)) > 1 else ""
-            inbound, _, outbound = pol.partition(",")
-            facts[f"{pre}.default_inbound"] = (
-                "allow"
-                if "allowinbound" in inbound.lower()
-                else ("block" if "block" in inbound.lower() else "notconfigured")
-            )
-            facts[f"{pre}.default_outbound"] = (
-                "allow"
-                if "allow" in outbound.lower()
-                else ("block" if "block" in outbound.lower() else "notconfigured")
-            )
-        elif key in ("LogAllowedConnections", "LogDroppedConnections"):
-            log_on[profile] = log_on.get(profile, False) or val.lower() == "enable"
-            facts[f"{pre}.logging"] = "on" if log_on[profile] else "off"
-    if not facts:
-        raise HostParseError(location, "no profile settings in netsh output")
-    return [HostPart(host=host, facts=facts, sources=[location])]
 
 
 # -- rule sets -------------------------------------------------------------------------------
 
 
+def _profiles(facts: dict[str, str], rules: list[WinRule]) -> list[str]:
+    """The profiles to build: those the snapshot describes, plus any a rule names alone; all
+    three when no profile was collected (a rule dump, or a rule for every profile)."""
+    seen = {p for p in PROFILES if any(k.startswith(f"windows.{p}.") for k in facts)}
+    seen |= {p for p in PROFILES for w in rules if seen and w.profiles & _BITS[p]}
+    return [p for p in PROFILES if p in seen] or list(PROFILES)
+
+
 def windows_rulesets(host: str, facts: dict[str, str], rules: list[WinRule]) -> list[RuleSet]:
     out: list[RuleSet] = []
-    for p in PROFILES:
+    for p in _profiles(facts, rules):
         pre = f"windows.{p}"
         tags = {k.removeprefix(pre + "."): v for k, v in facts.items() if k.startswith(pre + ".")}
         if not tags:
-            tags = {"enabled": "unknown"}
+            tags = {"settings": "not collected"}
         inbound = tags.get("default_inbound", "notconfigured")
         outbound = tags.get("default_outbound", "notconfigured")
         log = tags.get("logging", "unknown")
