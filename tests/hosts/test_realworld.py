@@ -55,14 +55,14 @@ KNOWN_WRONG: dict[str, dict[str, str]] = {
     },
     "k8s-flannel-03.iptables-save.txt": {
         "interface_assumed": (
-            "CRITICAL allow-all on FORWARD from 'FLANNEL-FWD -d 10.244.0.0/16 -j ACCEPT' (no "
-            "interface in the rule; the pod network is private and no DNAT leads there, so only "
-            "neighbours that route 10.244.0.0/16 to the host reach it: cloudfw does not judge "
-            "forwarded destinations)"
+            "CRITICAL allow-all on FORWARD from 'FLANNEL-FWD -d 10.244.0.0/16 -j ACCEPT': no "
+            "interface in the rule, so none to name. Only a rule that the pod network is out of "
+            "the internet's reach would lower it, and that fails where a load balancer sends "
+            "internet clients to pod IPs (e.g. AWS NLB IP targets): the manifest fact assumes it"
         ),
         "at_most:allow-all": (
-            "the same FORWARD allow-all is CRITICAL (INPUT's '-i cni0 -j ACCEPT' is now high, "
-            "naming cni0)"
+            "the same FORWARD allow-all is CRITICAL (INPUT's '-i cni0 -j ACCEPT' is high and "
+            "names cni0)"
         ),
     },
 }
