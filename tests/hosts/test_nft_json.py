@@ -231,3 +231,10 @@ def test_a_host_with_no_rule_set_is_not_clean(tmp_path: Path) -> None:
     rep = _audit(tmp_path, {"ip-addr.json": json.dumps(addr)})  # fmt: skip
     bad = [c for c in rep.coverage if c.status.value != "ok"]
     assert bad and "no firewall rule set" in bad[0].reason and not rep.findings
+
+
+def test_a_verdict_map_too_large_to_expand_is_one_worst_case_rule() -> None:
+    big = [[p, ACCEPT] for p in range(10000, 15000)] + [[22, {"drop": None}]]
+    rs = inp(doc([{"vmap": {"key": pl("tcp", "dport"), "data": {"set": big}}}]))
+    assert len(rs.rules) == 1 and rs.rules[0].unresolved.startswith("accept assumed to match")
+    assert opens(rs, TCP, 12345) and opens(rs, TCP, 22)  # a superset: the drop is not applied

@@ -140,7 +140,7 @@ def rule_alternatives(
         except (AddressError, PortError, KeyError, TypeError, ValueError) as exc:
             raise NftError(f"expr[{n}] ({kind}): {exc}") from None
         if len(alts) > MAX_ALTERNATIVES:
-            raise NftError(f"expr[{n}]: more than {MAX_ALTERNATIVES} set elements to expand")
+            alts = [_collapse(alts)]
     comment = str(body.get("comment", ""))
     out = []
     for a in alts or [_never()]:
@@ -155,6 +155,29 @@ def rule_alternatives(
         r.in_iface, r.out_iface, r.comment = a.in_iface, a.out_iface, comment
         out.append(r)
     return out
+
+
+def _collapse(alts: list[Alt]) -> Alt:
+    """Too many set elements to keep apart (a kube-proxy verdict map of every service): one
+    alternative over all of them, matching more than each (a superset), so an accept among them
+    is assumed to match and a drop is not applied (`chains`)."""
+    a = Alt(protocols=Intervals(), ports=Intervals(), peers=AddressSet(), local=AddressSet())
+    for b in alts:
+        a.protocols, a.ports = a.protocols | b.protocols, a.ports | b.ports
+        a.peers, a.local = a.peers | b.peers, a.local | b.local
+    ins, outs = {b.in_iface for b in alts}, {b.out_iface for b in alts}
+    a.in_iface = ins.pop() if len(ins) == 1 else None
+    a.out_iface = outs.pop() if len(outs) == 1 else None
+    targets = {(b.target, b.goto) for b in alts}
+    a.target, a.goto = (
+        targets.pop()
+        if len(targets) == 1
+        else ("ACCEPT" if ("ACCEPT", False) in targets else "", False)
+    )
+    a.new_traffic = any(b.new_traffic for b in alts)
+    a.narrowed = True
+    a.notes = [f"{len(alts)} set elements read as one match over all of them (not expanded)"]
+    return a
 
 
 def _never() -> Alt:
