@@ -170,3 +170,13 @@ def test_no_filter_table_means_no_filtering() -> None:
     rs = chain(parts[0].rulesets, "INPUT")
     assert rs.default_ingress.permits and open_to(rs, 22)
     assert "no *filter table" in parts[0].warnings[0]
+
+
+def test_dnat_state_opens_what_nat_rewrites() -> None:
+    # firewalld's iptables backend accepts RELATED,ESTABLISHED,DNAT: port forwards get in
+    rule = "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT\nCOMMIT\n"
+    nat = "*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -p tcp --dport 8080 -j DNAT "
+    nat += "--to-destination 10.0.0.5:80\nCOMMIT\n"
+    rs = chain(rulesets(nat + HEAD + rule), "INPUT")
+    assert open_to(rs, 8080) and not open_to(rs, 80) and not open_to(rs, 22)
+    assert not open_to(chain(rulesets(HEAD + rule), "INPUT"), 8080)  # no DNAT: nothing new

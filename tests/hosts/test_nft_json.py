@@ -238,3 +238,22 @@ def test_a_verdict_map_too_large_to_expand_is_one_worst_case_rule() -> None:
     rs = inp(doc([{"vmap": {"key": pl("tcp", "dport"), "data": {"set": big}}}]))
     assert len(rs.rules) == 1 and rs.rules[0].unresolved.startswith("accept assumed to match")
     assert opens(rs, TCP, 12345) and opens(rs, TCP, 22)  # a superset: the drop is not applied
+
+
+def test_ct_status_dnat_matches_only_what_a_dnat_rule_rewrites() -> None:
+    # firewalld's nftables ruleset starts its input chain with `ct status dnat accept`
+    rs = inp(doc([_m({"ct": {"key": "status"}}, "dnat", op="in"), ACCEPT]))
+    assert not opens(rs, TCP, 22) and "no dnat" in rs.rules[-1].description
+    d = doc([_m({"ct": {"key": "status"}}, "dnat", op="in"), ACCEPT])
+    d["nftables"].append(
+        {
+            "rule": {
+                "family": "inet",
+                "table": "f",
+                "chain": "web",
+                "handle": 99,
+                "expr": [{"dnat": {"addr": "10.0.0.2", "port": 80}}],
+            }
+        }
+    )
+    assert opens(inp(d), TCP, 22)  # a dnat rule exists: not modeled, assumed to match

@@ -55,7 +55,9 @@ class ChainRule:
     goto: bool
     notes: list[str] = field(default_factory=list)
     new_traffic: bool = True  # False: conntrack state excludes NEW
-    untracked: bool = False  # the state admits UNTRACKED but not NEW: only NOTRACK'd traffic
+    #: states besides NEW through which the state match admits new connections, each only as
+    #: far as another table allows: UNTRACKED (raw NOTRACK), DNAT (nat DNAT/REDIRECT)
+    states_via: tuple[str, ...] = ()
     notrack: bool = False  # CT --notrack
     assumed: str = ""  # what was assumed about a match cloudfw cannot read (goes to unresolved)
     narrowed: bool = False  # a match cloudfw cannot model narrows this rule

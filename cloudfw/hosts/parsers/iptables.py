@@ -98,7 +98,7 @@ def parse(data: bytes, location: str, host: str, family: int = 0) -> list[HostPa
     tool = "ip6tables" if family == 6 else "iptables"
     other = ANY_V4 if family == 6 else ANY_V6
     filt = tables["filter"]
-    _untracked(filt, tables.get("raw"))
+    _state_via(filt, tables)
     for chain, direction in BUILTINS.items():
         policy = filt.policies[chain]
         rtype = f"{tool}:filter/{chain}"
@@ -110,29 +110,40 @@ def parse(data: bytes, location: str, host: str, family: int = 0) -> list[HostPa
     return [part]
 
 
-def _untracked(filt: ChainTable, raw: ChainTable | None) -> None:
-    """A state match that admits UNTRACKED (and not NEW) opens exactly what the raw table
-    exempts from connection tracking: such a rule is split into one rule per ``NOTRACK`` (or
-    ``CT --notrack``) rule of raw PREROUTING, cut to its match. No such rule: it opens nothing."""
-    exempt = [
-        r
-        for r in (raw.rules.get("PREROUTING", []) if raw else [])
-        if (r.target == "NOTRACK" or (r.target == "CT" and r.notrack)) and not r.narrowed
-    ]
+#: what opens new connections to a state match that admits them only via another table
+VIA = {"UNTRACKED": ("raw", {"NOTRACK"}), "DNAT": ("nat", {"DNAT", "REDIRECT", "NETMAP"})}
+
+
+def _state_via(filt: ChainTable, tables: dict[str, ChainTable]) -> None:
+    """A state match that admits UNTRACKED or DNAT (and not NEW) opens exactly what the raw
+    table exempts from tracking (``NOTRACK``, ``CT --notrack`` in PREROUTING) or what the nat
+    table rewrites (``DNAT``/``REDIRECT``/``NETMAP``, judged by the destination the client
+    used): such a rule is split into one rule per such rule, cut to its match. None: it opens
+    nothing new."""
+    sources: dict[str, list[ChainRule]] = {}
+    for state, (name, targets) in VIA.items():
+        t = tables.get(name)
+        chains = ["PREROUTING"] if name == "raw" else list(t.rules) if t else []
+        sources[state] = [
+            r
+            for c in chains
+            for r in (t.rules.get(c, []) if t else [])
+            if (r.target in targets or (r.target == "CT" and r.notrack)) and not r.narrowed
+        ]
     for chain, rules in filt.rules.items():
         out: list[ChainRule] = []
         for r in rules:
-            if not r.untracked or not exempt:
-                out.append(r)
-                continue
-            out.append(r)  # established and related replies: kept, disabled
-            for x in exempt:
-                box = r.box.intersect(x.box)
-                if box is None:
-                    continue
-                note = f"UNTRACKED: traffic raw PREROUTING exempts from tracking (line {x.line})"
-                out.append(replace(r, box=box, new_traffic=True, untracked=False,
-                                   notes=[*r.notes, note]))  # fmt: skip
+            out.append(r)  # as written: replies, kept disabled
+            for state in r.states_via:
+                table = VIA[state][0]
+                for x in sources[state]:
+                    other = x.box if table == "raw" else replace(x.box, local=ANY)
+                    box = r.box.intersect(other)
+                    if box is None:
+                        continue
+                    note = f"{state}: what *{table} line {x.line} admits"
+                    out.append(replace(r, box=box, new_traffic=True, states_via=(),
+                                       notes=[*r.notes, note]))  # fmt: skip
         filt.rules[chain] = out
 
 
@@ -220,7 +231,11 @@ def _command(t: ChainTable, table: str, line: str, i: int, location: str, family
     if chain not in t.policies:
         raise HostParseError(location, f"rule for undeclared chain {chain!r}", i)
     _check_target(t, table, parsed, location, i, family)
-    if table not in ("filter", "raw"):  # nat and mangle do not filter: syntax checked only
+    if (
+        table == "mangle"
+        or table == "security"
+        or (table == "nat" and parsed.target not in VIA["DNAT"][1])
+    ):  # they do not filter: syntax checked only (nat's rewrites feed `_state_via`)
         return
     r = _rule(parsed, chain, i, location, family)
     pos = len(t.rules[chain])
@@ -312,10 +327,11 @@ def _rule(parsed: Parsed, chain: str, lineno: int, location: str, family: int) -
                 ports = ALL_PORTS - iv if neg else iv
             elif o.owner in ("conntrack", "state") and opt in ("ctstate", "state"):
                 states = {s.upper() for s in a.split(",")}
-                # UNTRACKED alone opens only what the raw table exempts (`_untracked`)
-                r.untracked = not neg and "UNTRACKED" in states and "NEW" not in states
+                # UNTRACKED or DNAT without NEW open only what raw or nat admit (`_state_via`)
+                if not neg and "NEW" not in states:
+                    r.states_via = tuple(sorted(states & set(VIA)))
                 opens = bool(states & {"NEW", "UNTRACKED"})
-                r.new_traffic = (not opens) if neg else (opens and not r.untracked)
+                r.new_traffic = (not opens) if neg else ("NEW" in states)
                 if not r.new_traffic:
                     r.notes.append(f"state {'!' if neg else ''}{a} matches no new connection")
             elif o.owner == "CT" and opt == "notrack":

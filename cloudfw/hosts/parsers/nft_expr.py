@@ -107,6 +107,7 @@ class Alt:
     assumed: str = ""
     target: str = ""
     goto: bool = False
+    dnat: bool = False  # the ruleset holds a dnat or redirect rule (context, not a match)
 
     def copy(self) -> Alt:
         return replace(self, notes=list(self.notes))
@@ -121,11 +122,17 @@ class Alt:
 
 
 def rule_alternatives(
-    body: Mapping[str, Any], i: int, location: str, sets: Sets, chains: set[str]
+    body: Mapping[str, Any],
+    i: int,
+    location: str,
+    sets: Sets,
+    chains: set[str],
+    dnat: bool = False,
 ) -> list[ChainRule]:
-    """The chain rules of ``nftables[i]`` (a rule object)."""
+    """The chain rules of ``nftables[i]`` (a rule object); ``dnat``: the ruleset holds a dnat or
+    redirect rule (what ``ct status dnat`` can match)."""
     ref = SourceRef("record", location, record=f"nftables[{i}] handle {body.get('handle', '?')}")
-    alts = [Alt()]
+    alts = [Alt(dnat=dnat)]
     exprs = body.get("expr", [])
     if not isinstance(exprs, list):
         raise NftError("'expr' is not an array")
@@ -161,7 +168,8 @@ def _collapse(alts: list[Alt]) -> Alt:
     """Too many set elements to keep apart (a kube-proxy verdict map of every service): one
     alternative over all of them, matching more than each (a superset), so an accept among them
     is assumed to match and a drop is not applied (`chains`)."""
-    a = Alt(protocols=Intervals(), ports=Intervals(), peers=AddressSet(), local=AddressSet())
+    a = Alt(protocols=Intervals(), ports=Intervals(), peers=AddressSet(), local=AddressSet(),
+            dnat=alts[0].dnat)  # fmt: skip
     for b in alts:
         a.protocols, a.ports = a.protocols | b.protocols, a.ports | b.ports
         a.peers, a.local = a.peers | b.peers, a.local | b.local
@@ -178,6 +186,17 @@ def _collapse(alts: list[Alt]) -> Alt:
     a.narrowed = True
     a.notes = [f"{len(alts)} set elements read as one match over all of them (not expanded)"]
     return a
+
+
+def rewrites_destination(body: Mapping[str, Any]) -> bool:
+    """A rule that DNATs: a ``dnat``/``redirect`` statement or an iptables-nft DNAT target."""
+    for e in body.get("expr", []) if isinstance(body.get("expr"), list) else []:
+        if isinstance(e, Mapping) and ("dnat" in e or "redirect" in e):
+            return True
+        xt = e.get("xt") if isinstance(e, Mapping) else None
+        if isinstance(xt, Mapping) and xt.get("name") in ("DNAT", "REDIRECT", "NETMAP"):
+            return True
+    return False
 
 
 def _never() -> Alt:
@@ -297,6 +316,16 @@ def _narrow(a: Alt, left: Any, op: str, right: Any) -> None:
         _payload(a, str(spec["protocol"]), str(spec.get("field")), op, right)
     elif kind == "meta":
         _meta(a, str(spec.get("key")), neg, right)
+    elif kind == "ct" and spec.get("key") == "status" and not neg and "DNAT" in _states(right):
+        # connections a dnat rule rewrote: none when the ruleset has no dnat rule
+        if a.dnat:
+            a.narrowed = True
+            a.notes.append("ct status dnat: what the ruleset's dnat rules rewrite (not modeled)")
+        else:
+            a.new_traffic = False
+            a.notes.append(
+                "ct status dnat: no dnat or redirect rule in this ruleset, so no new connection"
+            )
     elif kind == "ct" and spec.get("key") == "state":
         states = _states(right)
         opens = bool(states & {"NEW", "UNTRACKED"})

@@ -17,7 +17,7 @@ from typing import Any
 from cloudfw.hosts.errors import HostParseError
 from cloudfw.hosts.parsers.base import HostPart, load_json
 from cloudfw.hosts.parsers.chains import ChainTable, build_ruleset
-from cloudfw.hosts.parsers.nft_expr import NftError, Sets, rule_alternatives
+from cloudfw.hosts.parsers.nft_expr import NftError, Sets, rewrites_destination, rule_alternatives
 from cloudfw.model import ANY_V4, ANY_V6, Direction
 
 NAME = "nftables"
@@ -60,6 +60,7 @@ def parse(data: bytes, location: str, host: str) -> list[HostPart]:
             ) from None
         if kind == "rule":
             rules.append((i, body))
+    dnat = any(rewrites_destination(body) for _, body in rules)
     for i, body in rules:
         key = (str(body.get("family")), str(body.get("table")))
         found, chain = tables.get(key), body.get("chain")
@@ -67,7 +68,7 @@ def parse(data: bytes, location: str, host: str) -> list[HostPart]:
             raise HostParseError(location, f"nftables[{i}]: rule for unknown chain {chain!r}")
         try:
             found.rules[chain].extend(
-                rule_alternatives(body, i, location, sets.get(key, {}), set(found.rules))
+                rule_alternatives(body, i, location, sets.get(key, {}), set(found.rules), dnat)
             )
         except NftError as exc:
             raise HostParseError(location, f"nftables[{i}]: {exc}") from None
