@@ -257,3 +257,12 @@ def test_ct_status_dnat_matches_only_what_a_dnat_rule_rewrites() -> None:
         }
     )
     assert opens(inp(d), TCP, 22)  # a dnat rule exists: not modeled, assumed to match
+
+
+def test_malformed_objects_are_located_errors() -> None:
+    d = doc([_m(pl("tcp", "dport"), 22), ACCEPT])
+    d["nftables"][-1]["rule"]["chain"] = ["input"]
+    with pytest.raises(HostParseError, match=r"nftables\[5\]: rule for unknown chain"):
+        inp(d)
+    with pytest.raises(HostParseError, match=r"nftables\[5\]: expr\[0\] \(vmap\)"):
+        inp(doc([{"vmap": {"key": pl("tcp", "dport"), "data": {"set": [[22, "accept"]]}}}]))

@@ -109,7 +109,7 @@ def rule_alternatives(
             raise NftError(f"expr[{n}]: Unknown statement object {kind!r}")
         try:
             alts = _statement(kind, val, alts, sets, chains)
-        except (AddressError, PortError, KeyError, TypeError, ValueError) as exc:
+        except (AddressError, PortError, KeyError, TypeError, ValueError, AttributeError) as exc:
             raise NftError(f"expr[{n}] ({kind}): {exc}") from None
         if len(alts) > MAX_ALTERNATIVES:
             alts = [_collapse(alts)]

@@ -64,7 +64,7 @@ def parse(data: bytes, location: str, host: str) -> list[HostPart]:
     for i, body in rules:
         key = (str(body.get("family")), str(body.get("table")))
         found, chain = tables.get(key), body.get("chain")
-        if found is None or chain not in found.rules:
+        if found is None or not isinstance(chain, str) or chain not in found.rules:
             raise HostParseError(location, f"nftables[{i}]: rule for unknown chain {chain!r}")
         try:
             found.rules[chain].extend(
