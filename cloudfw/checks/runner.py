@@ -47,8 +47,14 @@ def _covered(found: Found) -> dict[str, set[str]]:
 
 
 def _merge(found: Found, views: Views) -> list[Finding]:
+    """One finding per (check, rules), with the views it was seen on. A check that holds on
+    every view assumes no interface, whichever rule makes it hold there: the views where the
+    same check fired for other rules, or where an allow-all includes the service, count too."""
     out: list[Finding] = []
     covered = _covered(found) if views.bound else {}
+    by_check: dict[str, set[str]] = {}
+    for f, _, seen in found.values():
+        by_check.setdefault(f.check, set()).update(seen)
     for f, profiles, seen in found.values():
         ev = f.evidence
         assert isinstance(ev, dict)  # built by make_finding, still ours to complete
@@ -58,6 +64,10 @@ def _merge(found: Found, views: Views) -> list[Finding]:
             msg = f.message[:-1] + suffix + "." if f.message.endswith(".") else f.message + suffix
             f = replace(f, message=msg)
         implied = covered.get(f.check.partition("[")[2].rstrip("]"), set())
+        side = views.inbound if f.direction != str(Direction.EGRESS) else views.outbound
+        labels = {v.label for v in side}
+        if not views.known and labels and by_check[f.check] | implied >= labels:
+            seen = sorted(labels)  # exposed whichever interface faces the internet
         out.append(annotate(f, seen, views, f.direction != str(Direction.EGRESS), implied))
     return out
 

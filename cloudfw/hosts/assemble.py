@@ -1,7 +1,8 @@
 """Merge the parts one host's files produced into that host's rule sets.
 
 pf rules meet ``pfctl -s info`` (enabled/disabled), ALF settings meet the application list,
-Windows rules meet the profiles that decide defaults and state, and every rule set gets the
+Windows rules meet the profiles that decide defaults and state, an nft ruleset with no filter
+chain stands for "nothing filters" when no other source does, and every rule set gets the
 host's interfaces from its interface inventories.
 """
 
@@ -25,8 +26,10 @@ class HostState:
     win_rules: list[WinRule] = field(default_factory=list)
     interfaces: list[Interface] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    parts: int = 0  # how many parts (files or a file's share) describe this host
 
     def add(self, part: HostPart) -> None:
+        self.parts += 1
         self.rulesets.extend(part.rulesets)
         self.interfaces.extend(part.interfaces)
         self.facts.update(part.facts)
@@ -76,6 +79,24 @@ def assemble(state: HostState) -> list[RuleSet]:
                 "collected: each profile is judged as on, blocking what no rule allows"
             )
         out.extend(windows_rulesets(state.host, state.facts, state.win_rules))
+    empty = state.facts.get("nftables.filter")
+    if empty and not out:
+        # the host's only firewall source is an nft ruleset that filters nothing: say so (a
+        # rule set that admits everything is what firewall-disabled reports), never "clean"
+        out.append(
+            RuleSet(
+                asset=host_asset(
+                    state.host, "nftables", "nftables", {"hook": "input", "ruleset": empty}
+                ),
+                semantics=EvalSemantics.CHAIN_FIRST_MATCH,
+                default_ingress=Action.ALLOW,
+                default_egress=Action.ALLOW,
+                logging=Logging.OFF,
+            )
+        )
+        state.warnings.append(
+            f"{state.host}: the nftables ruleset has {empty}: no nftables filtering"
+        )
     att = (Attachment("host", state.host, instance_id=state.host),)
     ifaces = merge(state.interfaces, ROUTES in state.facts)
     return [replace(rs, attachments=att, interfaces=ifaces) for rs in out]

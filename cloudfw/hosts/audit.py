@@ -166,6 +166,11 @@ def _audit_unit(
             rss = assemble(st)
             res.warnings.extend(st.warnings)
             if not rss:
+                if st.parts and all(c.status is CoverageStatus.OK for c in batch.coverage):
+                    # every file read, yet none says what the firewall does (interface
+                    # inventories only): not audited, and never reported clean
+                    why = f"{st.host}: no firewall rule set in its files: the host is not audited"
+                    res.coverage.append(Coverage(PROVIDER, st.host, CoverageStatus.ERROR, why))
                 continue
             res.hosts += 1
             res.rulesets += len(rss)

@@ -24,6 +24,11 @@ ICMP_LIKE = frozenset({ICMP, ICMPV6})
 PROTOCOL_NAMES: dict[str, int] = {
     "icmp": ICMP, "igmp": 2, "ipip": 4, "tcp": TCP, "udp": UDP, "gre": 47, "esp": 50, "ah": 51,
     "icmpv6": ICMPV6, "ipv6-icmp": ICMPV6, "icmp6": ICMPV6, "sctp": SCTP, "ospf": 89,
+    # more /etc/protocols (IANA) names that iptables -p and pf proto accept
+    "egp": 8, "igp": 9, "dccp": 33, "ipv6": 41, "ipv6-route": 43, "ipv6-frag": 44, "rsvp": 46,
+    "ipv6-nonxt": 59, "ipv6-opts": 60, "eigrp": 88, "etherip": 97, "encap": 98, "pim": 103,
+    "ipcomp": 108, "vrrp": 112, "carp": 112, "l2tp": 115, "ipv6-mh": 135, "udplite": 136,
+    "mpls-in-ip": 137, "pfsync": 240,
 }  # fmt: skip
 NUMBER_NAMES: dict[int, str] = {
     ICMP: "icmp", 2: "igmp", 4: "ipip", TCP: "tcp", UDP: "udp", 47: "gre", 50: "esp", 51: "ah",

@@ -180,3 +180,15 @@ def test_ufw_rules_on_an_interface(tmp_path: Path) -> None:
     vnc = checks(got)["internet-ingress[vnc]"]
     assert "only if wg0 faces the internet" in vnc.message
     assert checks(got)["internet-ingress[ssh]"].evidence["internet_interfaces"] == "any"
+
+
+def test_service_open_on_every_interface_assumes_none(tmp_path: Path) -> None:
+    # ssh is open on cni0 by the blanket accept (folded into its allow-all) and on every other
+    # interface by the ssh rule: whichever interface faces the internet, ssh is reachable
+    rules = "-A INPUT -i cni0 -j ACCEPT\n-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT"
+    found = audit(tmp_path, {"iptables-save.txt": IPT.format(rules=rules)})
+    ssh = next(f for f in found if f.check == "internet-ingress[ssh]")
+    assert ssh.severity is Severity.HIGH and "Exposed only if" not in ssh.message
+    assert ssh.evidence["internet_interfaces"] == "any"
+    everything = next(f for f in found if f.check == "allow-all")
+    assert everything.evidence["interface_assumed"] and "cni0" in everything.message

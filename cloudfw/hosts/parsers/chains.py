@@ -2,9 +2,11 @@
 
 A base chain is walked in order; a jump into a user chain conjoins the caller's match (traffic
 box and interfaces) with the callee's rules, ``RETURN`` removes its match from the rest of the
-callee, ``goto`` ends in the base chain's policy. Rules that can only match established traffic
-are kept but disabled; a rule with a match cloudfw cannot model (``narrowed``) is kept with an
-``unresolved`` note: an accept is assumed to match (worst case), a drop is assumed not to.
+callee; a ``goto`` never comes back: what its target leaves undecided returns to the chain that
+jumped into the current one, or meets the base chain's policy when there is none. Rules that can
+only match established traffic are kept but disabled; a rule with a match cloudfw cannot model
+(``narrowed``) is kept with an ``unresolved`` note: an accept is assumed to match (worst case),
+a drop is assumed not to.
 """
 
 from __future__ import annotations
@@ -42,7 +44,6 @@ NEUTRAL_MODULES = {
     "iprange", "addrtype", "set", "sctp", "udplite",
 }  # fmt: skip
 EVERYTHING = Box(ALL_PROTOCOLS, ALL_PORTS, ANY, ANY)
-EVERYTHING = Box(ALL_PROTOCOLS, ALL_PORTS, ANY, ANY)
 
 
 @dataclass
@@ -54,6 +55,11 @@ class ChainRule:
     goto: bool
     notes: list[str] = field(default_factory=list)
     new_traffic: bool = True  # False: conntrack state excludes NEW
+    #: states besides NEW through which the state match admits new connections, each only as
+    #: far as another table allows: UNTRACKED (raw NOTRACK), DNAT (nat DNAT/REDIRECT)
+    states_via: tuple[str, ...] = ()
+    notrack: bool = False  # CT --notrack
+    assumed: str = ""  # what was assumed about a match cloudfw cannot read (goes to unresolved)
     narrowed: bool = False  # a match cloudfw cannot model narrows this rule
     comment: str = ""
     ref: SourceRef | None = None  # default: file:line
@@ -65,6 +71,7 @@ class ChainRule:
 class ChainTable:
     policies: dict[str, str] = field(default_factory=dict)
     rules: dict[str, list[ChainRule]] = field(default_factory=dict)
+    undeclared: set[str] = field(default_factory=set)  # built-ins the file never declares
 
 
 @dataclass
@@ -75,6 +82,7 @@ class _Flat:
     rule: ChainRule
     enabled: bool
     unresolved: str
+    builtin: bool = False  # made by the walk (the end of a goto), not written by anyone
 
 
 #: One conjunct of a chain walk's condition: the traffic box and the interfaces it arrives on and
@@ -168,7 +176,8 @@ def build_ruleset(
                 logging=Logging.ON if f.rule.target in LOGGING else Logging.UNKNOWN,
                 description=desc,
                 origin=f.rule.ref or SourceRef("file", location, f.rule.line),
-                unresolved=f.unresolved,
+                unresolved="; ".join(filter(None, [f.unresolved, f.rule.assumed])),
+                builtin=f.builtin,
                 in_iface=in_iface,
                 out_iface=out_iface,
             )
@@ -196,7 +205,10 @@ def _walk(
     logs: list[bool],
     location: str,
     policy: Action,
+    jumped: bool = False,
 ) -> None:
+    """Walk ``chain`` under ``cond``; ``jumped``: it was entered by a jump (``-j``), directly or
+    through gotos, so what it leaves undecided returns to the caller (else to the policy)."""
     if chain in stack:
         raise HostParseError(location, f"chain loop through {chain!r}: {' -> '.join(stack)}")
     stack = (*stack, chain)
@@ -228,9 +240,14 @@ def _walk(
         if t in table.rules:
             if r.narrowed:
                 _emit(out, key, hits, Action.LOG, r, True, f"jump to {t} assumed taken: {note}")
-            _walk(table, t, hits, f"{key}>{t}", stack, out, logs, location, policy)
-            if r.goto:
-                _emit(out, f"{key}(goto-end)", hits, policy, r, True, "")
+            inner = jumped or not r.goto
+            _walk(table, t, hits, f"{key}>{t}", stack, out, logs, location, policy, inner)
+            if r.goto and jumped:
+                # a goto does not come back here: what the target leaves undecided returns
+                # to the chain that jumped into this one, as after a RETURN
+                cond = [p for c in cond for p in _without(c, r)]
+            elif r.goto:  # from the base chain: what the target leaves undecided meets the policy
+                _emit(out, f"{key}(goto-end)", hits, policy, r, True, "", builtin=True)
             continue
         if t in LOGGING:
             logs[0] = True
@@ -258,9 +275,10 @@ def _emit(
     r: ChainRule,
     enabled: bool,
     unresolved: str,
+    builtin: bool = False,
 ) -> None:
     if len(conds) == 1:
-        out.append(_Flat(key, conds[0], action, r, enabled, unresolved))
+        out.append(_Flat(key, conds[0], action, r, enabled, unresolved, builtin))
         return
     for i, c in enumerate(conds, 1):
-        out.append(_Flat(f"{key}~{i}", c, action, r, enabled, unresolved))
+        out.append(_Flat(f"{key}~{i}", c, action, r, enabled, unresolved, builtin))

@@ -1,9 +1,14 @@
-"""``firewall-cmd --list-all-zones``: one CHAIN_FIRST_MATCH rule set per active zone.
+"""``firewall-cmd --list-all-zones`` (and ``--list-all``): one CHAIN_FIRST_MATCH rule set per
+active zone, in the current layout and in EL7's (firewalld 0.3: no ``target:`` line, so a zone
+keeps its stock target: ``block`` rejects, ``drop`` drops, ``trusted`` accepts, others default).
 
 Order inside a zone follows firewalld: rich rules with a negative priority, then rich deny
 rules, then rich allow rules, then services and ports; the zone target decides the rest
-(``default``/``REJECT``/``DROP`` deny, ``ACCEPT`` allows). A zone's rules are bound to the
-interfaces it binds; the default zone's to its own and every interface no other zone binds.
+(``default``/``REJECT``/``DROP`` deny; ``ACCEPT`` allows what reaches the zone, so a zone
+bound to interfaces or sources gets a final accept bound likewise). ``protocols`` and
+``source-ports`` open too (a source port is not modeled: every port of its protocol counts). A
+zone's rules are bound to the interfaces it binds; the default zone's to its own and every
+interface no other zone binds.
 Zones that bind no interface and no source filter nothing and produce no rule set."""
 
 from __future__ import annotations
@@ -54,11 +59,22 @@ SERVICES: dict[str, list[tuple[str, str]]] = {
 _HEADER = re.compile(r"^(\S+)(\s+\((active|default)(,\s*(active|default))?\))?\s*$")
 
 
+#: targets of the stock zones, for the EL7 layout (firewalld 0.3), which prints no target line
+STOCK_TARGETS = {"block": "%%REJECT%%", "drop": "DROP", "trusted": "ACCEPT"}
+_EL7 = re.compile(
+    r"^[\w.-]+(?: \((?:default|active)(?:, (?:default|active))?\))?\n  interfaces: .*\n"
+    r"(?:  sources: .*\n)?  services: ",
+    re.M,
+)
+
+
 def sniff(data: bytes) -> bool:
-    head = data[:4096].decode("utf-8", "replace")
-    return bool(re.search(r"^\s+target: ", head, re.M)) and bool(
-        re.search(r"^\s+services: ", head, re.M)
-    )
+    """firewalld 0.4 and later print ``target:``; EL7's 0.3 does not, but has the same zone
+    blocks (a header, then ``interfaces:``, ``sources:``, ``services:``)."""
+    head = data[:4096].decode("utf-8", "replace").replace("\r\n", "\n")
+    if re.search(r"^\s+target: ", head, re.M) and re.search(r"^\s+services: ", head, re.M):
+        return True
+    return bool(_EL7.search(head))
 
 
 def parse(data: bytes, location: str, host: str) -> list[HostPart]:
@@ -172,6 +188,27 @@ def _zone(z: dict[str, object], location: str, host: str, bound: list[str]) -> R
                     origin=SourceRef("file", location, sv_line),
                 )
             )
+    proto_text, pr_line = _val(z, "protocols")
+    for proto in proto_text.split():
+        try:
+            protos = parse_protocol(proto)
+        except PortError as exc:
+            raise HostParseError(location, f"zone {name} protocols: {exc}", pr_line) from None
+        opened.append(Rule(key=f"protocol:{proto}", direction=Direction.INGRESS,
+                           action=Action.ALLOW, protocols=protos, peers=zone_peers,
+                           origin=SourceRef("file", location, pr_line)))  # fmt: skip
+    sp_text, sp_line = _val(z, "source-ports")
+    for tok in sp_text.split():
+        proto = tok.partition("/")[2] or "tcp"
+        try:
+            protos = parse_protocol(proto)
+        except PortError as exc:
+            raise HostParseError(location, f"zone {name} source-ports: {exc}", sp_line) from None
+        opened.append(
+            Rule(key=f"source-port:{tok}", direction=Direction.INGRESS, action=Action.ALLOW,
+                 protocols=protos, peers=zone_peers, origin=SourceRef("file", location, sp_line),
+                 unresolved=f"source port {tok} not modeled: every {proto} port assumed open")
+        )  # fmt: skip
     port_text, p_line = _val(z, "ports")
     for tok in port_text.split():
         p, _, proto = tok.partition("/")
@@ -189,19 +226,31 @@ def _zone(z: dict[str, object], location: str, host: str, bound: list[str]) -> R
             )
         except PortError as exc:
             raise HostParseError(location, f"zone {name} ports: {exc}", p_line) from None
+    fields = z["fields"]
+    assert isinstance(fields, dict)
+    tags = {"interfaces": ifaces, "sources": sources}
+    if "target" in fields:
+        target, t_line = _val(z, "target")
+    else:  # EL7: no target line; the stock zones keep their stock target
+        target, t_line = STOCK_TARGETS.get(name, "default"), int(str(z["line"]))
+        tags["target_printed"] = "no (firewalld 0.3): stock target"
+    tags["target"] = target
+    default = Action.ALLOW if target.upper() == "ACCEPT" else Action.DENY
+    if default is Action.ALLOW and (on is not None or zone_peers != ANY):
+        # target ACCEPT admits what reaches the zone: its interfaces or sources, not every
+        # packet the host sees
+        opened.append(
+            Rule(key="target:ACCEPT", direction=Direction.INGRESS, action=Action.ALLOW,
+                 peers=zone_peers, description=f"zone {name} target ACCEPT",
+                 origin=SourceRef("file", location, t_line), builtin=True)
+        )  # fmt: skip
+        default = Action.DENY
     rules = tuple(
         replace(r, order=n, in_iface=on)
         for n, r in enumerate([*early, *denies, *allows, *opened], 1)
     )
-    target, _ = _val(z, "target")
-    default = Action.ALLOW if target.upper() == "ACCEPT" else Action.DENY
     return RuleSet(
-        asset=host_asset(
-            host,
-            f"firewalld:{name}",
-            f"firewalld:{name}",
-            {"target": target, "interfaces": ifaces, "sources": sources},
-        ),
+        asset=host_asset(host, f"firewalld:{name}", f"firewalld:{name}", tags),
         semantics=EvalSemantics.CHAIN_FIRST_MATCH,
         rules=rules,
         default_ingress=default,
