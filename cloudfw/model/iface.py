@@ -175,6 +175,11 @@ class IfaceMatch:
         return " and ".join(str(c) for c in self.clauses)
 
 
+def conjoin(a: IfaceMatch | None, b: IfaceMatch | None) -> IfaceMatch | None:
+    """Both conditions (None: every interface)."""
+    return b if a is None else a if b is None else a & b
+
+
 def _classes(matches: list[IfaceMatch], known: tuple[Interface, ...]) -> tuple[Interface, ...]:
     """Stand-ins for every class of interfaces the ``matches`` tell apart, the known ones first.
 

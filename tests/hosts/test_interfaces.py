@@ -192,3 +192,34 @@ def test_service_open_on_every_interface_assumes_none(tmp_path: Path) -> None:
     assert ssh.evidence["internet_interfaces"] == "any"
     everything = next(f for f in found if f.check == "allow-all")
     assert everything.evidence["interface_assumed"] and "cni0" in everything.message
+
+
+def test_windows_profiles_apply_on_the_interfaces_in_them(tmp_path: Path) -> None:
+    """With Get-NetConnectionProfile, a Domain-only allow does not expose the Public NIC."""
+    rules = [
+        {"Name": "WINRM-HTTP-In-TCP", "DisplayName": "Windows Remote Management (HTTP-In)",
+         "Enabled": "True", "Direction": "Inbound", "Action": "Allow", "Profile": "Domain, Private",
+         "Protocol": "TCP", "LocalPort": ["5985"], "RemotePort": ["Any"], "RemoteAddress": ["Any"],
+         "LocalAddress": ["Any"], "Program": "System", "Service": ""},
+        {"Name": "RDP-In", "DisplayName": "Remote Desktop", "Enabled": "True",
+         "Direction": "Inbound", "Action": "Allow", "Profile": "Any", "Protocol": "TCP",
+         "LocalPort": ["3389"], "RemotePort": ["Any"], "RemoteAddress": ["Any"],
+         "LocalAddress": ["Any"], "Program": "", "Service": ""},
+    ]  # fmt: skip
+    ips = [
+        {"InterfaceAlias": "Ethernet", "IPAddress": "10.50.0.10", "PrefixLength": 24},
+        {"InterfaceAlias": "Ethernet 2", "IPAddress": "203.0.113.80", "PrefixLength": 24},
+        {"InterfaceAlias": "Ethernet 2", "DestinationPrefix": "0.0.0.0/0", "NextHop": "203.0.113.1"},
+    ]  # fmt: skip
+    files = {"rules.json": json.dumps(rules), "ip.json": json.dumps(ips)}
+    without = {f.check for f in audit(tmp_path / "a", files) if f.check.startswith("internet")}
+    assert without == {"internet-ingress[rdp]", "internet-ingress[winrm]"}  # profiles unknown
+    profiles = [
+        {"InterfaceAlias": "Ethernet", "Name": "corp.example", "NetworkCategory": 2},
+        {"InterfaceAlias": "Ethernet 2", "Name": "Network 2", "NetworkCategory": 0},
+    ]
+    files["profiles.json"] = json.dumps(profiles)
+    got = [f for f in audit(tmp_path / "b", files) if f.check.startswith("internet")]
+    assert {(f.check, f.asset.resource_id) for f in got} == {
+        ("internet-ingress[rdp]", "h1:windows-firewall:Public")
+    }

@@ -97,6 +97,15 @@ Save-Output "net-route.json" "windows-ip" "Get-NetRoute" {
     ConvertTo-Json -InputObject @($routes) -Depth 3
 }
 
+# which firewall profile (Domain, Private, Public) each connected interface is in
+Save-Output "net-connectionprofile.json" "windows-ip" "Get-NetConnectionProfile" {
+    $profiles = Get-NetConnectionProfile | ForEach-Object {
+        [ordered]@{ InterfaceAlias = [string]$_.InterfaceAlias; Name = [string]$_.Name;
+                    NetworkCategory = [string]$_.NetworkCategory }
+    }
+    ConvertTo-Json -InputObject @($profiles) -Depth 3
+}
+
 $os = Get-CimInstance Win32_OperatingSystem -ErrorAction SilentlyContinue
 $manifest = [ordered]@{
     schema = "cloudfw.host-bundle/1"

@@ -30,6 +30,7 @@ from cloudfw.model import (
     Rule,
     RuleSet,
     SourceRef,
+    conjoin,
 )
 
 TERMINAL = {"ACCEPT": Action.ALLOW, "DROP": Action.DENY, "REJECT": Action.DENY}
@@ -91,10 +92,6 @@ Cond = tuple[Box, IfaceMatch | None, IfaceMatch | None]
 _EVERY: Cond = (EVERYTHING, None, None)
 
 
-def _both(a: IfaceMatch | None, b: IfaceMatch | None) -> IfaceMatch | None:
-    return b if a is None else a if b is None else a & b
-
-
 def _and(a: IfaceMatch | None, b: IfaceMatch) -> IfaceMatch:
     return b if a is None else a & b
 
@@ -104,7 +101,7 @@ def _meet(c: Cond, r: ChainRule) -> Cond | None:
     box = c[0].intersect(r.box)
     if box is None:
         return None
-    i, o = _both(c[1], r.in_iface), _both(c[2], r.out_iface)
+    i, o = conjoin(c[1], r.in_iface), conjoin(c[2], r.out_iface)
     if (i is not None and i.never()) or (o is not None and o.never()):
         return None
     return box, i, o
@@ -120,7 +117,7 @@ def _without(c: Cond, r: ChainRule) -> list[Cond]:
         ins = (_and(c[1], n) for n in r.in_iface.negations())
         out.extend((box, m, c[2]) for m in ins if not m.never())
     if r.out_iface is not None:
-        inner = _both(c[1], r.in_iface)
+        inner = conjoin(c[1], r.in_iface)
         outs = (_and(c[2], n) for n in r.out_iface.negations())
         out.extend((box, inner, m) for m in outs if not m.never())
     return out

@@ -193,8 +193,22 @@ def sniff_windows_ip(data: bytes) -> bool:
     return (
         head.startswith(("[", "{"))
         and '"InterfaceAlias"' in head
-        and ('"IPAddress"' in head or '"DestinationPrefix"' in head)
+        and ('"IPAddress"' in head or '"DestinationPrefix"' in head or '"NetworkCategory"' in head)
     )
+
+
+CONNECTION_PROFILES = (
+    "windows.connection_profiles"  # fact: each interface's firewall profile is known
+)
+#: Get-NetConnectionProfile's NetworkCategory (a number from ConvertTo-Json in PowerShell 5.1,
+#: a name with -EnumsAsStrings or where it was cast) -> the firewall profile that applies
+_CATEGORIES = {"0": "Public", "1": "Private", "2": "Domain", "public": "Public",
+               "private": "Private", "domainauthenticated": "Domain"}  # fmt: skip
+
+
+def profile_group(profile: str) -> str:
+    """The interface group of the interfaces a Windows firewall profile applies to."""
+    return f"profile-{profile.lower()}"
 
 
 # IANA ifType (``Get-NetAdapter`` InterfaceType) -> the Windows Firewall interface type group
@@ -213,7 +227,8 @@ def _win_groups(item: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def parse_windows_ip(data: bytes, location: str, host: str) -> list[HostPart]:
-    """``Get-NetIPAddress | ConvertTo-Json`` and ``Get-NetRoute | ConvertTo-Json``."""
+    """``Get-NetIPAddress``, ``Get-NetRoute`` and ``Get-NetConnectionProfile`` piped to
+    ``ConvertTo-Json``."""
     out: list[Interface] = []
     facts: dict[str, str] = {}
     for i, item in enumerate(_list(data, location)):
@@ -227,8 +242,18 @@ def parse_windows_ip(data: bytes, location: str, host: str) -> list[HostPart]:
             facts[ROUTES] = "collected"
             if item.get("DestinationPrefix") in _DEFAULTS:
                 out.append(Interface(alias, default_route=True))
+        elif "NetworkCategory" in item:
+            cat = _CATEGORIES.get(str(item.get("NetworkCategory")).strip().lower())
+            if cat is None:
+                raise HostParseError(
+                    location, f"{where}.NetworkCategory: unknown {item.get('NetworkCategory')!r}"
+                )
+            facts[CONNECTION_PROFILES] = "collected"
+            out.append(Interface(alias, groups=(profile_group(cat),)))
         else:
-            raise HostParseError(location, f"{where}: neither IPAddress nor DestinationPrefix")
+            raise HostParseError(
+                location, f"{where}: neither IPAddress, DestinationPrefix nor NetworkCategory"
+            )
     return [HostPart(host=host, interfaces=out, facts=facts, sources=[location])]
 
 

@@ -45,6 +45,7 @@ from cloudfw.model import (
     Intervals,
     PortError,
     SourceRef,
+    conjoin,
     parse_protocol,
 )
 
@@ -354,9 +355,9 @@ def _meta(a: Alt, key: str, neg: bool, right: Any) -> None:
         if key.startswith("i"):
             if m == IfaceMatch.of(["lo"]):
                 a.peers = a.peers & LOOPBACK
-            a.in_iface = m if a.in_iface is None else a.in_iface & m
+            a.in_iface = conjoin(a.in_iface, m)
         else:
-            a.out_iface = m if a.out_iface is None else a.out_iface & m
+            a.out_iface = conjoin(a.out_iface, m)
     elif key == "nfproto":
         fams = {str(x) for x in (right.get("set", []) if isinstance(right, Mapping) else [right])}
         fam = (ANY_V4 if "ipv4" in fams else AddressSet()) | (ANY_V6 if "ipv6" in fams else

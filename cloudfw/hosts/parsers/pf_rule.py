@@ -30,6 +30,7 @@ from cloudfw.model import (
     IfaceMatch,
     Intervals,
     PortError,
+    conjoin,
 )
 
 Addr = AddressSet
@@ -58,13 +59,7 @@ class Cond:
     family: Addr | None = None  # ``inet`` / ``inet6``: limits the peer (see `peers_in_family`)
 
     def conjoin(self, other: Cond) -> Cond:
-        iface = (
-            other.iface
-            if self.iface is None
-            else self.iface
-            if other.iface is None
-            else self.iface & other.iface
-        )
+        iface = conjoin(self.iface, other.iface)
         return Cond(
             other.direction or self.direction,
             self.protocols & other.protocols,

@@ -23,6 +23,7 @@ from typing import Any
 
 from cloudfw.hosts.errors import HostParseError
 from cloudfw.hosts.parsers.base import HostPart, WinRule, host_asset, load_json
+from cloudfw.hosts.parsers.netifs import CONNECTION_PROFILES, profile_group
 from cloudfw.hosts.parsers.netmatch import icmp_from
 from cloudfw.model import (
     ALL_PORTS,
@@ -42,6 +43,7 @@ from cloudfw.model import (
     Rule,
     RuleSet,
     SourceRef,
+    conjoin,
     parse_ports,
     parse_protocol,
 )
@@ -219,7 +221,7 @@ def _ifaces(r: Mapping[str, Any]) -> IfaceMatch | None:
             else:
                 raise PortError(f"unknown interface type {t!r}")
         typed = IfaceMatch.of(f"group:{g}" for g in sorted(groups))
-        out = typed if out is None else out & typed
+        out = conjoin(out, typed)
     return out
 
 
@@ -342,7 +344,16 @@ def windows_rulesets(host: str, facts: dict[str, str], rules: list[WinRule]) -> 
         outbound = tags.get("default_outbound", "notconfigured")
         log = tags.get("logging", "unknown")
         mine = [w.rule for w in rules if w.profiles == 0 or w.profiles & _BITS[p]]
-        ordered = tuple(replace(r, order=n) for n, r in enumerate(mine, 1))
+        # with each interface's profile known (Get-NetConnectionProfile), a profile's rules
+        # apply only on the interfaces in that profile
+        known = CONNECTION_PROFILES in facts
+        on = IfaceMatch.of([f"group:{profile_group(p)}"]) if known else None
+        ordered = tuple(
+            replace(
+                r, order=n, in_iface=conjoin(r.in_iface, on), out_iface=conjoin(r.out_iface, on)
+            )
+            for n, r in enumerate(mine, 1)
+        )
         out.append(
             RuleSet(
                 asset=host_asset(host, f"windows-firewall:{p}", f"windows-firewall:{p}", tags),
