@@ -13,6 +13,7 @@ from cloudfw.checks import run_checks
 from cloudfw.events.posture import attach_events, event_drift
 from cloudfw.exposure.grade import grade_by_exposure
 from cloudfw.model import Asset, ChangeEvent, Coverage, Finding, RuleSet, Snapshot
+from cloudfw.model.fold import fold
 from cloudfw.model.report import Report, report_order
 from cloudfw.policy.baseline import Baseline
 from cloudfw.policy.catalog import ServiceCatalog
@@ -125,6 +126,7 @@ def finish_audit(req: AuditRequest, part: Partial, snapshot_digest: str) -> Repo
     if req.baseline is not None:
         today: date = req.now.date()
         findings, suppressed = apply_exceptions(findings, req.baseline, today)
+    findings = fold(findings)
     return Report(
         findings=tuple(sorted(findings, key=report_order)),
         coverage=snap.coverage + req.extra_coverage,

@@ -28,6 +28,7 @@ from cloudfw.hosts.errors import HostError
 from cloudfw.hosts.parsers import parse_file
 from cloudfw.hosts.parsers.base import PROVIDER
 from cloudfw.model import CloudfwError, Coverage, CoverageStatus, Finding, RuleSet, Snapshot
+from cloudfw.model.fold import fold
 from cloudfw.model.report import Report, report_order
 from cloudfw.policy.baseline import Baseline
 from cloudfw.policy.catalog import ServiceCatalog
@@ -228,6 +229,7 @@ def audit_hosts(req: HostAuditRequest) -> Report:
         findings.extend(f for f in drift_findings(snap, req.baseline) if f.base_check not in off)
         today: date = req.now.date()
         findings, suppressed = apply_exceptions(findings, req.baseline, today)
+    findings = fold(findings)
     return Report(
         findings=tuple(sorted(findings, key=report_order)),
         coverage=tuple(total.coverage),

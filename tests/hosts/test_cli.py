@@ -9,6 +9,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -63,13 +64,24 @@ def test_audit_json_report_fields(app: typer.Typer, tmp_path: Path) -> None:
     assert ("firewall-disabled", "win-srv-01", "windows-firewall:Public") in checks
     assert ("internet-ingress[ssh]", "bsd-gw-01", "pf") in checks
     assert ("internet-ingress[postgres]", "bsd-gw-01", "pf") in checks  # pass ... user postgres
+
     # Block overrides allow: SMB-Open (445) loses to SMB-Block on every enabled profile
+    # (Updater-In's port range reaches smb among 25 services: one finding folded over them and
+    # over the Domain and Private profiles, each service's ports in evidence.services)
+    def services(f: dict[str, Any]) -> list[dict[str, Any]]:
+        one = {"service": f["check"][len("internet-ingress[") : -1], "ports": f["ports"]}
+        return list(f["evidence"].get("services") or [one])
+
     smb = [
-        f
+        (f, s)
         for f in doc["findings"]
-        if f["check"] == "internet-ingress[smb]" and f["resource_type"] != "windows-firewall:Public"
+        if f["check"].startswith("internet-ingress[")
+        and f["resource_type"] != "windows-firewall:Public"
+        for s in services(f)
+        if s["service"] == "smb"
     ]
-    assert smb and all("445" not in f["ports"] and f["rule_id"] == "Updater-In" for f in smb)
+    assert smb and all("445" not in s["ports"] and f["rule_id"] == "Updater-In" for f, s in smb)
+    assert any("windows-firewall:Private" in f["evidence"].get("also_on", [""])[0] for f, _ in smb)
     disabled = next(f for f in doc["findings"] if f["check"] == "firewall-disabled")
     assert "T1686.003" in disabled["techniques"]
 

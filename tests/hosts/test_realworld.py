@@ -209,10 +209,26 @@ def _as_fold(spec: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def _per_service(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Findings of one rule folded over several services (``internet-ingress[rdp,smb]``, with
+    ``evidence.services``: cloudfw.model.fold) as one finding per service, each at its own
+    severity, so that the manifest's facts name services as before."""
+    out: list[dict[str, Any]] = []
+    for f in findings:
+        items = (f.get("evidence") or {}).get("services") or []
+        if f["check"] == "allow-all" or not items or not isinstance(items[0], dict):
+            out.append(f)
+            continue
+        base = f["check"].split("[", 1)[0]
+        out.extend({**f, "check": f"{base}[{it['service']}]", "severity": it["severity"]}
+                   for it in items)  # fmt: skip
+    return out
+
+
 def check_fact(name: str, fact: str, value: Any) -> None:
     """Assert one manifest fact about ``name`` (one branch per word of the vocabulary)."""
     kind, _, arg = fact.partition(":")
-    findings = _findings(name)
+    findings = _per_service(_findings(name))
     checks = [f["check"] for f in findings]
     if kind == "format":
         files = _files(name)

@@ -47,6 +47,7 @@ from cloudfw.model import (
     parse_ports,
     parse_protocol,
 )
+from cloudfw.model.fold import PROFILE_OF
 
 NAME = "windows"
 PROFILES = ("Domain", "Private", "Public")
@@ -340,6 +341,7 @@ def windows_rulesets(host: str, facts: dict[str, str], rules: list[WinRule]) -> 
         tags = {k.removeprefix(pre + "."): v for k, v in facts.items() if k.startswith(pre + ".")}
         if not tags:
             tags = {"settings": "not collected"}
+        tags[PROFILE_OF] = f"{host}:windows-firewall"  # the profiles are one firewall
         inbound = tags.get("default_inbound", "notconfigured")
         outbound = tags.get("default_outbound", "notconfigured")
         log = tags.get("logging", "unknown")
