@@ -48,13 +48,15 @@ def _cells(f: Finding) -> list[str]:
     ]
 
 
-def fit_widths(natural: Sequence[int], width: int = WIDTH) -> list[int]:
+def fit_widths(
+    natural: Sequence[int], min_width: Sequence[int | None] = MIN_WIDTH, width: int = WIDTH
+) -> list[int]:
     """Column widths whose row (with ``GAP`` between columns) fits ``width``: the shrinkable
-    column furthest above its ``MIN_WIDTH`` loses a character at a time."""
+    column furthest above its ``min_width`` (None: never shrinks) loses a character at a time."""
     widths = list(natural)
     budget = width - len(GAP) * (len(widths) - 1)
     while sum(widths) > budget:
-        excess = {i: widths[i] - m for i, m in enumerate(MIN_WIDTH) if m is not None}
+        excess = {i: widths[i] - m for i, m in enumerate(min_width) if m is not None}
         i = max(excess, key=lambda j: (excess[j], j))
         if excess[i] <= 0:
             break
@@ -66,10 +68,38 @@ def _line(cells: Sequence[str], widths: Sequence[int]) -> str:
     return GAP.join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
 
 
+def _natural(head: Sequence[str], rows: Sequence[Sequence[str]]) -> list[int]:
+    return [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
+
+
+def text_table(
+    head: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    min_width: Sequence[int | None],
+    width: int = WIDTH,
+) -> list[str]:
+    """A plain table that fits ``width``: the columns shrink as `fit_widths` says and are clipped
+    with ``…``, except the last: ``min_width[-1]`` is reserved for it, it takes the rest of the
+    line and wraps under itself."""
+    natural = _natural(head, rows)
+    reserve = min_width[-1] or 40
+    natural[-1] = min(natural[-1], reserve)
+    widths = fit_widths(natural, [*min_width[:-1], None], width)
+    start = sum(widths[:-1]) + len(GAP) * (len(widths) - 1)
+    last = max(width - start, 12)
+    widths[-1] = min(widths[-1], last)
+    lines = [_line(head, widths), _line(["-" * w for w in widths], widths)]
+    for row in rows:
+        cells = [clip(c, w) for c, w in zip(row[:-1], widths, strict=False)]
+        wrapped = textwrap.wrap(row[-1], last, break_on_hyphens=False) or [""]
+        lines.append(_line([*cells, wrapped[0]], widths))
+        lines.extend(" " * start + more for more in wrapped[1:])
+    return lines
+
+
 def findings_table(findings: Sequence[Finding], width: int = WIDTH) -> list[str]:
     rows = [(f, _cells(f)) for f in findings]
-    natural = [max(len(h), *(len(c[i]) for _, c in rows)) for i, h in enumerate(HEAD)]
-    widths = fit_widths(natural, width)
+    widths = fit_widths(_natural(HEAD, [c for _, c in rows]), MIN_WIDTH, width)
     indent = " " * (widths[0] + len(GAP))
     lines = [_line(HEAD, widths), _line(["-" * w for w in widths], widths)]
     for f, cells in rows:

@@ -53,7 +53,7 @@ def test_table_summary_lines_wrap_too() -> None:
 
 def test_fit_widths_shrinks_the_widest_flexible_column_first() -> None:
     natural = [8, 31, 8, 36, 11, 36, 61, 28, 40]
-    widths = fit_widths(natural)
+    widths = fit_widths(natural)  # the findings table's minimums
     assert sum(widths) + 2 * (len(widths) - 1) <= WIDTH
     assert widths[0] == 8 and widths[1] == 31 and widths[4] == 11  # never shrink
     assert widths[6] < 61 and widths[3] < 36  # the long rule ids and subscription ids give way
@@ -118,3 +118,16 @@ def test_arm_ids_in_prose() -> None:
     )
     assert short_ids(f"on {nsg} (20.1.2.3)") == "on nsg-web (20.1.2.3)"
     assert short_ids("sg-0abc (web)") == "sg-0abc (web)"
+
+
+def test_text_table_wraps_its_last_column_under_itself() -> None:
+    from cloudfw.export.table import text_table
+
+    rows = [["a" * 50, "x", "word " * 40], ["b", "y", "short"]]
+    lines = text_table(["LONG", "K", "WHY"], rows, (10, None, 30), width=60)
+    assert max(len(ln) for ln in lines) <= 60
+    start = lines[0].index("WHY")
+    assert lines[2].split()[0].endswith("a…") and lines[2][start:].startswith("word word")
+    continued = lines[3]
+    assert continued[:start].strip() == "" and continued[start:].startswith("word")
+    assert lines[-1].split() == ["b", "y", "short"]
