@@ -146,7 +146,7 @@ def _finding_rows(
         peers = peers_cell(f, PEER_LIMIT)
         row = [
             _sev_cell(f.severity),
-            f"<code>{escape(f.check).replace('[', '<wbr>[')}</code>",
+            f"<code>{escape(f.check)}</code>",
             escape(a.provider),
             escape(a.account),
             escape(a.region),
