@@ -22,6 +22,8 @@ _V6 = r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){1,7}/\d{1,3}"
 _TOKEN = rf"(?:{_V4}|{_V6})"
 #: two or more addresses / CIDRs in a comma list, not inside a longer word
 _RUN = re.compile(rf"(?<![\w.:/-]){_TOKEN}(?:, {_TOKEN})+(?![\w:/]|\.\d)")
+#: what follows a list that a check already cut ("a, b, c and 28 more", "a, b, +3 more")
+_CUT = re.compile(r"(?: and \d+ more|, \+\d+ more)")
 _ARM = re.compile(
     r"/subscriptions/(?:[^\s/,;()'\"]+/)*(?P<name>[^\s/,;()'\".]+(?:\.[^\s/,;()'\".]+)*)"
     r"(?P<dup> \((?P=name)\))?"
@@ -44,8 +46,8 @@ def compact_peer_runs(text: str, limit: int | None = None) -> str:
     """Each long comma list of CIDRs in ``text`` written by the peer renderer (when shorter)."""
 
     def one(m: re.Match[str]) -> str:
-        if text[: m.start()].endswith(EXCEPT):
-            return m.group(0)  # already a rendering's exception list
+        if text[: m.start()].endswith(EXCEPT) or _CUT.match(text, m.end()):
+            return m.group(0)  # a rendering's exception list, or the head of a cut list
         rendered = tokens_text(m.group(0).split(", "), limit)
         return rendered if len(rendered) < len(m.group(0)) else m.group(0)
 

@@ -109,6 +109,10 @@ def test_peer_runs_in_prose() -> None:
         "from 10.0.0.1, 10.0.0.3 at 12:00:00"
     )
     assert compact_peer_runs("from 0.0.0.0/1, 128.0.0.0/1.") == "from 0.0.0.0/0."
+    # the head of a list a check cut is not a set: rendering it would claim too little
+    cut = "from 0.0.0.0/2, 64.0.0.0/2, 128.0.0.0/2, 192.0.0.0/3 and 28 more"
+    assert compact_peer_runs(cut) == cut
+    assert compact_peer_runs(cut.replace(" and 28", ", +28")) == cut.replace(" and 28", ", +28")
 
 
 def test_arm_ids_in_prose() -> None:
