@@ -25,6 +25,10 @@ from cloudfw.cli.common import Exit, fail, handle_errors, write_output
 from cloudfw.exposure import AssetExposure
 from cloudfw.model import Snapshot
 
+#: how narrow the table's columns may get (asset, public address, family, traffic, from, verdict),
+#: and the width kept for "decided by", which takes the rest of the line and wraps
+TABLE_MIN_WIDTH = (24, 15, None, 29, 16, None, 64)
+
 
 class ExposureFormat(StrEnum):
     table = "table"
@@ -63,8 +67,9 @@ def exposure(
     front of a private address; GCP hierarchical -> network policy -> VPC rules (goto_next,
     targets); a host firewall snapshot whose host id is the instance id (or one of its private
     IPs) is the innermost layer. "Internet" applies only to assets with a public address (AWS
-    route tables are not read: a public IP is assumed routed). Each line names the
-    allowing rule on every layer (path), or the layer and rule that block an open port.
+    route tables are not read: a public IP is assumed routed). The table has one line per
+    asset, address family and port range, with the verdict and what decided it: the allowing
+    rule on every layer, or the layer and rule that block an open port.
 
     \b
     Examples:
@@ -120,14 +125,16 @@ def _render(
             extra={"exposure": table_rows},
         )
         return render(report, "html")
-    from tabulate import tabulate
+    from cloudfw.export.table import text_table
+    from cloudfw.exposure.report import COLUMNS
 
     if not table_rows:
         return (
             f"nothing reachable from the internet ({len({r.path.asset.uid for r in res})} assets)\n"
         )
-    cols = ["asset", "public_ips", "protocol/ports", "status", "path"]
-    body = tabulate([[r[c] for c in cols] for r in table_rows], headers=cols, tablefmt="simple")
+    head = [c.upper() for c in COLUMNS]
+    cells = [[r[c] for c in COLUMNS] for r in table_rows]
+    body = "\n".join(text_table(head, cells, TABLE_MIN_WIDTH))
     every = {r.path.asset.uid for r in res}
     reach = {r.path.asset.uid for r in res if r.reachable}
     return f"{body}\n\n{len(reach)} of {len(every)} assets reachable from the internet\n"

@@ -1,7 +1,10 @@
 """CSV for spreadsheets: one row per finding, columns = the JSON contract's finding fields.
 
-List fields (peers, techniques, compliance, rule_ids) are joined with ``;``; ``evidence`` is
-compact JSON. Suppressed findings follow the open ones, with ``suppressed_by`` filled in.
+List fields (techniques, compliance, rule_ids) are joined with ``;``; ``evidence`` is compact
+JSON. ``peers``, and the CIDR lists inside ``message``, are written by the peer renderer without
+a cut (``0.0.0.0/0 except 10.0.0.0/8; ::/0``, ``internet``), so a cell stays short and still names
+the exact set; the JSON report lists every CIDR. Suppressed findings follow the open ones, with
+``suppressed_by`` filled in.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from cloudfw.export.cells import message_text, peers_cell
 from cloudfw.export.json_report import finding_to_dict
 from cloudfw.model.report import Report
 
@@ -54,6 +58,6 @@ def render_csv(report: Report) -> str:
     writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     for f in (*report.findings, *report.suppressed):
-        row = finding_to_dict(f)
+        row = finding_to_dict(f) | {"peers": peers_cell(f), "message": message_text(f)}
         writer.writerow({c: _cell(row.get(c, "")) for c in COLUMNS})
     return buf.getvalue()

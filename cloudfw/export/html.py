@@ -4,6 +4,10 @@ Charts are inline SVG drawn here (horizontal bars); tables are sortable by a few
 JS; the CSP meta tag forbids every fetch. The page lists coverage gaps, the internet exposure
 (exposure-check findings, plus ``report.extra["exposure"]`` rows when an audit attaches them),
 the drift from the baseline, every finding, and the suppressed ones.
+
+Finding tables fit a 1280 px window: cells wrap (long ids anywhere), peers and messages go
+through the shared cell helpers (`cloudfw.export.cells`), and a collapsed details row under a
+finding holds its evidence and, where a cell shortened them, the exact message and peers.
 """
 
 from __future__ import annotations
@@ -15,7 +19,17 @@ from html import escape
 from importlib import resources
 from string import Template
 
+import orjson
+
+from cloudfw.export.cells import (
+    message_text,
+    peers_cell,
+    resource_name,
+    rule_name,
+    traffic_cell,
+)
 from cloudfw.model import Finding, Severity
+from cloudfw.model.humanize import tokens_text
 from cloudfw.model.report import Report
 
 EXPOSURE_CHECKS = frozenset({"internet-ingress", "allow-all", "wide-public-source"})
@@ -29,6 +43,8 @@ SEVERITY_COLOUR = {
 }
 BAR_COLOUR = "#0969da"
 BAR_W, ROW_H, LABEL_W, MAX_BARS = 260, 22, 190, 20
+#: peers listed in a cell (and in a message's peer list) before "+N more"
+PEER_LIMIT = 8
 
 
 @cache
@@ -64,17 +80,27 @@ def bar_chart(name: str, items: Sequence[tuple[str, int]], colours: Mapping[str,
     return "".join(parts)
 
 
-def _table(table_id: str, head: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    """``rows`` cells are already-escaped HTML ``<td>`` contents (or full ``<td ...>`` tags)."""
-    body = [
-        "<tr>" + "".join(c if c.startswith("<td") else f"<td>{c}</td>" for c in row) + "</tr>"
-        for row in rows
-    ]
+def _table(
+    table_id: str,
+    head: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    details: Sequence[str] = (),
+    cls: str = "",
+) -> str:
+    """``rows`` cells are already-escaped HTML ``<td>`` contents (or full ``<td ...>`` tags);
+    ``details[i]``, when not empty, is a full-width row under row ``i`` (it sorts with it)."""
+    body = []
+    for i, row in enumerate(rows):
+        cells = "".join(c if c.startswith("<td") else f"<td>{c}</td>" for c in row)
+        body.append(f"<tr>{cells}</tr>")
+        if i < len(details) and details[i]:
+            body.append(f'<tr class="details"><td colspan="{len(head)}">{details[i]}</td></tr>')
     if not body:
         return '<p class="empty">None.</p>'
     ths = "".join(f"<th>{escape(h)}</th>" for h in head)
+    classes = f"sortable {cls}".strip()
     return (
-        f'<table class="sortable" id="{table_id}"><thead><tr>{ths}</tr></thead>'
+        f'<table class="{classes}" id="{table_id}"><thead><tr>{ths}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table>"
     )
 
@@ -85,18 +111,39 @@ def _sev_cell(sev: Severity) -> str:
 
 def _resource_cell(f: Finding) -> str:
     """ARM ids and GCP paths are long: show the name, keep the id in the tooltip."""
-    a = f.asset
-    if len(a.resource_id) <= 40:
-        return escape(a.label())
-    short = a.name or a.resource_id.rsplit("/", 1)[-1]
-    return f'<td title="{escape(a.resource_id)}">{escape(short)}</td>'
+    short = resource_name(f.asset)
+    if short == f.asset.label():
+        return escape(short)
+    return f'<td title="{escape(f.asset.resource_id)}">{escape(short)}</td>'
 
 
-def _finding_rows(findings: Iterable[Finding], with_suppression: bool = False) -> list[list[str]]:
-    rows = []
+def _details(f: Finding, message: str, peers: str) -> str:
+    """A collapsed ``<details>``: the evidence, and the exact message and peers when the row
+    shows them shortened."""
+    items: list[tuple[str, str]] = []
+    if message != f.message:
+        items.append(("Message", escape(f.message)))
+    if peers != tokens_text(f.peers):
+        items.append(("Peers (exact)", escape(", ".join(f.peers))))
+    if f.evidence:
+        text = orjson.dumps(f.evidence, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
+        items.append(("Evidence", f"<pre>{escape(text)}</pre>"))
+    if not items:
+        return ""
+    dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in items)
+    names = ", ".join(k.lower() for k, _ in items)
+    return f"<details><summary>{escape(names)}</summary><dl>{dl}</dl></details>"
+
+
+def _finding_rows(
+    findings: Iterable[Finding], with_suppression: bool = False
+) -> tuple[list[list[str]], list[str]]:
+    rows, details = [], []
     for f in findings:
         a = f.asset
-        traffic = f"{f.direction} {f.protocol}/{f.ports}" if f.protocol else f.direction
+        traffic = f"{f.direction} {traffic_cell(f)}".strip()
+        message = message_text(f, PEER_LIMIT, short=True)
+        peers = peers_cell(f, PEER_LIMIT)
         row = [
             _sev_cell(f.severity),
             f"<code>{escape(f.check)}</code>",
@@ -104,15 +151,16 @@ def _finding_rows(findings: Iterable[Finding], with_suppression: bool = False) -
             escape(a.account),
             escape(a.region),
             _resource_cell(f),
-            escape(", ".join(f.rule_keys)),
+            escape(", ".join(rule_name(k, a) for k in f.rule_keys)),
             escape(traffic),
-            escape(", ".join(f.peers)),
-            escape(f.message),
+            escape(peers),
+            escape(message),
         ]
         if with_suppression:
             row.append(escape(f.suppressed_by))
         rows.append(row)
-    return rows
+        details.append(_details(f, message, peers))
+    return rows, details
 
 
 FINDING_HEAD = (
@@ -129,12 +177,18 @@ FINDING_HEAD = (
 )
 
 
+def _findings_table(table_id: str, findings: Iterable[Finding], suppressed: bool = False) -> str:
+    head = (*FINDING_HEAD, "Exception") if suppressed else FINDING_HEAD
+    rows, details = _finding_rows(findings, with_suppression=suppressed)
+    return _table(table_id, head, rows, details, cls="findings")
+
+
 def _exposure(report: Report) -> str:
     exposed = [f for f in report.findings if f.base_check in EXPOSURE_CHECKS]
-    html = _table("exposure-table", FINDING_HEAD, _finding_rows(exposed))
+    html = _findings_table("exposure-table", exposed)
     extra = report.extra.get("exposure")
     if isinstance(extra, list) and extra and all(isinstance(r, dict) for r in extra):
-        cols = sorted({str(k) for r in extra for k in r})
+        cols = list(dict.fromkeys(str(k) for r in extra for k in r))  # in the rows' own order
         rows = [[escape(str(r.get(c, ""))) for c in cols] for r in extra]
         html += "<h3>Effective exposure</h3>" + _table("effective-exposure-table", cols, rows)
     return html
@@ -187,11 +241,7 @@ def render_html(report: Report) -> str:
         chart_check=bar_chart("check", by_check, {}),
         coverage=_coverage(report),
         exposure=_exposure(report),
-        drift=_table("drift-table", FINDING_HEAD, _finding_rows(drift)),
-        findings=_table("findings-table", FINDING_HEAD, _finding_rows(fs)),
-        suppressed=_table(
-            "suppressed-table",
-            (*FINDING_HEAD, "Exception"),
-            _finding_rows(report.suppressed, with_suppression=True),
-        ),
+        drift=_findings_table("drift-table", drift),
+        findings=_findings_table("findings-table", fs),
+        suppressed=_findings_table("suppressed-table", report.suppressed, suppressed=True),
     )

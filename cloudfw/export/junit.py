@@ -14,15 +14,20 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from itertools import groupby
 
+from cloudfw.export.cells import message_text, peers_cell, traffic_cell
 from cloudfw.model import Finding
 from cloudfw.model.report import Report
 
+#: peers (and CIDRs in a message) listed before "+N more"
+PEER_LIMIT = 8
+
 
 def _line(f: Finding) -> str:
-    traffic = f"{f.direction} {f.protocol}/{f.ports}".strip() if f.protocol else f.direction
-    peers = ", ".join(f.peers)
+    traffic = f"{f.direction} {traffic_cell(f)}".strip()
+    peers = peers_cell(f, PEER_LIMIT)
     rules = ", ".join(f.rule_keys) or "-"
-    return f"[{f.severity.label}] rule {rules}: {traffic} {peers} -- {f.message}".replace("  ", " ")
+    text = f"[{f.severity.label}] rule {rules}: {traffic} {peers} -- {message_text(f, PEER_LIMIT)}"
+    return text.replace("  ", " ")
 
 
 def _checks_run(report: Report, checks: Iterable[str]) -> set[str]:

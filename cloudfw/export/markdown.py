@@ -4,28 +4,24 @@ from __future__ import annotations
 
 from collections import Counter
 
+from cloudfw.export.cells import peers_cell, resource_name, traffic_cell
 from cloudfw.model import Finding
 from cloudfw.model.report import Report
 
 TOP = 10
+#: peers listed per cell before "+N more"
+PEER_LIMIT = 3
 
 
 def _esc(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _resource(f: Finding) -> str:
-    a = f.asset
-    if len(a.resource_id) > 24:  # ARM ids, GCP paths: the name is what people recognise
-        return a.name or a.resource_id.rsplit("/", 1)[-1]
-    return a.label()
-
-
 def _row(f: Finding) -> str:
-    traffic = f"{f.protocol}/{f.ports}" if f.protocol else ""
     return (
         f"| {f.severity.label} | `{_esc(f.check)}` | {f.asset.provider} | "
-        f"{_esc(_resource(f))} | {_esc(traffic)} | {_esc(', '.join(f.peers[:3]))} |"
+        f"{_esc(resource_name(f.asset))} | {_esc(traffic_cell(f))} | "
+        f"{_esc(peers_cell(f, PEER_LIMIT))} |"
     )
 
 

@@ -2,7 +2,9 @@
 
 Findings are about cloud resources, not source files, so each result carries *logical* locations
 (provider > account > region > resource > rule) and no physical location. Suppressed findings are
-kept, with a SARIF ``suppressions`` entry naming the baseline exception.
+kept, with a SARIF ``suppressions`` entry naming the baseline exception. The message text has its
+CIDR lists written by the peer renderer (cut after ``PEER_LIMIT`` with "+N more"); the result's
+``properties.peers`` keeps the exact list.
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ from typing import Any
 
 import orjson
 
+from cloudfw.export.cells import message_text
 from cloudfw.model import Finding, Severity
 from cloudfw.model.report import Report
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
 INFO_URI = "https://github.com/cloudfw/cloudfw"
+#: CIDRs listed in a message's peer list before "+N more"
+PEER_LIMIT = 8
 
 #: SARIF result level and GitHub's numeric security-severity (0-10) per cloudfw severity.
 LEVEL = {
@@ -36,7 +41,7 @@ SECURITY_SEVERITY = {
 
 
 def _rule(f: Finding) -> dict[str, Any]:
-    text = f.risk or f.message
+    text = f.risk or message_text(f, PEER_LIMIT)
     rule: dict[str, Any] = {
         "id": f.check,
         "name": f.check,
@@ -84,7 +89,7 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
         "ruleId": f.check,
         "ruleIndex": rule_index,
         "level": LEVEL[f.severity],
-        "message": {"text": f.message},
+        "message": {"text": message_text(f, PEER_LIMIT)},
         "locations": _locations(f),
         "partialFingerprints": {"cloudfwFindingKey/v1": f.key},
         "properties": {

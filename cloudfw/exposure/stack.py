@@ -70,13 +70,18 @@ class Exposure:
 
 @dataclass(frozen=True, slots=True)
 class Blocked:
-    """``opened_by`` allows ``protocols``/``ports`` from the internet, ``blocked_by`` stops it."""
+    """``opened_by`` allows ``protocols``/``ports`` from the internet, ``blocked_by`` stops it.
+
+    ``sources`` says for whom, per address family: (the blocked public sources of one family,
+    the ports blocked for them), IPv4 first; ``ports`` is the union over the families.
+    """
 
     protocols: Intervals
     ports: Intervals
     opened_by: Hop
     blocked_by: Hop
     reason: str = INGRESS
+    sources: tuple[tuple[AddressSet, Intervals], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +99,8 @@ class AssetExposure:
 
 
 LBox = tuple[Box, Hop]
+#: (opened by, blocked by, reason, protocols): one `Blocked` entry
+_BlockKey = tuple[Hop, Hop, str, Intervals]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +122,7 @@ class Stacker:
     _evals: dict[tuple[object, ...], _Eval] = field(default_factory=dict)
     _local: dict[int, bool] = field(default_factory=dict)
     _parts: dict[tuple[object, ...], _Eval] = field(default_factory=dict)
-    _walks: dict[tuple[int, ...], list[tuple[tuple[Hop, Hop, str, Intervals], Intervals]]] = field(
-        default_factory=dict
-    )
+    _walks: dict[tuple[int, ...], list[tuple[_BlockKey, Box]]] = field(default_factory=dict)
     _stacks: dict[tuple[object, ...], tuple[tuple[Exposure, ...], tuple[Blocked, ...]]] = field(
         default_factory=dict
     )
@@ -348,7 +353,7 @@ def _inside(pieces: list[Box], boxes: tuple[LBox, ...]) -> list[Box]:
 
 
 def _blocked(st: Stacker, evals: list[_Eval]) -> tuple[Blocked, ...]:
-    merged: dict[tuple[Hop, Hop, str, Intervals], Intervals] = {}
+    merged: dict[_BlockKey, list[Box]] = {}
     gated = any(ev.layer.only_rules is not None for ev in evals)
     for i, ev in enumerate(evals):
         if gated and ev.layer.only_rules is None:
@@ -360,19 +365,41 @@ def _blocked(st: Stacker, evals: list[_Eval]) -> tuple[Blocked, ...]:
             if walk is None:
                 walk = _walk(st, lb, others)
                 st._walks[key] = walk
-            for k, ports in walk:
-                merged[k] = merged.get(k, Intervals()) | ports
-    out = [Blocked(p, ports, o, b, r) for (o, b, r, p), ports in merged.items()]
+            for k, piece in walk:
+                merged.setdefault(k, []).append(piece)
+    out = [
+        Blocked(p, _union_ports(pieces), o, b, r, _by_family(pieces))
+        for (o, b, r, p), pieces in merged.items()
+    ]
     out.sort(key=lambda x: (x.protocols.spans, x.ports.spans, str(x.opened_by), str(x.blocked_by)))
     return tuple(out)
 
 
-def _walk(
-    st: Stacker, lb: LBox, others: list[_Eval]
-) -> list[tuple[tuple[Hop, Hop, str, Intervals], Intervals]]:
+def _union_ports(pieces: list[Box]) -> Intervals:
+    out = Intervals()
+    for piece in pieces:
+        out = out | piece.ports
+    return out
+
+
+def _by_family(pieces: list[Box]) -> tuple[tuple[AddressSet, Intervals], ...]:
+    """The blocked pieces' sources and ports, one entry per address family (IPv4 first)."""
+    v4 = [(AddressSet(v4=p.peers.numeric_v4()), p.ports) for p in pieces if p.peers.numeric_v4()]
+    v6 = [(AddressSet(v6=p.peers.numeric_v6()), p.ports) for p in pieces if p.peers.numeric_v6()]
+    out = []
+    for parts in (v4, v6):
+        if parts:
+            peers, ports = EMPTY, Intervals()
+            for x, q in parts:
+                peers, ports = peers | x, ports | q
+            out.append((peers, ports))
+    return tuple(out)
+
+
+def _walk(st: Stacker, lb: LBox, others: list[_Eval]) -> list[tuple[_BlockKey, Box]]:
     """Walk one opener through the other layers: what each one takes away, and by which rule."""
     b, hop = lb
-    out: list[tuple[tuple[Hop, Hop, str, Intervals], Intervals]] = []
+    out: list[tuple[_BlockKey, Box]] = []
     pieces = [b]
     for other in others:
         if not pieces:
@@ -386,7 +413,7 @@ def _walk(
                 *((p, RETURN, Direction.EGRESS) for p in on_return),
             ]:
                 k = (hop, st.blocker(other.layer, piece, d), reason, piece.protocols)
-                out.append((k, piece.ports))
+                out.append((k, piece))
         pieces = _inside(pieces, other.final)
     return out
 

@@ -6,7 +6,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cloudfw.model import Asset, Finding, Severity
+from cloudfw.model import AddressSet, Asset, Finding, Severity
 from cloudfw.model.report import Report
 from cloudfw.model.snapshot import Coverage, CoverageStatus
 
@@ -87,3 +87,49 @@ def assert_golden(name: str, text: str) -> None:
         path.write_text(text, encoding="utf-8")
     assert path.exists(), f"{path} missing: run with CLOUDFW_UPDATE_GOLDEN=1"
     assert text == path.read_text(encoding="utf-8"), f"{name} differs from its golden file"
+
+
+SUB = "11111111-1111-4111-8111-111111111111"
+ARM = f"/subscriptions/{SUB}/resourceGroups/rg-prod/providers/Microsoft.Network"
+
+
+def minus(whole: str, *excluded: str) -> tuple[str, ...]:
+    """``whole`` without ``excluded``, as the CIDR list the checks write."""
+    return (AddressSet.parse(whole) - AddressSet.parse_many(excluded)).to_tokens()
+
+
+#: "::/0 minus ::1" as the checks list it today: 128 CIDRs
+ALL_V6_BUT_LOOPBACK = minus("::/0", "::1/128")
+
+
+def wide_report() -> Report:
+    """What made the demo's table ~280 columns and its HTML ~1900 px wide: complement peer sets
+    listed CIDR by CIDR, ARM ids in messages and evidence, Azure subscription ids, long rule ids."""
+    nsg = Asset("azure", SUB, "westeurope", "network-security-group",
+                f"{ARM}/networkSecurityGroups/nsg-jumpbox", name="nsg-jumpbox")  # fmt: skip
+    nic = f"{ARM}/networkInterfaces/nic-jump"
+    v4_open = minus("0.0.0.0/0", "10.0.0.0/8", "192.168.0.0/16")
+    alf = Asset("host", "mac-laptop-01", "", "alf", "mac-laptop-01:alf", name="alf")
+    findings = (
+        _f("internet-ingress[elasticsearch]", Severity.CRITICAL, nsg, "tcp-any-port-internet",
+           ports="9200,9300", peers=(*v4_open, *ALL_V6_BUT_LOOPBACK),
+           message=f"network-security-group {nsg.resource_id} (nsg-jumpbox) allows elasticsearch "
+                   f"(tcp/9200,9300) from the internet ({', '.join(ALL_V6_BUT_LOOPBACK)}) via rule "
+                   f"tcp-any-port-internet; 1 attachment, 1 with a public IP: {nic} (20.50.1.10).",
+           evidence={"attachments": [{"resource_id": nic, "public_ips": [f"{ARM}/pip-jump"]}]}),
+        _f("app-allowed", Severity.LOW, alf,
+           "app:/Applications/Xcode.app/Contents/Developer/usr/bin/simctl", protocol="tcp,udp",
+           ports="all", peers=("*",),
+           message="mac-laptop-01:alf (alf): /Applications/Xcode.app/Contents/Developer/usr/bin/"
+                   "simctl may accept incoming connections (tcp,udp/all)."),
+        _f("unexpectedly-authorized", Severity.HIGH, nsg, "rdp-winrm-partners",
+           protocol="0-5,7-16,18-255", ports="all", peers=ALL_V6_BUT_LOOPBACK),
+    )  # fmt: skip
+    return Report(
+        findings=findings,
+        coverage=(Coverage("azure", f"azure:{SUB}", CoverageStatus.OK, resources=1),),
+        generated_at=NOW,
+        tool_version="0.0.0-test",
+        rulesets=2,
+        rules=3,
+    )

@@ -81,6 +81,7 @@ def test_html_lists_the_effective_exposure_from_report_extra() -> None:
     ]
     dom = lxml_html.fromstring(render_html(replace(fixed_report(), extra={"exposure": rows})))
     table = dom.cssselect("#effective-exposure-table")[0]
-    assert [th.text_content() for th in table.cssselect("th")] == ["ports", "resource", "via"]
+    # columns in the order the rows give them (the exposure view puts the asset first)
+    assert [th.text_content() for th in table.cssselect("th")] == ["resource", "ports", "via"]
     cells = [[td.text_content() for td in tr.cssselect("td")] for tr in table.cssselect("tbody tr")]
-    assert cells == [["tcp/22", "i-0web", "acl-0edge & sg-0web"], ["tcp/5432", "i-0db", "<nsg>"]]
+    assert cells == [["i-0web", "tcp/22", "acl-0edge & sg-0web"], ["i-0db", "tcp/5432", "<nsg>"]]

@@ -14,6 +14,7 @@ GOLDEN_NAMES = {
     "csv": "report.csv",
     "html": "report.html",
     "markdown": "report.md",
+    "table": "report.table.txt",
 }
 
 

@@ -1,18 +1,22 @@
-"""The HTML report opened in headless Chromium: charts and tables render, and the page makes no
-network request (every request Chromium would make is routed to a recording proxy on loopback)."""
+"""The HTML report opened in headless Chromium: charts and tables render, the page makes no
+network request (every request Chromium would make is routed to a recording proxy on loopback),
+and it fits a 1280 px window."""
 
 from __future__ import annotations
 
+import json
 import re
+import struct
 import subprocess
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from export_helpers import fixed_report
+from export_helpers import fixed_report, wide_report
 from lxml import html as lxml_html
 
 from cloudfw.export.html import render_html
@@ -76,7 +80,9 @@ def proxy() -> Iterator[tuple[str, list[str]]]:
         server.server_close()
 
 
-def _dump_dom(browser: str, page: Path, proxy_url: str, tmp: Path) -> str:
+def _dump_dom(
+    browser: str, page: Path, proxy_url: str, tmp: Path, *extra: str, out: str = "--dump-dom"
+) -> str:
     cmd = [
         browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -85,7 +91,7 @@ def _dump_dom(browser: str, page: Path, proxy_url: str, tmp: Path) -> str:
         "--disable-features=NetworkTimeServiceQuerying,OptimizationHints,MediaRouter,Translate",
         f"--user-data-dir={tmp / 'profile'}",
         f"--proxy-server={proxy_url}", "--proxy-bypass-list=<-loopback>",
-        "--virtual-time-budget=2000", "--dump-dom", page.as_uri(),
+        "--virtual-time-budget=2000", *extra, out, page.as_uri(),
     ]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -114,13 +120,13 @@ def test_html_renders_in_chromium_without_network(
     assert sev == {"critical": 1, "high": 4, "medium": 3, "low": 1, "info": 0}
     check_bars = charts["check"].cssselect("rect.bar")
     assert len(check_bars) == 7 and check_bars[0].get("data-label") == "internet-ingress"
-    rows = dom.cssselect("#findings-table tbody tr")
+    rows = dom.cssselect("#findings-table tbody tr:not(.details)")
     assert len(rows) == len(report.findings)
     assert (
-        len(dom.cssselect("#drift-table tbody tr")) == 3
+        len(dom.cssselect("#drift-table tbody tr:not(.details)")) == 3
     )  # unexpectedly-authorized, revoked, modified
-    assert len(dom.cssselect("#exposure-table tbody tr")) == 4
-    assert len(dom.cssselect("#suppressed-table tbody tr")) == 1
+    assert len(dom.cssselect("#exposure-table tbody tr:not(.details)")) == 4
+    assert len(dom.cssselect("#suppressed-table tbody tr:not(.details)")) == 1
     gaps = dom.cssselect("#coverage-table tbody tr")
     assert [r.cssselect("td")[1].text_content() for r in gaps] == ["aws:123456789012:eu-west-1"]
     # message text with markup characters arrives as text, not as markup
@@ -139,3 +145,66 @@ def test_the_network_recorder_sees_a_page_that_fetches(
     proxy_url, seen = proxy
     _dump_dom(chromium, page, proxy_url, tmp_path)
     assert any("cdn.example.test" in s for s in _page_requests(seen)), seen
+
+
+WINDOW = (1280, 900)
+#: appended to a copy of the page: the layout as the browser computed it, written into the DOM
+MEASURE = """<script>
+var de = document.documentElement, out = {inner: window.innerWidth, client: de.clientWidth,
+  scroll: de.scrollWidth, tables: {}};
+document.querySelectorAll("table").forEach(function (t) {
+  out.tables[t.id] = Math.ceil(t.getBoundingClientRect().right);
+});
+// sorting moves each details row with the finding row above it
+function pairs(t) {
+  return Array.prototype.map.call(t.querySelectorAll("tr.details"), function (d) {
+    return d.previousElementSibling.textContent + "|" + d.textContent;
+  }).sort().join("\\n");
+}
+var ft = document.getElementById("findings-table"), before = pairs(ft);
+ft.querySelectorAll("th")[1].click();
+out.first_after_sort = ft.tBodies[0].rows[0].cells[1].textContent;
+out.details_follow = before !== "" && pairs(ft) === before;
+document.body.setAttribute("data-layout", JSON.stringify(out));
+</script></body>"""
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    width, height = struct.unpack(">II", head[16:24])
+    return width, height
+
+
+def test_html_fits_a_1280px_window(
+    chromium: str, proxy: tuple[str, list[str]], tmp_path: Path
+) -> None:
+    """Complement peer sets, ARM ids, subscription ids and long rule ids wrap or are shortened:
+    nothing scrolls sideways at 1280 px, and every table ends inside the window."""
+    rows = [
+        {
+            "asset": "nic-jump",
+            "public address": "pip-jump (address unknown)",
+            "family": "IPv4",
+            "traffic": "all protocols except tcp, udp",
+            "verdict": "blocked",
+            "decided by": "subnet:network-security-group nsg-mgmt rule default:DenyAllInBound; "
+            "opened by interface:network-security-group nsg-jumpbox rule tcp-any-port-internet",
+        }
+    ]
+    text = render_html(replace(wide_report(), extra={"exposure": rows}))
+    page = tmp_path / "wide.html"
+    page.write_text(text.replace("</body>", MEASURE), encoding="utf-8")
+    proxy_url, seen = proxy
+    size = f"--window-size={WINDOW[0]},{WINDOW[1]}"
+    dom = lxml_html.fromstring(_dump_dom(chromium, page, proxy_url, tmp_path, size))
+    layout = json.loads(dom.body.get("data-layout"))
+    assert layout["inner"] == WINDOW[0], layout  # the window really is 1280 px wide
+    assert layout["scroll"] <= layout["client"], f"horizontal overflow at 1280 px: {layout}"
+    assert set(layout["tables"]) >= {"findings-table", "effective-exposure-table"}
+    assert all(right <= layout["client"] for right in layout["tables"].values()), layout
+    assert layout["first_after_sort"] == "app-allowed" and layout["details_follow"], layout
+    shot = tmp_path / "wide.png"
+    _dump_dom(chromium, page, proxy_url, tmp_path, size, out=f"--screenshot={shot}")
+    assert _png_size(shot) == WINDOW
+    assert _page_requests(seen) == [], f"the report made network requests: {seen}"

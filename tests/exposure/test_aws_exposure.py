@@ -84,4 +84,4 @@ def test_no_public_ip_is_not_reachable(by_eni: dict[str, AssetExposure]) -> None
     assert r.reachable == ()  # ...but nothing on the internet can address it
     listed = {row["asset"] for row in rows([r])}
     assert listed == set()
-    assert {row["status"] for row in rows([r], everything=True)} == {"no public address"}
+    assert {row["verdict"] for row in rows([r], everything=True)} == {"no public address"}

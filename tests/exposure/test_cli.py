@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -60,12 +61,26 @@ def test_json_follows_the_schema(snaps: dict[str, Path], aws_collected: Collecte
 def test_table_lists_path_and_blockers(snaps: dict[str, Path], aws_collected: Collected) -> None:
     code, out, _ = _run("--snapshot", str(snaps["aws"]))
     assert code == 1
-    assert "asset" in out and "protocol/ports" in out and "path" in out
-    assert "subnet:network-acl=" in out and " -> interface:security-group=" in out
-    assert "blocked by subnet:network-acl/" in out
-    assert aws_collected.ids["exp-d-eni"] not in out  # no public IP: not listed by default
+    lines = out.splitlines()
+    assert max(len(ln) for ln in lines) <= 200
+    assert [c.strip() for c in re.split(r"\s{2,}", lines[0])] == [
+        "ASSET", "PUBLIC ADDRESS", "FAMILY", "TRAFFIC", "FROM", "VERDICT", "DECIDED BY",
+    ]  # fmt: skip
+    ids = aws_collected.ids
+    acl, sg_a = ids["exp-deny-acl"], ids["exp-a-sg"]
+    (https,) = [ln for ln in lines if ln.startswith(ids["exp-a-eni"]) and "tcp/443" in ln]
+    assert "  IPv4  " in https and "  reachable  " in https
+    assert f"allowed by subnet {acl} ingress:100 -> interface {sg_a} sgr-" in _unwrapped(out)
+    (ssh,) = [ln for ln in lines if ln.startswith(ids["exp-a-eni"]) and "tcp/22" in ln]
+    assert "  blocked  " in ssh and f"subnet {acl} ingress:90 (opened by interface" in ssh
+    assert ids["exp-d-eni"] not in out  # no public IP: not listed by default
     code, everything, _ = _run("--snapshot", str(snaps["aws"]), "--all")
     assert aws_collected.ids["exp-d-eni"] in everything and "no public address" in everything
+
+
+def _unwrapped(table: str) -> str:
+    """The table with each wrapped "decided by" cell joined back onto its line."""
+    return re.sub(r"\n {20,}", " ", table)
 
 
 def test_html_report(snaps: dict[str, Path], tmp_path: Path) -> None:
