@@ -27,9 +27,12 @@ from cloudfw.model import (
     rule_box,
 )
 from cloudfw.model.addr import Share, public_share
+from cloudfw.model.humanize import peers_text
 from cloudfw.model.ports import NUMBER_NAMES
 from cloudfw.model.space import Box
 from cloudfw.policy.catalog import Service, ServiceCatalog
+
+PEER_LIMIT = 4  # items of a peer list in a message before "+N more"
 
 
 class ShareCache:
@@ -137,6 +140,15 @@ class Context:
         self._tokens[id(peers)] = (peers, toks)
         return toks
 
+    def peer_text(self, peers: AddressSet) -> str:
+        """`peers_text` (complements, ``+N more``), cached per object: what messages print."""
+        hit = self.memo.get("peer-text", (peers,))
+        if isinstance(hit, str):
+            return hit
+        text = peers_text(peers, limit=PEER_LIMIT) or "(none)"
+        self.memo.put("peer-text", (peers,), text)
+        return text
+
     def summary(self, r: Rule) -> str:
         """``Rule.summary()`` built from per-object cached labels."""
         hit = self.memo.get("summary", (r,))
@@ -146,11 +158,7 @@ class Context:
         if not isinstance(labels, tuple):
             labels = (r.protocol_label, r.ports_label)
             self.memo.put("labels", (r.protocols, r.ports), labels)
-        peers = self.memo.get("peers", (r.peers,))
-        if not isinstance(peers, str):
-            toks = [*self.tokens(r.peers), *(str(p) for p in sorted(r.peers.symbols))]
-            peers = ", ".join(toks) or "(none)"
-            self.memo.put("peers", (r.peers,), peers)
+        peers = self.peer_text(r.peers)
         side = "from" if r.direction is Direction.INGRESS else "to"
         text = f"{r.action} {r.direction} {labels[0]}/{labels[1]} {side} {peers}{r.iface_label()}"
         self.memo.put("summary", (r,), text)

@@ -64,6 +64,19 @@ def _union_tokens(named: list[Box], ctx: Context) -> tuple[str, ...]:
     return toks
 
 
+def _union_text(named: list[Box], ctx: Context) -> str:
+    """`Context.peer_text` of the union of the boxes' peers (memoized on the peer objects)."""
+    if len(named) == 1:
+        return ctx.peer_text(named[0].peers)
+    objs = tuple(b.peers for b in named)
+    hit = ctx.memo.get("union-text", objs)
+    if isinstance(hit, str):
+        return hit
+    text = ctx.peer_text(_union_peers(named))
+    ctx.memo.put("union-text", objs, text)
+    return text
+
+
 def _open_ports(svc: Service, named: list[Box], ctx: Context) -> tuple[str, str, str]:
     """(protocols, ports, combined) labels of the service ports the named boxes open."""
     objs: tuple[object, ...] = (svc, *(x for b in named for x in (b.protocols, b.ports)))
@@ -157,7 +170,7 @@ def internet_ingress(rs: RuleSet, pub: PubBoxes, ctx: Context, params: Params) -
         peers = _union_tokens(named, ctx)
         msg = (
             f"{resource_label(rs.asset)} allows {svc.name} ({combined}) from the internet "
-            f"({short_list(peers)}) {_via(rs, keys)}; {ctx.attachments(rs)[0]}."
+            f"({_union_text(named, ctx)}) {_via(rs, keys)}; {ctx.attachments(rs)[0]}."
         )
         out.append(
             make_finding(
@@ -260,7 +273,7 @@ def allow_all(
     severity = Severity.HIGH if direction is Direction.INGRESS else Severity.LOW
     msg = (
         f"{resource_label(rs.asset)} allows all protocols and ports {direction} "
-        f"{_side(direction)} the internet ({short_list(tokens)}) {_via(rs, keys)}; "
+        f"{_side(direction)} the internet ({ctx.peer_text(peers)}) {_via(rs, keys)}; "
         f"{ctx.attachments(rs)[0]}."
     )
     return [
