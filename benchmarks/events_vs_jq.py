@@ -56,9 +56,45 @@ def count_lines(path: Path) -> int:
         return sum(1 for _ in f)
 
 
-def cloudfw_cmd(tree: Path, out: Path) -> list[str]:
+def cloudfw_cmd(tree: Path, out: Path, kind: str = "changes", *extra: str) -> list[str]:
     return [sys.executable, "-m", "cloudfw", "events", str(tree), "--format", "jsonl",
-            "-o", str(out)]  # fmt: skip
+            "-o", str(out), "--kind", kind, *extra]  # fmt: skip
+
+
+def compare_kinds(records: int, per_file: int, workdir: Path, repeat: int) -> dict[str, Any]:
+    """``--kind changes`` vs ``--kind all`` (and ``all --findings``) on one tree, alternating
+    runs, ``repeat`` times each, every run with its own empty scan store (as a first run):
+    medians of wall and CPU time."""
+    import os
+    import statistics
+
+    tree = workdir / "trail"
+    gen = generate(tree, records, per_file)
+    runs: dict[str, list[dict[str, Any]]] = {"changes": [], "all": [], "all+findings": []}
+    for i in range(repeat):
+        for name in runs:
+            kind, extra = (name.split("+")[0], ["--findings", str(workdir / "f.json")]
+                           if "findings" in name else [])  # fmt: skip
+            store = workdir / f"store-{name}-{i}.db"
+            os.environ["CLOUDFW_STORE"] = str(store)
+            out = workdir / f"{name}.jsonl"
+            r = measure(cloudfw_cmd(tree, out, kind, *extra))
+            r["lines"] = count_lines(out)
+            runs[name].append(r)
+    summary: dict[str, Any] = {"records": gen.records, "files": gen.files}
+    for name, rs in runs.items():
+        summary[name] = {
+            "wall": round(statistics.median(r["wall"] for r in rs), 2),
+            "cpu": round(statistics.median(r["cpu"] for r in rs), 2),
+            "walls": [round(r["wall"], 2) for r in rs],
+            "maxrss_mb": round(max(r["maxrss_mb"] for r in rs), 1),
+            "lines": rs[0]["lines"],
+            "rc": sorted({r["rc"] for r in rs}),
+        }
+    base = summary["changes"]["wall"]
+    for name in ("all", "all+findings"):
+        summary[name]["ratio_vs_changes"] = round(summary[name]["wall"] / base, 2)
+    return summary
 
 
 def run(
@@ -122,7 +158,19 @@ def main() -> None:
     ap.add_argument("--scale", type=int, default=1, help="also run cloudfw alone at N x records")
     ap.add_argument("--json", action="store_true", help="print the raw result as JSON")
     ap.add_argument("--skip-jq", action="store_true", help="measure cloudfw only")
+    ap.add_argument(
+        "--compare-kinds",
+        type=int,
+        metavar="N",
+        default=0,
+        help="instead: --kind changes vs all (and all --findings), N runs each",
+    )
     args = ap.parse_args()
+    if args.compare_kinds:
+        with tempfile.TemporaryDirectory(prefix="cloudfw-events-bench-") as tmp:
+            c = compare_kinds(args.records, args.per_file, Path(tmp), args.compare_kinds)
+        print(json.dumps(c, indent=2))
+        return
     with tempfile.TemporaryDirectory(prefix="cloudfw-events-bench-") as tmp:
         r = run(args.records, args.per_file, args.scale, Path(tmp), not args.skip_jq)
     print(json.dumps(r, indent=2) if args.json else report(r))

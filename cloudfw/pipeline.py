@@ -11,8 +11,17 @@ from cloudfw.baseline import apply_exceptions
 from cloudfw.baseline.drift import gone_findings, partial_drift
 from cloudfw.checks import run_checks
 from cloudfw.events.posture import attach_events, event_drift
+from cloudfw.events.recon import History, detect, link_changes
 from cloudfw.exposure.grade import grade_by_exposure
-from cloudfw.model import Asset, ChangeEvent, Coverage, Finding, RuleSet, Snapshot
+from cloudfw.model import (
+    Asset,
+    ChangeEvent,
+    Coverage,
+    EnumerationEvent,
+    Finding,
+    RuleSet,
+    Snapshot,
+)
 from cloudfw.model.fold import fold
 from cloudfw.model.report import Report, report_order
 from cloudfw.policy.baseline import Baseline
@@ -31,6 +40,10 @@ class AuditRequest:
     extra_findings: tuple[Finding, ...] = ()
     events: tuple[ChangeEvent, ...] = ()  # `audit --events`: who changed what
     extra_coverage: tuple[Coverage, ...] = ()  # e.g. event files that could not be read
+    #: `audit --events`: the reads of firewall configuration (firewall-enumeration), and the
+    #: scan history's enumeration records to judge first-seen against (None: no history)
+    enumerations: tuple[EnumerationEvent, ...] = ()
+    enumeration_history: History | None = None
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
@@ -118,10 +131,19 @@ def finish_audit(req: AuditRequest, part: Partial, snapshot_digest: str) -> Repo
         if req.events:
             findings.extend(event_drift(req.events, req.baseline, part.assets))
     findings.extend(req.extra_findings)
+    recon: list[Finding] = []
+    if req.enumerations:
+        approved = req.baseline.approved_principals if req.baseline is not None else ()
+        recon = detect(
+            req.enumerations, req.policy.enumeration, req.enumeration_history, approved, req.events
+        )
+        findings.extend(recon)
     off = req.policy.disabled()
     findings = _dedupe([f for f in findings if f.base_check not in off])
     if req.events:
         findings = attach_events(findings, req.events)
+    if recon and "firewall-enumeration" not in off:
+        findings = link_changes(findings, recon)
     suppressed: list[Finding] = []
     if req.baseline is not None:
         today: date = req.now.date()

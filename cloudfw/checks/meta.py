@@ -292,8 +292,9 @@ REDUNDANT_RULE = _meta(
 # (cloudfw.baseline, which checks never import) and change events. They take only the switch
 # ``{enabled: true|false}`` (validate_policy checks it); the pipeline applies it to their findings.
 FOREIGN_CHECKS = frozenset(
-    {"unexpectedly-authorized", "revoked", "modified", "unapproved-principal"}
-)
+    {"unexpectedly-authorized", "revoked", "modified", "unapproved-principal",
+     "firewall-enumeration"}
+)  # fmt: skip
 
 REGISTRY: Mapping[str, CheckMeta] = MappingProxyType(
     {

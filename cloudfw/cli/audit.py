@@ -21,7 +21,7 @@ from cloudfw.cli.common import (
     write_output,
 )
 from cloudfw.cli.history import NewOnlyOpt, NoStoreOpt, StoreOpt, record_audit
-from cloudfw.model import Snapshot
+from cloudfw.model import ChangeEvent, Coverage, Snapshot
 from cloudfw.providers.base import CollectOptions
 
 
@@ -216,6 +216,7 @@ def audit(
     report's coverage says which and why).
     """
     from cloudfw.cli.runner import (
+        NO_READS,
         audit_file_sharded,
         audit_snapshot,
         load_policy,
@@ -231,13 +232,21 @@ def audit(
     threshold = parse_severity(fail_on) if fail_on else loaded.policy.fail_on
     opts = collect_options(region, subscription, project, azure_endpoint, gcp_endpoint, workers)
     with batch_gc():
-        changes, event_coverage = read_change_events(events) if events else ((), ())
+        changes: tuple[ChangeEvent, ...] = ()
+        event_coverage: tuple[Coverage, ...] = ()
+        reads = NO_READS
+        if events:
+            from cloudfw.cli.events_store import enumeration_history
+
+            history = None if no_store else enumeration_history(store)
+            changes, event_coverage, reads = read_change_events(events, history)
         now = datetime.now(UTC)
         done = None
         if snapshot and len(snapshot) == 1 and not provider:
             done = audit_file_sharded(
-                snapshot[0], jobs, loaded, now, changes, event_coverage, keep_rows=not no_store
-            )
+                snapshot[0], jobs, loaded, now, changes, event_coverage,
+                keep_rows=not no_store, reads=reads,
+            )  # fmt: skip
             if done.why:
                 typer.echo(f"cloudfw: one process: {snapshot[0]}: {done.why}", err=True)
             elif done.report is not None:
@@ -248,7 +257,7 @@ def audit(
         else:
             snap = gather(snapshot, provider, opts)
             report = audit_snapshot(
-                snap, loaded, now, events=changes, extra_coverage=event_coverage
+                snap, loaded, now, events=changes, extra_coverage=event_coverage, reads=reads
             )
             rows = rule_rows(snap.rulesets)
         report = record_audit(report, rows, store, no_store, new_only)

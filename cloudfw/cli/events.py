@@ -13,9 +13,12 @@ from typing import Annotated, Any
 import typer
 
 from cloudfw.cli.common import Exit, fail, handle_errors
-from cloudfw.cli.events_store import EventSpool
+from cloudfw.cli.events_store import EnumerationRun, EventSpool
 from cloudfw.cli.history import NoStoreOpt, StoreOpt
 from cloudfw.events import (
+    CHANGES,
+    ENUMERATION,
+    Event,
     EventReader,
     EventsError,
     ReadOptions,
@@ -25,7 +28,6 @@ from cloudfw.events import (
     Unit,
     UnitGroup,
 )
-from cloudfw.model import ChangeEvent
 
 MAX_SHOWN_PROBLEMS = 20
 SCHEMES = {
@@ -41,6 +43,18 @@ class EventFormat(StrEnum):
     table = "table"
     csv = "csv"
     ocsf = "ocsf"
+
+
+class EventKind(StrEnum):
+    changes = "changes"
+    enumeration = "enumeration"
+    all = "all"
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        if self is EventKind.all:
+            return frozenset({CHANGES, ENUMERATION})
+        return frozenset({self.value})
 
 
 class Provider(StrEnum):
@@ -132,7 +146,10 @@ def report_stats(stats: ReadStats) -> None:
         typer.echo(f"cloudfw: ... and {stats.problem_count - MAX_SHOWN_PROBLEMS} more", err=True)
 
 
-def _write_stream(events: Iterator[ChangeEvent], fmt: EventFormat, out: Any) -> None:
+def _write_stream(
+    events: Iterator[Event], fmt: EventFormat, out: Any, with_agent: bool = False
+) -> None:
+    """``with_agent``: the run asked for enumeration records, so CSV has a user_agent column."""
     from cloudfw.events import serialize
 
     if fmt is EventFormat.jsonl:
@@ -146,11 +163,24 @@ def _write_stream(events: Iterator[ChangeEvent], fmt: EventFormat, out: Any) -> 
         for doc in ocsf_api_activity(events, __version__):
             out.write(ocsf_line(doc))
     elif fmt is EventFormat.csv:
-        out.write(serialize.to_csv([], header=True).encode())
+        out.write(serialize.to_csv([], header=True, with_agent=with_agent).encode())
         for ev in events:
-            out.write(serialize.to_csv([ev], header=False).encode())
+            out.write(serialize.to_csv([ev], header=False, with_agent=with_agent).encode())
     else:
         out.write((serialize.to_table(list(events)) + "\n").encode())
+
+
+def _write(
+    spool: EventSpool, events: Iterator[Event], fmt: EventFormat, out: Any, with_agent: bool
+) -> None:
+    """The output, every event spooled for the store on the way (jsonl lines are serialized
+    once for both)."""
+    if fmt is EventFormat.jsonl:
+        write = out.write
+        for line in spool.lines(events):
+            write(line)
+    else:
+        _write_stream(spool.tee(events), fmt, out, with_agent)
 
 
 PathsArg = Annotated[
@@ -176,6 +206,30 @@ def events_cmd(
     ] = None,
     fmt: Annotated[EventFormat, typer.Option("--format", "-f")] = EventFormat.jsonl,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here.")] = None,
+    kind: Annotated[
+        EventKind,
+        typer.Option(
+            "--kind",
+            help="changes: firewall changes (default); enumeration: reads of firewall "
+            "configuration (Describe*, /read, get/list), action 'enumerate'; all: both.",
+        ),
+    ] = EventKind.changes,
+    findings: Annotated[
+        Path | None,
+        typer.Option(
+            "--findings",
+            help="Judge the enumeration records (firewall-enumeration) and write the findings "
+            "here as JSON; needs --kind enumeration or all.",
+        ),
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline",
+            "-b",
+            help="Baseline for --findings: policy.enumeration, approved_principals.",
+        ),
+    ] = None,
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
 ) -> None:
@@ -187,6 +241,10 @@ def events_cmd(
     JSON Lines. Input is streamed: memory stays flat however big the logs are.
 
     Formats: jsonl (the change-event contract), csv, table, ocsf (OCSF API Activity, 6003).
+    --kind enumeration (or all) adds the reads of firewall configuration in the same line
+    format (action "enumerate", plus user_agent); --findings judges them (firewall-enumeration:
+    spread over regions/accounts, access-denied bursts, first-seen principals and addresses,
+    offensive tooling; known scanners are info).
     Unreadable files and records are counted and located on stderr; the exit code is then 3.
     Each run is recorded in the scan history (kind "events": digest, coverage, every event)
     unless --no-store; see `cloudfw history --kind events`.
@@ -199,21 +257,36 @@ def events_cmd(
       cloudfw events azure-activity://8f2d1c3b-5a6e-4f70-9b81-2c3d4e5f6a7b --since 30d
       cloudfw events gcp-audit://acme-prod-4821 --since 2026-11-01
       cloudfw events activity/ audit.jsonl --provider azure --provider gcp --format csv
+      cloudfw events ./AWSLogs --kind enumeration --findings recon.json
     """
     check_paths(paths)
+    if findings is not None and kind is EventKind.changes:
+        fail("--findings judges enumeration records: add --kind enumeration (or all)")
+    if baseline is not None and findings is None:
+        fail("--baseline is read for --findings only")
     t0, t1 = parse_window(since, until)
-    options = ReadOptions(since=t0, until=t1, providers=frozenset(p.value for p in provider or []))
+    providers = frozenset(p.value for p in provider or [])
+    options = ReadOptions(since=t0, until=t1, providers=providers, kinds=kind.kinds)
     reader = EventReader(options)
+    detector = EnumerationRun(baseline, store, no_store) if findings is not None else None
     with EventSpool(enabled=not no_store) as spool:
-        events = spool.tee(reader.read(build_units(paths, t0, t1)))
+        stream = (
+            reader.read(build_units(paths, t0, t1))
+            if kind is EventKind.changes
+            else (reader.read_all(build_units(paths, t0, t1)))
+        )
+        judged = stream if detector is None else detector.tee(stream)
+        with_agent = kind is not EventKind.changes
         if output is None:
-            _write_stream(events, fmt, sys.stdout.buffer)
+            _write(spool, judged, fmt, sys.stdout.buffer, with_agent)
             sys.stdout.buffer.flush()
         else:
             output.parent.mkdir(parents=True, exist_ok=True)
             with output.open("wb") as f:
-                _write_stream(events, fmt, f)
+                _write(spool, judged, fmt, f, with_agent)
         report_stats(reader.stats)
+        if detector is not None and findings is not None:
+            detector.write(findings)
         spool.record(paths, reader.stats, store)
     raise typer.Exit(int(Exit.CLEAN if reader.stats.complete else Exit.INCOMPLETE))
 

@@ -14,15 +14,16 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import orjson
 import typer
 
-from cloudfw.events import ReadStats
-from cloudfw.model import ChangeEvent, Coverage, CoverageStatus
+from cloudfw.events import Event, ReadStats
+from cloudfw.model import ChangeEvent, Coverage, CoverageStatus, EnumerationEvent
 
 PROVIDER = "events"
+E = TypeVar("E", bound=Event)
 
 
 def events_coverage(scope: str, stats: ReadStats) -> list[Coverage]:
@@ -66,12 +67,29 @@ class EventSpool:
         """SHA-256 over the emitted jsonl lines, in order."""
         return self._sha.hexdigest()
 
-    def tee(self, events: Iterator[ChangeEvent]) -> Iterator[ChangeEvent]:
+    def tee(self, events: Iterator[E]) -> Iterator[E]:
         if self._gz is None:
             return events
         return self._tee(events, self._gz)
 
-    def _tee(self, events: Iterator[ChangeEvent], out: gzip.GzipFile) -> Iterator[ChangeEvent]:
+    def lines(self, events: Iterator[E]) -> Iterator[bytes]:
+        """The events as jsonl contract lines (each serialized once, for the output and the
+        spool alike)."""
+        from cloudfw.events.serialize import to_jsonl
+
+        if self._gz is None:
+            for ev in events:
+                yield to_jsonl(ev)
+            return
+        out, sha = self._gz, self._sha
+        for ev in events:
+            line = to_jsonl(ev)
+            sha.update(line)
+            out.write(line)
+            self.count += 1
+            yield line
+
+    def _tee(self, events: Iterator[E], out: gzip.GzipFile) -> Iterator[E]:
         from cloudfw.events.serialize import to_jsonl
 
         for ev in events:
@@ -81,15 +99,14 @@ class EventSpool:
             self.count += 1
             yield ev
 
-    def docs(self) -> Iterator[dict[str, Any]]:
-        """The spooled event documents, in emitted order (call once the stream is done)."""
+    def docs(self) -> Iterator[bytes]:
+        """The spooled jsonl lines, in emitted order (call once the stream is done)."""
         if self._gz is None or self._raw is None:
             return
         self._gz.close()
         self._raw.seek(0)
         with gzip.GzipFile(fileobj=self._raw, mode="rb") as f:
-            for line in f:
-                yield orjson.loads(line)
+            yield from f
 
     def record(self, paths: list[str], stats: ReadStats, store: Path | None) -> int | None:
         """Record the run; return the scan id (None when disabled)."""
@@ -127,3 +144,61 @@ class EventSpool:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def enumeration_history(store: Path | None) -> Any:
+    """The enumeration records earlier `cloudfw events` runs stored, as a
+    `cloudfw.events.recon.History` (empty when the store does not exist yet)."""
+    from cloudfw.cli.history import store_path
+    from cloudfw.events.recon import History
+    from cloudfw.store import Store
+
+    path = store_path(store)
+    if not path.exists():
+        return History()
+    with Store(path) as db:
+        rows, scans = db.enumeration_seen()
+    return History.from_rows(rows, scans)
+
+
+class EnumerationRun:
+    """`cloudfw events --findings`: sees each enumeration record on the way out, then judges
+    them (`cloudfw.events.recon`) against the baseline's policy and the scan history as it was
+    before this run, and writes the findings as JSON."""
+
+    def __init__(self, baseline: Path | None, store: Path | None, no_store: bool) -> None:
+        from cloudfw.cli.runner import load_policy
+        from cloudfw.events.recon import Detector
+
+        self.loaded = load_policy(baseline)
+        self.history = None if no_store else enumeration_history(store)
+        self.detector = Detector()
+        self.changes: list[ChangeEvent] = []  # the openings only: what reads may have led to
+
+    def tee(self, events: Iterator[E]) -> Iterator[E]:
+        from cloudfw.events.posture import OPENING
+
+        for ev in events:
+            if isinstance(ev, EnumerationEvent):
+                self.detector.add(ev)
+            elif ev.success and ev.action in OPENING:
+                self.changes.append(ev)
+            yield ev
+
+    def write(self, path: Path) -> None:
+        from cloudfw.cli.common import write_output
+        from cloudfw.export.json_report import finding_to_dict
+
+        b = self.loaded.baseline
+        found = self.detector.findings(
+            self.loaded.policy.enumeration,
+            self.history,
+            b.approved_principals if b else (),
+            self.changes,
+        )
+        doc = {"schema": "cloudfw.enumeration/1", "check": "firewall-enumeration",
+               "findings": [finding_to_dict(f) for f in found]}  # fmt: skip
+        write_output(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n", path)
+        for f in found:
+            typer.echo(f"cloudfw: {f.severity.label}: {f.check}: {f.message}", err=True)
+        typer.echo(f"cloudfw: wrote {path} ({len(found)} finding(s))", err=True)

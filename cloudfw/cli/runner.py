@@ -7,15 +7,27 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cloudfw.model import ChangeEvent, Coverage, Finding, Snapshot
+from cloudfw.model import ChangeEvent, Coverage, EnumerationEvent, Finding, Snapshot
 from cloudfw.model.report import Report
 
 if TYPE_CHECKING:  # loaded when a command runs, not for `--help`
+    from cloudfw.events.recon import History
     from cloudfw.pipeline import AuditRequest
     from cloudfw.policy.baseline import Baseline
     from cloudfw.policy.catalog import ServiceCatalog
     from cloudfw.policy.config import PolicyConfig
     from cloudfw.store import RuleRow
+
+
+@dataclass(frozen=True)
+class Reads:
+    """`audit --events`: the enumeration records read, and the scan history to judge them by."""
+
+    events: tuple[EnumerationEvent, ...] = ()
+    history: History | None = None
+
+
+NO_READS = Reads()
 
 
 @dataclass(frozen=True)
@@ -30,8 +42,9 @@ def known_check_ids() -> set[str]:
     from cloudfw.baseline import DRIFT_CHECKS
     from cloudfw.checks import REGISTRY
     from cloudfw.events.posture import UNAPPROVED_PRINCIPAL
+    from cloudfw.events.recon import CHECK_ID
 
-    return set(REGISTRY) | set(DRIFT_CHECKS) | {UNAPPROVED_PRINCIPAL.id}
+    return set(REGISTRY) | set(DRIFT_CHECKS) | {UNAPPROVED_PRINCIPAL.id, CHECK_ID}
 
 
 def load_policy(baseline_path: Path | None, catalog_path: Path | None = None) -> LoadedPolicy:
@@ -58,10 +71,12 @@ def audit_snapshot(
     extra_findings: tuple[Finding, ...] = (),
     events: tuple[ChangeEvent, ...] = (),
     extra_coverage: tuple[Coverage, ...] = (),
+    reads: Reads = NO_READS,
 ) -> Report:
     from cloudfw.pipeline import run_audit
 
-    return run_audit(_request(snapshot, loaded, now, extra_findings, events, extra_coverage))
+    req = _request(snapshot, loaded, now, extra_findings, events, extra_coverage, reads)
+    return run_audit(req)
 
 
 def _request(
@@ -71,6 +86,7 @@ def _request(
     extra_findings: tuple[Finding, ...],
     events: tuple[ChangeEvent, ...],
     extra_coverage: tuple[Coverage, ...],
+    reads: Reads = NO_READS,
 ) -> AuditRequest:
     from cloudfw.pipeline import AuditRequest
 
@@ -83,6 +99,8 @@ def _request(
         extra_findings=extra_findings,
         events=events,
         extra_coverage=extra_coverage,
+        enumerations=reads.events,
+        enumeration_history=reads.history,
     )
 
 
@@ -107,6 +125,7 @@ def audit_file_sharded(
     extra_coverage: tuple[Coverage, ...] = (),
     *,
     keep_rows: bool = False,
+    reads: Reads = NO_READS,
 ) -> Sharded:
     """`audit --snapshot FILE` in worker processes (`cloudfw.sharded`), when the file is big
     enough (or ``jobs`` asks) and fits; otherwise the caller audits it plainly."""
@@ -130,23 +149,33 @@ def audit_file_sharded(
     if layout is None:
         why = "not an uncompressed line-layout file of several accounts"
         return Sharded(None, [], 1, why if asked else "")
-    req = _request(Snapshot((), (), now, ""), loaded, now, (), events, extra_coverage)
+    req = _request(Snapshot((), (), now, ""), loaded, now, (), events, extra_coverage, reads)
     done = audit_sharded(path, layout, req, keep_rows=keep_rows)
     if isinstance(done, str):
         return Sharded(None, [], len(layout.shards), done)
     return Sharded(done[0], done[1], len(layout.shards))
 
 
-def read_change_events(paths: list[str]) -> tuple[tuple[ChangeEvent, ...], tuple[Coverage, ...]]:
-    """`audit --events`: every change event under ``paths`` (streamed, then kept: a posture
-    audit needs them all), and a coverage entry per unreadable input so the run exits 3."""
+def read_change_events(
+    paths: list[str], history: History | None = None
+) -> tuple[tuple[ChangeEvent, ...], tuple[Coverage, ...], Reads]:
+    """`audit --events`: every change event and enumeration record under ``paths`` (streamed,
+    then kept: a posture audit needs them all), a coverage entry per unreadable input so the
+    run exits 3, and the reads with ``history`` for firewall-enumeration."""
     from cloudfw.cli.events import build_units, check_paths, report_stats
-    from cloudfw.events import EventReader, ReadOptions
+    from cloudfw.events import CHANGES, ENUMERATION, EventReader, ReadOptions
     from cloudfw.model import CoverageStatus
 
     check_paths(paths)
-    reader = EventReader(ReadOptions())
-    events = tuple(reader.read(build_units(paths, None, None)))
+    reader = EventReader(ReadOptions(kinds=frozenset({CHANGES, ENUMERATION})))
+    changes: list[ChangeEvent] = []
+    enumerations: list[EnumerationEvent] = []
+    for ev in reader.read_all(build_units(paths, None, None)):
+        if isinstance(ev, ChangeEvent):
+            changes.append(ev)
+        else:
+            enumerations.append(ev)
+    events = tuple(changes)
     report_stats(reader.stats)
     coverage = tuple(
         Coverage("events", f"events:{p.location}", CoverageStatus.ERROR, p.message)
@@ -154,4 +183,4 @@ def read_change_events(paths: list[str]) -> tuple[tuple[ChangeEvent, ...], tuple
     )
     if not reader.stats.complete and not coverage:
         coverage = (Coverage("events", "events", CoverageStatus.ERROR, reader.stats.summary()),)
-    return events, coverage
+    return events, coverage, Reads(tuple(enumerations), history)

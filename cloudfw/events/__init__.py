@@ -6,6 +6,9 @@ filter and dedupe. See :mod:`cloudfw.events.stream` for the entry points.
 
 from cloudfw.events.errors import EventsError, Problem, RecordError
 from cloudfw.events.stream import (
+    CHANGES,
+    ENUMERATION,
+    Event,
     EventReader,
     ReadOptions,
     ReadStats,
@@ -18,6 +21,7 @@ from cloudfw.events.stream import (
 )
 
 __all__ = [
-    "EventReader", "EventsError", "Problem", "ReadOptions", "ReadStats", "RecordError",
-    "RecordUnit", "StreamUnit", "Unit", "UnitGroup", "local_units", "read_events",
+    "CHANGES", "ENUMERATION", "Event", "EventReader", "EventsError", "Problem", "ReadOptions",
+    "ReadStats", "RecordError", "RecordUnit", "StreamUnit", "Unit", "UnitGroup", "local_units",
+    "read_events",
 ]  # fmt: skip

@@ -298,7 +298,7 @@ def _outcome(name: str, record: Mapping[str, Any]) -> tuple[bool, str]:
     return True, ""
 
 
-def _principal(record: Mapping[str, Any]) -> str:
+def principal(record: Mapping[str, Any]) -> str:
     ident = record.get("userIdentity")
     if isinstance(ident, str):
         ident = _maybe_json(ident, "userIdentity") if ident.lstrip().startswith("{") else None
@@ -365,7 +365,7 @@ def normalize(record: Mapping[str, Any], origin: SourceRef | None = None) -> Cha
         peers=peer_t,
         any_peer=any_peer(peer_t) if wide is None else wide,
         ports=tuple(dict.fromkeys(ports)),
-        principal=_principal(record),
+        principal=principal(record),
         source_ip=text(record.get("sourceIPAddress")),
         success=success,
         error_code=error,
@@ -375,4 +375,6 @@ def normalize(record: Mapping[str, Any], origin: SourceRef | None = None) -> Cha
     )
 
 
-__all__ = ["RELEVANT", "from_lake_row", "from_lookup", "is_relevant", "normalize", "port_int"]
+__all__ = [
+    "RELEVANT", "from_lake_row", "from_lookup", "is_relevant", "normalize", "port_int", "principal",
+]  # fmt: skip

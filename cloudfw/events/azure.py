@@ -73,62 +73,63 @@ class AzureRecord:
         return (self.correlation_id, self.resource_id, self.operation)
 
 
-def _value(v: object) -> str:
+def field_value(v: object) -> str:
     """LocalizableString ``{"value": ..}`` or a plain string."""
     if isinstance(v, Mapping):
         return text(v.get("value"))
     return text(v)
 
 
-def _get(rec: Mapping[str, Any], *names: str) -> Any:
+def first_of(rec: Mapping[str, Any], *names: str) -> Any:
     for n in names:
         if n in rec and rec[n] is not None:
             return rec[n]
     return None
 
 
-def _principal(rec: Mapping[str, Any]) -> str:
+def principal(rec: Mapping[str, Any]) -> str:
     ident = obj(rec.get("identity"), "identity")
-    claims = obj(_get(ident, "claims") or _get(rec, "claims"), "identity.claims")
+    claims = obj(first_of(ident, "claims") or first_of(rec, "claims"), "identity.claims")
     for key in (UPN, "upn", OID, "appid"):
         if claims.get(key):
             return str(claims[key])
-    return text(_get(rec, "caller"))
+    return text(first_of(rec, "caller"))
 
 
 def parse(rec: Mapping[str, Any]) -> AzureRecord | None:
     """Extract the common fields; None when the record is not a firewall change."""
-    op = _value(_get(rec, "operationName", "operation_name")).lower()
+    op = field_value(first_of(rec, "operationName", "operation_name")).lower()
     if not op:
         raise RecordError("missing", "operationName")
-    rid = text(_get(rec, "resourceId", "resource_id")).lower()
+    rid = text(first_of(rec, "resourceId", "resource_id")).lower()
     relevant = op.startswith(PREFIXES) or (
         "diagnosticsettings/" in op and any(r in rid for r in FIREWALL_RESOURCES)
     )
     if not relevant or not op.endswith(CHANGING):
         return None
-    status = text(_get(rec, "resultType") or _value(_get(rec, "status"))).lower()
-    http = obj(_get(rec, "httpRequest", "http_request"), "httpRequest")
-    ip = _get(rec, "callerIpAddress") or _get(http, "clientIpAddress", "client_ip_address")
-    props = obj(_get(rec, "properties"), "properties")
-    corr = text(_get(rec, "correlationId", "correlation_id"))
+    status = text(first_of(rec, "resultType") or field_value(first_of(rec, "status"))).lower()
+    http = obj(first_of(rec, "httpRequest", "http_request"), "httpRequest")
+    ip = first_of(rec, "callerIpAddress") or first_of(http, "clientIpAddress", "client_ip_address")
+    props = obj(first_of(rec, "properties"), "properties")
+    corr = text(first_of(rec, "correlationId", "correlation_id"))
     if not corr:
         raise RecordError("missing", "correlationId")
-    op_id = _get(rec, "operationId", "operation_id") or _field(props, "operationid")
+    op_id = first_of(rec, "operationId", "operation_id") or _field(props, "operationid")
     return AzureRecord(
         operation=op,
         status=status,
-        time=parse_time(_get(rec, "time", "eventTimestamp", "event_timestamp"), "time"),
+        time=parse_time(first_of(rec, "time", "eventTimestamp", "event_timestamp"), "time"),
         resource_id=rid,
         correlation_id=corr.lower(),
         operation_id=text(op_id).lower(),
         caller_ip=text(ip),
-        principal=_principal(rec),
+        principal=principal(rec),
         properties=props,
         sub_status=text(
-            _get(rec, "resultSignature") or _value(_get(rec, "subStatus", "sub_status"))
+            first_of(rec, "resultSignature")
+            or field_value(first_of(rec, "subStatus", "sub_status"))
         ),
-        location=text(_get(rec, "location")),
+        location=text(first_of(rec, "location")),
         request=_body(props, "requestbody"),
         response=_body(props, "responsebody"),
     )
@@ -165,7 +166,7 @@ def _body(props: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return obj(_camel(obj(v, f"properties.{name}")), f"properties.{name}")
 
 
-def _error(props: Mapping[str, Any], sub: str) -> str:
+def error_code(props: Mapping[str, Any], sub: str) -> str:
     msg = props.get("statusMessage")
     if isinstance(msg, str) and msg.lstrip().startswith("{"):
         try:
@@ -227,7 +228,7 @@ def fold(records: list[AzureRecord], origin: SourceRef | None = None) -> list[Ch
         success, error = False, "NoTerminalRecord"
     else:
         success = TERMINAL[end.status]
-        error = "" if success else _error(end.properties, end.sub_status)
+        error = "" if success else error_code(end.properties, end.sub_status)
     rid = first.resource_id
     _, _, tail = rid.partition("/subscriptions/")
     event_id = _event_id(first)

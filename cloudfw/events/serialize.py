@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 from tabulate import tabulate
 
-from cloudfw.model import ChangeEvent, PortSpec
+from cloudfw.model import ChangeEvent, EnumerationEvent, PortSpec
 
 SCHEMA = "cloudfw.change/1"
 FIELDS = (
@@ -18,10 +18,17 @@ FIELDS = (
     "peers", "any_peer", "ports", "principal", "source_ip", "success", "error_code", "event_id",
     "rule_action",
 )  # fmt: skip
+#: an enumeration line: the change fields (no rule content), then the caller's user agent
+ENUMERATION_FIELDS = (*FIELDS, "user_agent")
+ENUMERATE = "enumerate"
 
 
-def format_time(ev: ChangeEvent) -> str:
+def format_time(ev: ChangeEvent | EnumerationEvent) -> str:
+    """``2026-11-03T02:10:04Z`` (``.ffffff`` when there are microseconds), in UTC."""
     t = ev.time
+    text = t.isoformat()
+    if text.endswith("+00:00") and t.year >= 1000:  # the readers' times: aware UTC (fast path)
+        return text[:-6] + "Z"
     frac = f".{t.microsecond:06d}" if t.microsecond else ""
     return t.strftime("%Y-%m-%dT%H:%M:%S") + frac + "Z"
 
@@ -67,30 +74,79 @@ def event_to_dict(ev: ChangeEvent) -> dict[str, Any]:
     }
 
 
-def to_jsonl(ev: ChangeEvent) -> bytes:
-    return orjson.dumps(event_to_dict(ev)) + b"\n"
+def enumeration_to_dict(ev: EnumerationEvent) -> dict[str, Any]:
+    """An enumeration record in the change line's format: :data:`ENUMERATION_FIELDS`, in
+    order, with ``action: enumerate``, the API as ``event_name`` and no rule content."""
+    return {
+        "provider": ev.provider,
+        "account": ev.account,
+        "region": ev.region,
+        "time": format_time(ev),
+        "action": ENUMERATE,
+        "event_name": ev.event_name,
+        "resource_id": ev.resource_id,
+        "direction": "",
+        "peers": [],
+        "any_peer": False,
+        "ports": [],
+        "principal": ev.principal,
+        "source_ip": ev.source_ip,
+        "success": ev.success,
+        "error_code": ev.error_code,
+        "event_id": ev.event_id,
+        "rule_action": "",
+        "user_agent": ev.user_agent,
+    }
 
 
-def csv_row(ev: ChangeEvent) -> list[str]:
+def to_dict(ev: ChangeEvent | EnumerationEvent) -> dict[str, Any]:
+    return enumeration_to_dict(ev) if isinstance(ev, EnumerationEvent) else event_to_dict(ev)
+
+
+def to_jsonl(ev: ChangeEvent | EnumerationEvent) -> bytes:
+    if type(ev) is ChangeEvent:
+        return orjson.dumps(event_to_dict(ev)) + b"\n"
+    assert isinstance(ev, EnumerationEvent)
+    return orjson.dumps(enumeration_to_dict(ev)) + b"\n"
+
+
+def csv_row(ev: ChangeEvent | EnumerationEvent, with_agent: bool = False) -> list[str]:
+    """One CSV row: :data:`FIELDS`, and the user agent last when ``with_agent`` (the columns of
+    a run that asked for enumeration records)."""
+    if isinstance(ev, EnumerationEvent):
+        d = enumeration_to_dict(ev)
+        d["peers"] = d["ports"] = ""
+        d["any_peer"] = "false"
+        d["success"] = "true" if ev.success else "false"
+        return [str(d[f]) for f in (ENUMERATION_FIELDS if with_agent else FIELDS)]
     d = event_to_dict(ev)
     d["peers"] = " ".join(ev.peers)
     d["ports"] = " ".join(port_text(p) for p in ev.ports)
     d["any_peer"] = "true" if ev.any_peer else "false"
     d["success"] = "true" if ev.success else "false"
-    return [str(d[f]) for f in FIELDS]
+    return [str(d[f]) for f in FIELDS] + ([""] if with_agent else [])
 
 
-def to_csv(events: Iterable[ChangeEvent], header: bool = True) -> str:
+def to_csv(
+    events: Iterable[ChangeEvent | EnumerationEvent], header: bool = True, with_agent: bool = False
+) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     if header:
-        w.writerow(FIELDS)
+        w.writerow(ENUMERATION_FIELDS if with_agent else FIELDS)
     for ev in events:
-        w.writerow(csv_row(ev))
+        w.writerow(csv_row(ev, with_agent))
     return buf.getvalue()
 
 
-def _row(ev: ChangeEvent) -> list[str]:
+def _row(ev: ChangeEvent | EnumerationEvent) -> list[str]:
+    if isinstance(ev, EnumerationEvent):
+        return [
+            format_time(ev), ev.provider, ev.account, ENUMERATE,
+            " ".join(p for p in (ev.event_name, ev.resource_id) if p),
+            "", "", "", "", ev.principal, ev.source_ip,
+            "ok" if ev.success else f"FAILED {ev.error_code}",
+        ]  # fmt: skip
     return [
         format_time(ev), ev.provider, ev.account, ev.action.value, ev.resource_id, ev.direction,
         ev.rule_action, " ".join(port_text(p) for p in ev.ports), " ".join(ev.peers),
@@ -98,7 +154,7 @@ def _row(ev: ChangeEvent) -> list[str]:
     ]  # fmt: skip
 
 
-def to_table(events: Iterable[ChangeEvent]) -> str:
+def to_table(events: Iterable[ChangeEvent | EnumerationEvent]) -> str:
     rows = [_row(ev) for ev in events]
     head = ["time", "cloud", "account", "action", "resource", "dir", "rule", "ports", "peers",
             "principal", "source ip", "result"]  # fmt: skip

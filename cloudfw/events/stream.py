@@ -15,15 +15,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from cloudfw.events import aws, azure, gcp
+from cloudfw.events import aws, azure, gcp, reads
 from cloudfw.events.errors import EventsError, Problem, RecordError
 from cloudfw.events.files import DEFAULT_BUFFER_LIMIT, READ_ERRORS, FileDamage, Skipped, iter_raw
 from cloudfw.events.files import open_maybe_gzip as open_maybe_gzip
-from cloudfw.model import ChangeEvent, CloudfwError, SourceRef
+from cloudfw.model import ChangeEvent, CloudfwError, EnumerationEvent, SourceRef
 
 SKIP_DIRS = frozenset({"CloudTrail-Digest", "CloudTrail-Insight", "CloudTrail-Insights"})
 SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".gz", ".log")
 MAX_KEPT_PROBLEMS = 1000
+#: what `cloudfw events --kind` may ask for: firewall changes, firewall reads, or both
+CHANGES, ENUMERATION = "changes", "enumeration"
+Event = ChangeEvent | EnumerationEvent
 RECORD_ERRORS = (CloudfwError, ValueError, TypeError, AttributeError, KeyError)
 
 
@@ -67,6 +70,9 @@ class ReadStats:
     events: int = 0
     duplicates: int = 0
     outside: int = 0
+    enumerations: int = 0
+    #: enumeration records were asked for (the summary then counts them)
+    reads: bool = False
     problem_count: int = 0
     problems: list[Problem] = field(default_factory=list)
 
@@ -81,10 +87,11 @@ class ReadStats:
 
     def summary(self) -> str:
         bad_records = self.problem_count - self.units_failed
+        reads = f" and {self.enumerations} enumeration record(s)" if self.reads else ""
         return (
             f"read {self.units} input(s), {self.records} record(s); emitted {self.events} "
-            f"change event(s); {self.duplicates} duplicate(s) and {self.outside} outside the "
-            f"time window skipped; {self.units_failed} input(s) and {bad_records} record(s) "
+            f"change event(s){reads}; {self.duplicates} duplicate(s) and {self.outside} outside "
+            f"the time window skipped; {self.units_failed} input(s) and {bad_records} record(s) "
             "could not be read"
         )
 
@@ -95,6 +102,8 @@ class ReadOptions:
     until: datetime | None = None
     providers: frozenset[str] = frozenset()
     buffer_limit: int = DEFAULT_BUFFER_LIMIT
+    #: CHANGES and/or ENUMERATION: which records become events
+    kinds: frozenset[str] = frozenset({CHANGES})
     #: called with every raw record that is a firewall change (for evidence bundles)
     raw_sink: Callable[[SourceRef, Mapping[str, Any]], None] | None = None
 
@@ -150,8 +159,24 @@ class EventReader:
         self._azure = azure.Folder()
         self._gcp = gcp.Folder()
         self._seen: set[tuple[str, str]] = set()
+        kinds = self.options.kinds
+        self._changes = CHANGES in kinds
+        self._reads = ENUMERATION in kinds
+        self.stats.reads = self._reads
+        self._names = (aws.RELEVANT if self._changes else frozenset()) | (
+            reads.AWS_READS if self._reads else frozenset()
+        )
 
     def read(self, units: Iterable[Unit]) -> Iterator[ChangeEvent]:
+        """The change events (enumeration records, if the options ask for them, are read and
+        counted but not returned: use :meth:`read_all`)."""
+        for ev in self.read_all(units):
+            if type(ev) is ChangeEvent:
+                yield ev
+
+    def read_all(self, units: Iterable[Unit]) -> Iterator[Event]:
+        """Change events and enumeration records, as the options' ``kinds`` ask, in the order
+        the inputs hold them (Azure and GCP operations when they complete)."""
         for unit in units:
             if isinstance(unit, UnitGroup):
                 yield from self._group(unit)
@@ -160,7 +185,7 @@ class EventReader:
         for ev in (*self._azure.flush(), *self._gcp.flush()):
             yield from self._emit(ev)
 
-    def _group(self, group: UnitGroup) -> Iterator[ChangeEvent]:
+    def _group(self, group: UnitGroup) -> Iterator[Event]:
         try:
             it = iter(group.expand())
             while True:
@@ -175,7 +200,7 @@ class EventReader:
             loc = str(getattr(e, "location", "") or group.location)
             self.stats.add(Problem(loc, msg.removeprefix(f"{loc}: ")))
 
-    def _unit(self, unit: StreamUnit | RecordUnit) -> Iterator[ChangeEvent]:
+    def _unit(self, unit: StreamUnit | RecordUnit) -> Iterator[Event]:
         self.stats.units += 1
         loc = unit.location
         try:
@@ -188,7 +213,7 @@ class EventReader:
                 with unit.open() as raw:
                     stream = open_maybe_gzip(raw)
                     limit = self.options.buffer_limit
-                    for r in iter_raw(stream, limit, aws.RELEVANT, skipped):
+                    for r in iter_raw(stream, limit, self._names, skipped):
                         yield from self._record(r.kind, r.data, loc, r.index)
             finally:
                 self.stats.records += skipped.count
@@ -199,11 +224,11 @@ class EventReader:
             self.stats.units_failed += 1
             self.stats.add(Problem(loc, f"{type(e).__name__}: {e}"))
 
-    def _record(self, kind: str, rec: Any, loc: str, index: str) -> Iterator[ChangeEvent]:
+    def _record(self, kind: str, rec: Any, loc: str, index: str) -> Iterator[Event]:
         self.stats.records += 1
         if kind == "aws" and type(rec) is dict:  # fast path: most CloudTrail records are noise
             name = rec.get("eventName")
-            if type(name) is str and name not in aws.RELEVANT and "detail-type" not in rec:
+            if type(name) is str and name not in self._names and "detail-type" not in rec:
                 return
         try:
             if kind == "auto":
@@ -219,7 +244,12 @@ class EventReader:
                 elif kind == "lake":
                     rec = aws.from_lake_row(rec)
                 inner = aws.unwrap(rec)
-                if isinstance(inner.get("eventName"), str) and not aws.is_relevant(inner):
+                if isinstance(inner.get("eventName"), str) and not (
+                    self._changes and aws.is_relevant(inner)
+                ):
+                    if self._reads and reads.is_aws_read(inner):
+                        origin = SourceRef("record", loc, record=index)
+                        yield from self._emit_read(reads.aws_read(inner, origin))
                     return
                 origin = SourceRef("record", loc, record=index)
                 ev = aws.normalize(rec, origin)
@@ -228,6 +258,13 @@ class EventReader:
                         self._keep(origin, rec)
                         yield out
             elif kind == "azure":
+                if self._reads:
+                    r = reads.azure_read(rec, SourceRef("record", loc, record=index))
+                    if r is not None:
+                        yield from self._emit_read(r)
+                        return
+                if not self._changes:
+                    return
                 a = azure.parse(rec)
                 if a is not None:
                     origin = SourceRef("record", loc, record=index)
@@ -235,6 +272,13 @@ class EventReader:
                     for ev in self._azure.add(a, origin):
                         yield from self._emit(ev)
             elif kind == "gcp":
+                if self._reads:
+                    r = reads.gcp_read(rec, SourceRef("record", loc, record=index))
+                    if r is not None:
+                        yield from self._emit_read(r)
+                        return
+                if not self._changes:
+                    return
                 g = gcp.parse(rec)
                 if g is not None:
                     origin = SourceRef("record", loc, record=index)
@@ -262,6 +306,22 @@ class EventReader:
                 return
             self._seen.add(key)
         self.stats.events += 1
+        yield ev
+
+    def _emit_read(self, ev: EnumerationEvent) -> Iterator[EnumerationEvent]:
+        o = self.options
+        if o.providers and ev.provider not in o.providers:
+            return
+        if (o.since and ev.time < o.since) or (o.until and ev.time >= o.until):
+            self.stats.outside += 1
+            return
+        if ev.event_id:
+            key = ("read:" + ev.provider, ev.event_id)
+            if key in self._seen:
+                self.stats.duplicates += 1
+                return
+            self._seen.add(key)
+        self.stats.enumerations += 1
         yield ev
 
 

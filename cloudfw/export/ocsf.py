@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from cloudfw.export.json_report import finding_to_dict
-from cloudfw.model import ChangeEvent, Finding, Severity
+from cloudfw.model import ChangeEvent, EnumerationEvent, Finding, Severity
 from cloudfw.model.change import ChangeAction
 from cloudfw.model.report import Report
 
@@ -201,9 +201,26 @@ def ocsf_detection(
     return (detection_finding(d, version, now) for d in detections)
 
 
-def api_activity(ev: ChangeEvent, version: str) -> dict[str, Any]:
+def api_read(ev: EnumerationEvent, version: str) -> dict[str, Any]:
+    """A firewall enumeration record as an OCSF API Activity: Read (class 6003, activity 2),
+    the caller's user agent in ``http_request.user_agent``."""
+    change = ChangeEvent(
+        ev.provider, ev.account, ev.region, ev.time, ChangeAction.MODIFY, ev.event_name,
+        ev.resource_id, principal=ev.principal, source_ip=ev.source_ip, success=ev.success,
+        error_code=ev.error_code, event_id=ev.event_id,
+    )  # fmt: skip
+    doc = api_activity(change, version, (2, "Read"))
+    doc["unmapped"] = {"cloudfw": {"action": "enumerate"}}
+    if ev.user_agent:
+        doc["http_request"] = {"user_agent": ev.user_agent}
+    return doc
+
+
+def api_activity(
+    ev: ChangeEvent, version: str, activity: tuple[int, str] | None = None
+) -> dict[str, Any]:
     """A firewall change event as an OCSF API Activity (class 6003)."""
-    aid, aname = API_ACTIVITY_ID.get(ev.action, (99, "Other"))
+    aid, aname = activity or API_ACTIVITY_ID.get(ev.action, (99, "Other"))
     type_id, type_name = ACCOUNT_TYPE.get(ev.provider, (0, "Unknown"))
     uid = ev.event_id or f"{ev.provider}:{ev.event_name}:{ev.resource_id}:{_ms(ev.time)}"
     response: dict[str, Any] = {}
@@ -258,9 +275,14 @@ def api_activity(ev: ChangeEvent, version: str) -> dict[str, Any]:
     return doc
 
 
-def ocsf_api_activity(events: Iterable[ChangeEvent], version: str) -> Iterator[dict[str, Any]]:
-    """API Activity events (6003), streamed: one dict per change event."""
-    return (api_activity(ev, version) for ev in events)
+def ocsf_api_activity(
+    events: Iterable[ChangeEvent | EnumerationEvent], version: str
+) -> Iterator[dict[str, Any]]:
+    """API Activity events (6003), streamed: one dict per change event or enumeration record."""
+    return (
+        api_read(ev, version) if isinstance(ev, EnumerationEvent) else api_activity(ev, version)
+        for ev in events
+    )
 
 
 def to_jsonl(doc: Mapping[str, Any]) -> bytes:

@@ -12,7 +12,7 @@ from cloudfw.model.addr import (
     Peer,
 )
 from cloudfw.model.asset import Asset, Attachment, SourceRef, plain_source
-from cloudfw.model.change import ChangeAction, ChangeEvent, PortSpec
+from cloudfw.model.change import ChangeAction, ChangeEvent, EnumerationEvent, PortSpec
 from cloudfw.model.errors import CloudfwError, ModelError
 from cloudfw.model.finding import Finding, Severity
 from cloudfw.model.iface import (
@@ -62,6 +62,7 @@ __all__ = [
     "Coverage",
     "CoverageStatus",
     "Direction",
+    "EnumerationEvent",
     "EvalSemantics",
     "Finding",
     "IfaceClause",

@@ -48,3 +48,38 @@ class ChangeEvent:
     origin: SourceRef | None = None
     #: the changed rule's own action when the log says: "allow", "deny" or "" (unknown)
     rule_action: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EnumerationEvent:
+    """One read of firewall configuration or metadata (a ``Describe*``/``List*`` call, an
+    Activity Log ``/read``, a GCP ``get``/``list``): it changes nothing, so it is never a
+    :class:`ChangeEvent`. ``success`` False with an access-denied ``error_code`` is itself a
+    signal (someone probing what their keys may read)."""
+
+    provider: str
+    account: str
+    region: str
+    time: datetime
+    event_name: str
+    resource_id: str = ""
+    principal: str = ""
+    source_ip: str = ""
+    user_agent: str = ""
+    success: bool = True
+    error_code: str = ""
+    event_id: str = ""
+    origin: SourceRef | None = None
+
+    @property
+    def denied(self) -> bool:
+        """The call was refused for lack of permission (not throttled, not a bad request)."""
+        code = self.error_code.lower()
+        return not self.success and any(m in code for m in DENIED_MARKERS)
+
+
+#: error codes (any case, any part) that mean "not allowed": CloudTrail ``AccessDenied``,
+#: ``Client.UnauthorizedOperation``, ``AccessDeniedException``; Azure ``AuthorizationFailed``,
+#: ``Forbidden``; GCP status 7 ``PERMISSION_DENIED``
+DENIED_MARKERS = ("accessdenied", "unauthorized", "authorizationfailed", "forbidden",
+                  "permission_denied", "permissiondenied")  # fmt: skip

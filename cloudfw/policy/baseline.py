@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from cloudfw.model import (
     ModelError,
     Severity,
 )
-from cloudfw.policy.config import PolicyConfig, PolicyError
+from cloudfw.policy.config import EnumerationPolicy, PolicyConfig, PolicyError
 from cloudfw.policy.portspec import parse_protocols, parse_spec_ports, ports_token, protocol_token
 from cloudfw.policy.schema import validate_doc
 from cloudfw.policy.yamlsrc import PathPart, YamlDoc, load_yaml, parse_path
@@ -195,7 +195,12 @@ def _policy(
             raise doc.error(p, "use the base check id here (parameters go inside)", key=True)
         _check_known_key(doc, p, name, known)
         checks[name] = dict(params or {})
-    config = PolicyConfig(fail_on=fail_on, checks=checks, internet_interfaces=_internet_ifaces(raw))
+    config = PolicyConfig(
+        fail_on=fail_on,
+        checks=checks,
+        internet_interfaces=_internet_ifaces(raw),
+        enumeration=_enumeration(raw.get("enumeration") or {}),
+    )
     if validate_policy is not None:
         try:
             validate_policy(config)
@@ -205,6 +210,28 @@ def _policy(
         except CloudfwError as exc:
             raise doc.error(["policy", "checks"], str(exc)) from None
     return config
+
+
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def _enumeration(raw: Mapping[str, Any]) -> EnumerationPolicy:
+    """``policy.enumeration`` (shape and ranges checked by the schema): durations like ``30m``."""
+    d = EnumerationPolicy()
+
+    def dur(key: str, default: timedelta) -> timedelta:
+        v = raw.get(key)
+        return default if v is None else timedelta(**{_UNITS[str(v)[-1]]: int(str(v)[:-1])})
+
+    return EnumerationPolicy(
+        window=dur("window", d.window),
+        regions=int(raw.get("regions", d.regions)),
+        accounts=int(raw.get("accounts", d.accounts)),
+        denied=int(raw.get("denied", d.denied)),
+        correlation=dur("correlation", d.correlation),
+        offensive_agents=tuple(str(a) for a in raw.get("offensive_agents") or ()),
+        scanner_agents=tuple(str(a) for a in raw.get("scanner_agents") or ()),
+    )
 
 
 def _internet_ifaces(raw: Mapping[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:

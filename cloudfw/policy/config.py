@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -24,6 +25,25 @@ class PolicyError(CloudfwError):
 
 
 @dataclass(frozen=True)
+class EnumerationPolicy:
+    """``policy.enumeration``: the thresholds of the ``firewall-enumeration`` detection.
+
+    A principal's reads are judged in a sliding ``window``: reads in ``regions`` or more regions
+    (or ``accounts`` or more accounts), or ``denied`` or more refused reads, within one window
+    are a signal. ``correlation`` is how long after the reads a rule opened by the same
+    principal is reported with them. ``offensive_agents`` / ``scanner_agents`` add
+    (case-insensitive) user-agent substrings to the built-in lists."""
+
+    window: timedelta = timedelta(hours=1)
+    regions: int = 5
+    accounts: int = 3
+    denied: int = 5
+    correlation: timedelta = timedelta(hours=24)
+    offensive_agents: tuple[str, ...] = ()
+    scanner_agents: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class PolicyConfig:
     """``checks`` maps a base check id (``internet-ingress``) to its raw parameters as written in
     the baseline's ``policy.checks``; ``{"enabled": false}`` turns a check off. The checks registry
@@ -35,6 +55,7 @@ class PolicyConfig:
     fail_on: Severity = Severity.HIGH
     checks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     internet_interfaces: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    enumeration: EnumerationPolicy = field(default_factory=EnumerationPolicy)
 
     def internet_interfaces_for(self, host: str) -> tuple[str, ...] | None:
         """The interfaces the baseline says face the internet on ``host`` (None: it does not

@@ -1,4 +1,5 @@
-"""Events scans: the change events one ``cloudfw events`` run emitted, one row each.
+"""Events scans: the change events (and, with ``--kind enumeration|all``, the enumeration
+records, ``action = 'enumerate'``) one ``cloudfw events`` run emitted, one row each.
 
 Each row keeps the searchable fields as columns and the whole ``cloudfw.change/1`` jsonl contract
 document as JSON text in ``doc``. Rows are inserted in batches, so a run of a million events is
@@ -15,6 +16,11 @@ from typing import Any
 import orjson
 
 BATCH = 5_000
+#: the first-seen history of enumeration records (``cloudfw events --kind enumeration|all``)
+ENUMERATION_SEEN = (
+    "SELECT DISTINCT provider, principal, source_ip FROM events WHERE action = 'enumerate'"
+)
+ENUMERATION_SCANS = "SELECT COUNT(DISTINCT scan_id) FROM events WHERE action = 'enumerate'"
 INSERT = "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 TEXT_FIELDS = (
     "event_id", "provider", "account", "region", "time", "action", "event_name", "resource_id",
@@ -22,17 +28,25 @@ TEXT_FIELDS = (
 )  # fmt: skip
 
 
-def _row(scan_id: int, doc: Mapping[str, Any]) -> tuple[Any, ...]:
+def _row(scan_id: int, doc: Mapping[str, Any] | bytes) -> tuple[Any, ...]:
+    if isinstance(doc, bytes):  # a jsonl line: stored as it was written (orjson's own output)
+        text, doc = doc.rstrip(b"\n").decode(), orjson.loads(doc)
+        assert isinstance(doc, Mapping)
+    else:
+        text = orjson.dumps(doc).decode()
     return (
         scan_id,
         *(str(doc.get(f) or "") for f in TEXT_FIELDS),
         int(bool(doc.get("success", True))),
-        orjson.dumps(doc).decode(),
+        text,
     )
 
 
-def insert_events(c: sqlite3.Connection, scan_id: int, events: Iterable[Mapping[str, Any]]) -> int:
-    """Insert every event document (inside the caller's transaction); return how many."""
+def insert_events(
+    c: sqlite3.Connection, scan_id: int, events: Iterable[Mapping[str, Any] | bytes]
+) -> int:
+    """Insert every event document, or jsonl line (inside the caller's transaction); return
+    how many."""
     it = (_row(scan_id, doc) for doc in events)
     n = 0
     while chunk := list(islice(it, BATCH)):

@@ -36,7 +36,12 @@ from cloudfw.model import (
     RuleSet,
 )
 from cloudfw.store.db import StoreError, connect, transaction
-from cloudfw.store.events import insert_events, select_events
+from cloudfw.store.events import (
+    ENUMERATION_SCANS,
+    ENUMERATION_SEEN,
+    insert_events,
+    select_events,
+)
 
 BATCH = 5_000
 
@@ -241,7 +246,7 @@ class Store:
         scope: str,
         digest: str,
         coverage: Iterable[Coverage],
-        events: Iterable[Mapping[str, Any]],
+        events: Iterable[Mapping[str, Any] | bytes],
         *,
         tool_version: str = "",
     ) -> int:
@@ -372,6 +377,14 @@ class Store:
             return list(select_events(self.conn, scan_id))
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot read the scan store: {exc}") from None
+
+    def enumeration_seen(self) -> tuple[list[tuple[str, str, str]], int]:
+        """Every distinct (provider, principal, source_ip) of the enumeration records
+        (``action = 'enumerate'``) that ``events`` scans stored, and how many scans stored
+        some: the first-seen history of ``firewall-enumeration``."""
+        rows = self._read(ENUMERATION_SEEN, [])
+        scans = self._read(ENUMERATION_SCANS, [])[0][0]
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows], int(scans)
 
     def diff(self, a: int, b: int) -> ScanDiff:
         """What changed from scan ``a`` to scan ``b``."""
