@@ -1,4 +1,4 @@
-"""`cloudfw events` and `cloudfw evidence export|verify`."""
+"""`cloudfw events` (and the `evidence` group, from `cloudfw.cli.evidence`)."""
 
 from __future__ import annotations
 
@@ -291,99 +291,8 @@ def events_cmd(
     raise typer.Exit(int(Exit.CLEAN if reader.stats.complete else Exit.INCOMPLETE))
 
 
-evidence_app = typer.Typer(
-    name="evidence",
-    help="Export a verifiable evidence bundle of firewall changes, and verify one.",
-    no_args_is_help=True,
-)
-
-
-@evidence_app.command("export")
-@handle_errors
-def export_cmd(
-    since: Annotated[str, typer.Option("--since", help="Window start (ISO or 7d/12h).")],
-    until: Annotated[str, typer.Option("--until", help="Window end (exclusive).")],
-    out: Annotated[Path, typer.Option("--out", help="New or empty directory for the bundle.")],
-    events: Annotated[
-        list[str] | None,
-        typer.Option("--events", help="Event source (repeatable): path, s3://, cloudtrail://."),
-    ] = None,
-    findings: Annotated[
-        Path | None, typer.Option("--findings", help="findings.json from the latest audit.")
-    ] = None,
-    baseline: Annotated[
-        Path | None, typer.Option("--baseline", help="The baseline file in force.")
-    ] = None,
-) -> None:
-    """Write changes.csv, changes.jsonl, raw-records.jsonl (credentials redacted), the findings
-    and baseline used, and manifest.json (SHA-256 of every file, tool version, inputs, window).
-
-    \b
-    Examples:
-      cloudfw evidence export --since 2026-07-01 --until 2026-10-01 --events ./AWSLogs \\
-          --findings findings.json --baseline prod.yaml --out evidence-q3
-      cloudfw evidence verify evidence-q3
-    """
-    from cloudfw import __version__
-    from cloudfw.evidence import BundleWriter
-
-    sources = list(events or [])
-    check_paths(sources)
-    for f in (findings, baseline):
-        if f is not None and not f.is_file():
-            fail(f"{f}: no such file")
-    t0, t1 = parse_window(since, until)
-    inputs = sources + [str(p) for p in (findings, baseline) if p is not None]
-    writer = BundleWriter(
-        out, since=t0, until=t1, inputs=inputs, tool_version=__version__,
-        clock=lambda: datetime.now(UTC),
-    )  # fmt: skip
-    with writer:
-        reader = EventReader(ReadOptions(since=t0, until=t1, raw_sink=writer.add_raw))
-        for ev in reader.read(build_units(sources, t0, t1)):
-            writer.add_event(ev)
-        if findings is not None:
-            writer.add_file(findings, "findings.json", redact_json=True)
-        if baseline is not None:
-            writer.add_file(baseline, f"baseline{''.join(baseline.suffixes) or '.yaml'}")
-        st = reader.stats
-        manifest = writer.finish(
-            {
-                "complete": st.complete,
-                "summary": st.summary(),
-                "problems": [str(p) for p in st.problems[:200]],
-            }
-        )
-    report_stats(st)
-    typer.echo(f"cloudfw: evidence: wrote {out} ({writer.changes} change(s)); "
-               f"manifest sha256 {manifest['manifest_sha256']}", err=True)  # fmt: skip
-    raise typer.Exit(int(Exit.CLEAN if st.complete else Exit.INCOMPLETE))
-
-
-@evidence_app.command("verify")
-@handle_errors
-def verify_cmd(
-    bundle: Annotated[Path, typer.Argument(help="The bundle directory.")],
-) -> None:
-    """Check every file against manifest.json. Exit 0 when intact; 1 naming each added,
-    removed or edited file; 2 when the directory is not a bundle.
-
-    Example:
-
-      cloudfw evidence verify evidence-q3
-    """
-    from cloudfw.evidence import verify_bundle
-    from cloudfw.evidence.verify import load_manifest
-
-    problems = verify_bundle(bundle)
-    for d in problems:
-        typer.echo(f"cloudfw: evidence: {bundle / d.path}: {d.kind}", err=True)
-    if problems:
-        raise typer.Exit(int(Exit.FINDINGS))
-    digest = load_manifest(bundle).get("manifest_sha256")
-    typer.echo(f"cloudfw: evidence: {bundle}: intact (manifest sha256 {digest})", err=True)
-
-
 def register(app: typer.Typer) -> None:
+    from cloudfw.cli.evidence import evidence_app
+
     app.command("events")(events_cmd)
     app.add_typer(evidence_app, name="evidence")

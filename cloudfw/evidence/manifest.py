@@ -9,9 +9,19 @@ from typing import Any
 
 import orjson
 
+from cloudfw.model import CloudfwError
+
 MANIFEST = "manifest.json"
 SCHEMA = "cloudfw.evidence/1"
 SELF_DIGEST = "manifest_sha256"
+#: an SSH signature (SSHSIG, namespace ``cloudfw-evidence``) of the manifest's exact bytes; the
+#: name ``ssh-keygen -Y sign -n cloudfw-evidence -f KEY manifest.json`` gives it
+SIGNATURE = "manifest.json.sig"
+NOT_LISTED = frozenset({MANIFEST, SIGNATURE})
+
+
+class EvidenceError(CloudfwError):
+    """A bundle that cannot be written or read (not empty, no manifest, bad manifest)."""
 
 
 def sha256_file(path: Path) -> str:
@@ -23,10 +33,11 @@ def sha256_file(path: Path) -> str:
 
 
 def bundle_files(root: Path) -> Iterator[str]:
-    """Every file under ``root`` except the manifest, as sorted POSIX relative paths."""
+    """Every file under ``root`` except the manifest and its signature, as sorted POSIX
+    relative paths."""
     for p in sorted(root.rglob("*")):
         rel = p.relative_to(root).as_posix()
-        if (p.is_file() or p.is_symlink()) and rel != MANIFEST:
+        if (p.is_file() or p.is_symlink()) and rel not in NOT_LISTED:
             yield rel
 
 

@@ -38,6 +38,7 @@ def bundle(app: typer.Typer, tmp_path: Path) -> Path:
         "evidence", "export", "--since", "2026-11-01", "--until", "2026-11-05",
         "--events", str(FIXTURES / "aws" / "trail"), "--events", str(FIXTURES / "azure"),
         "--findings", str(findings), "--baseline", str(base), "--out", str(out),
+        "--store", str(tmp_path / "no-history.sqlite"),
     ])  # fmt: skip
     assert res.exit_code == 0, res.stderr
     return out
@@ -46,7 +47,8 @@ def bundle(app: typer.Typer, tmp_path: Path) -> Path:
 def test_export_writes_every_file_with_its_digest(bundle: Path) -> None:
     names = sorted(p.name for p in bundle.iterdir())
     assert names == ["baseline.yaml", "changes.csv", "changes.jsonl", "findings.json",
-                     "manifest.json", "raw-records.jsonl"]  # fmt: skip
+                     "manifest.json", "raw-records.jsonl", "review-summary.html",
+                     "review-summary.json"]  # fmt: skip
     m = json.loads((bundle / "manifest.json").read_text())
     assert m["schema"] == "cloudfw.evidence/1" and m["tool_version"]
     assert m["window"] == {"since": "2026-11-01T00:00:00Z", "until": "2026-11-05T00:00:00Z"}
@@ -111,7 +113,8 @@ def test_export_with_unreadable_input_is_incomplete(app: typer.Typer, tmp_path: 
     (tmp_path / "in" / "bad.json").write_text('{"Records": [')
     res = CliRunner().invoke(app, ["evidence", "export", "--since", "2026-01-01", "--until",
                                    "2027-01-01", "--events", str(tmp_path / "in"),
-                                   "--out", str(tmp_path / "b")])  # fmt: skip
+                                   "--out", str(tmp_path / "b"),
+                                   "--store", str(tmp_path / "none.sqlite")])  # fmt: skip
     assert res.exit_code == 3
     m = json.loads((tmp_path / "b" / "manifest.json").read_text())
     assert m["coverage"]["complete"] is False and "bad.json" in m["coverage"]["problems"][0]

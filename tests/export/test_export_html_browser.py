@@ -208,3 +208,63 @@ def test_html_fits_a_1280px_window(
     _dump_dom(chromium, page, proxy_url, tmp_path, size, out=f"--screenshot={shot}")
     assert _png_size(shot) == WINDOW
     assert _page_requests(seen) == [], f"the report made network requests: {seen}"
+
+
+def test_review_summary_renders_and_prints_without_network(
+    chromium: str, proxy: tuple[str, list[str]], tmp_path: Path
+) -> None:
+    """The evidence bundle's review-summary.html: every scan, finding and change of the JSON is a
+    row, nothing is fetched, and Chromium prints it to a multi-page PDF."""
+    from datetime import UTC, datetime
+
+    from events_helpers import FIXTURES, run_cli
+
+    from cloudfw.model import Asset, Coverage, CoverageStatus, Finding, Severity
+    from cloudfw.store import Store
+
+    scope = "aws:111122223333:us-east-1"
+    when = [datetime(2026, 11, 2, tzinfo=UTC)]
+    sg = Asset("aws", "111122223333", "us-east-1", "security-group", "sg-0a1b2c3d4e5f60001")
+    open_ssh = Finding("internet-ingress[ssh]", Severity.HIGH, sg, 'SSH "open" <to> & all')
+    with Store(tmp_path / "h.sqlite", clock=lambda: when[0]) as db:
+        db.record_scan("audit", scope, "d1", [Coverage("aws", scope, CoverageStatus.OK)],
+                       [open_ssh], [])  # fmt: skip
+        when[0] = datetime(2026, 11, 3, tzinfo=UTC)
+        gap = Coverage("aws", scope, CoverageStatus.ERROR, "AccessDenied")
+        db.record_scan("audit", scope, "d2", [gap], [], [])
+    base = tmp_path / "prod.yaml"
+    base.write_text('version: 1\napproved_principals: ["*@contoso.com"]\n')
+    code, _, err = run_cli(
+        "evidence", "export", "--since", "2026-11-01", "--until", "2026-11-05",
+        "--events", str(FIXTURES / "aws" / "trail"), "--events", str(FIXTURES / "azure"),
+        "--baseline", str(base), "--store", str(tmp_path / "h.sqlite"),
+        "--out", str(tmp_path / "b"),
+    )  # fmt: skip
+    assert code == 0, err
+    page = tmp_path / "b" / "review-summary.html"
+    doc = json.loads((tmp_path / "b" / "review-summary.json").read_text())
+    text = page.read_text(encoding="utf-8")
+    assert not re.findall(r"https?://", text)  # no URL at all
+    proxy_url, seen = proxy
+    dom = lxml_html.fromstring(_dump_dom(chromium, page, proxy_url, tmp_path))
+    assert len(dom.cssselect("#scans-table tbody tr")) == len(doc["scans"]) == 2
+    complete = [r.cssselect("td")[4].text_content() for r in dom.cssselect("#scans-table tbody tr")]
+    assert complete == ["yes", "NO"]
+    assert "AccessDenied" in dom.cssselect("#scans-table")[0].text_content()
+    (finding,) = dom.cssselect("#findings-table tbody tr")
+    cells = [td.text_content() for td in finding.cssselect("td")]
+    assert cells[0] == "internet-ingress[ssh]" and cells[6] == "open"
+    assert cells[7] == 'SSH "open" <to> & all'  # markup characters arrive as text
+    rows = dom.cssselect("#changes-table tbody tr")
+    assert len(rows) == len(doc["changes"]) == doc["totals"]["changes"] > 0
+    approvals = [r.cssselect("td")[7].text_content() for r in rows]
+    assert approvals == [c["approval"] for c in doc["changes"]]
+    assert {"approved", "unapproved"} <= set(approvals)
+    cards = {c.get("data-card"): c.cssselect("b")[0].text_content() for c in dom.cssselect(".card")}
+    assert cards["unapproved changes"] == str(doc["totals"]["changes_unapproved"])
+    pdf = tmp_path / "review.pdf"
+    _dump_dom(chromium, page, proxy_url, tmp_path, "--no-pdf-header-footer",
+              out=f"--print-to-pdf={pdf}")  # fmt: skip
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF-") and len(re.findall(rb"/Type\s*/Page\b", data)) >= 2
+    assert _page_requests(seen) == [], f"the summary made network requests: {seen}"
