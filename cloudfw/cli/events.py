@@ -15,6 +15,7 @@ import typer
 from cloudfw.cli.common import Exit, fail, handle_errors
 from cloudfw.cli.events_store import EventSpool
 from cloudfw.cli.history import NoStoreOpt, StoreOpt
+from cloudfw.cli.history_maint import add_history_chain
 from cloudfw.events import (
     EventReader,
     EventsError,
@@ -241,9 +242,12 @@ def export_cmd(
     baseline: Annotated[
         Path | None, typer.Option("--baseline", help="The baseline file in force.")
     ] = None,
+    store: StoreOpt = None,
 ) -> None:
     """Write changes.csv, changes.jsonl, raw-records.jsonl (credentials redacted), the findings
-    and baseline used, and manifest.json (SHA-256 of every file, tool version, inputs, window).
+    and baseline used, history-chain.json (the scan history's hash-chain heads as of --until,
+    when a history exists) and manifest.json (SHA-256 of every file, tool version, inputs,
+    window).
 
     \b
     Examples:
@@ -273,6 +277,7 @@ def export_cmd(
             writer.add_file(findings, "findings.json", redact_json=True)
         if baseline is not None:
             writer.add_file(baseline, f"baseline{''.join(baseline.suffixes) or '.yaml'}")
+        add_history_chain(writer, store, t0, t1)
         st = reader.stats
         manifest = writer.finish(
             {

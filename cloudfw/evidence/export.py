@@ -103,6 +103,10 @@ class BundleWriter:
         else:
             shutil.copyfile(src, dest)
 
+    def add_json(self, name: str, doc: Mapping[str, Any]) -> None:
+        """Write a JSON document into the bundle (the scan history's chain heads)."""
+        (self.out / name).write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
+
     def finish(self, coverage: Mapping[str, Any]) -> dict[str, Any]:
         """Close the data files, hash everything and write manifest.json."""
         self._close()

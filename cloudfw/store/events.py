@@ -14,6 +14,8 @@ from typing import Any
 
 import orjson
 
+from cloudfw.store.chain import add_event_row
+
 BATCH = 5_000
 INSERT = "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 TEXT_FIELDS = (
@@ -31,12 +33,18 @@ def _row(scan_id: int, doc: Mapping[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def insert_events(c: sqlite3.Connection, scan_id: int, events: Iterable[Mapping[str, Any]]) -> int:
-    """Insert every event document (inside the caller's transaction); return how many."""
+def insert_events(
+    c: sqlite3.Connection, scan_id: int, events: Iterable[Mapping[str, Any]], sha: Any = None
+) -> int:
+    """Insert every event document (inside the caller's transaction); return how many. Each row
+    (after ``scan_id``) is also fed to ``sha`` (`cloudfw.store.chain.events_hasher`) if given."""
     it = (_row(scan_id, doc) for doc in events)
     n = 0
     while chunk := list(islice(it, BATCH)):
         c.executemany(INSERT, chunk)
+        if sha is not None:
+            for row in chunk:
+                add_event_row(sha, row[1:])
         n += len(chunk)
     return n
 
