@@ -93,11 +93,7 @@ def record_audit(
     return replace(report, findings=fresh)
 
 
-history_app = typer.Typer(
-    name="history",
-    help="The scan history: list scans, prune old ones, verify the hash chain.",
-    invoke_without_command=True,
-)
+history_app = typer.Typer(name="history", invoke_without_command=True)
 
 
 @history_app.callback()
@@ -112,8 +108,9 @@ def history(
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Newest N scans.")] = 20,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
 ) -> None:
-    """List recorded scans, newest first, and the store's size (file, scans, bytes per scan).
-    Read-only: never creates or writes the store.
+    """List recorded scans, newest first, and the store's size (file, scans, bytes per scan);
+    prune old scans; verify the hash chain. Read-only, except `prune`: never creates or writes
+    the store.
 
     \b
     Examples:

@@ -29,6 +29,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -179,16 +181,17 @@ class Rehash:
         return self.estates[estate_id]
 
     def _all_versions(self) -> dict[int, tuple[str, str]]:
-        """Every rule set version's (uid, digest recomputed from its rules), in one pass."""
-        items: dict[int, list[tuple[str, str]]] = defaultdict(list)
+        """Every rule set version's (uid, digest recomputed from its rules), in one streamed
+        pass in primary-key order (SQLite's byte order of rule keys is Python's str order)."""
+        digests: dict[int, str] = {}
         rows = self.c.execute(
             "SELECT m.version_id, m.rule_key, coalesce(h.hash, '-') FROM rule_members m"
-            " LEFT JOIN rule_hashes h ON h.id = m.hash_id"
+            " LEFT JOIN rule_hashes h ON h.id = m.hash_id ORDER BY m.version_id, m.rule_key"
         )
-        for vid, key, h in rows:
-            items[vid].append((key, h))
+        for vid, group in groupby(rows, key=itemgetter(0)):
+            digests[vid] = version_digest([(key, h) for _, key, h in group])
         return {
-            vid: (uid, version_digest(sorted(items.get(vid, []))))
+            vid: (uid, digests.get(vid, version_digest([])))
             for vid, uid in self.c.execute("SELECT id, ruleset FROM ruleset_versions")
         }
 
@@ -325,7 +328,8 @@ def _link_break(
     if expected is None:
         if prev_id is None:
             return None
-        return Break(sid, "inserted", chain, f"it names scan {prev_id} of another place")
+        why = f"it names scan {prev_id}, not of its chain, as its predecessor"
+        return Break(sid, "inserted", chain, why)
     e_id, e_hash = expected
     if prev_id != e_id:
         why = f"scan {sid} names scan {prev_id} as its predecessor, not this one"
