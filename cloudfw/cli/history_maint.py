@@ -116,36 +116,42 @@ def verify_cmd(
     if not path.exists() and not anchor:
         typer.echo(f"no scans recorded yet ({path} does not exist)", err=True)
         return
+    anchored: list[str] = []
+    heads = 0
     with Store(path, readonly=True) as db:
         verdict = db.verify()
-        anchored = [line for bundle in anchor or [] for line in _check_anchor(db, bundle)]
+        for bundle in anchor or []:
+            found, n = _check_anchor(db, bundle)
+            anchored += found
+            heads += n
     problems = [str(b) for b in verdict.breaks] + anchored
     if fmt == "json":
         write_output(_verdict_json(verdict, problems), None)
     else:
-        write_output(_verdict_text(verdict, problems, len(anchor or [])), None)
+        write_output(_verdict_text(verdict, problems, len(anchor or []), heads), None)
     if problems:
         raise typer.Exit(int(Exit.FINDINGS))
 
 
-def _check_anchor(db: Store, bundle: Path) -> list[str]:
+def _check_anchor(db: Store, bundle: Path) -> tuple[list[str], int]:
     """Problems with the chain heads that ``bundle`` recorded (none: every head is still there,
-    with the same hash, in an intact chain, so every scan up to it is unchanged)."""
+    with the same hash, in an intact chain, so every scan up to it is unchanged), and how many
+    heads it recorded."""
     from cloudfw.evidence import verify_bundle
     from cloudfw.store.anchor import CHAIN_FILE, load_anchor
 
     damaged = verify_bundle(bundle)
     if damaged:
-        return [f"{bundle}: the bundle itself does not verify ({damaged[0]})"]
+        return [f"{bundle}: the bundle itself does not verify ({damaged[0]})"], 0
     doc = load_anchor(bundle / CHAIN_FILE)
-    return [f"{bundle}: {p}" for p in db.check_anchor(doc)]
+    return [f"{bundle}: {p}" for p in db.check_anchor(doc)], len(doc["heads"])
 
 
-def _verdict_text(v: Verdict, problems: list[str], anchors: int) -> str:
+def _verdict_text(v: Verdict, problems: list[str], anchors: int, heads: int) -> str:
     if problems:
         return "".join(f"history: BROKEN: {p}\n" for p in problems)
-    lines = [f"history: intact: {v.scans} scan(s) in {v.chains} chain(s)"
-             + (f", {anchors} anchor(s) matched" if anchors else "")]  # fmt: skip
+    matched = f", {anchors} anchor(s) matched ({heads} chain head(s))" if anchors else ""
+    lines = [f"history: intact: {v.scans} scan(s) in {v.chains} chain(s){matched}"]
     if v.at_migration:
         lines.append(
             f"history: {v.at_migration} scan(s) predate the chain and were chained when the "

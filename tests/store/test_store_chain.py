@@ -227,7 +227,7 @@ def test_evidence_bundle_anchors_the_chain(cli: Cli, tmp_path: Path) -> None:
     code, _, _ = cli("evidence", "verify", str(bundle))
     assert code == 0
     code, out, _ = cli("history", "verify", "--anchor", str(bundle), "--store", str(path))
-    assert code == 0 and "1 anchor(s) matched" in out
+    assert code == 0 and "1 anchor(s) matched (3 chain head(s))" in out
     with Store(path) as db:  # later scans are fine
         db.record_scan("audit", "s", "d", COV, [], [])
     code, _, _ = cli("history", "verify", "--anchor", str(bundle), "--store", str(path))
