@@ -43,6 +43,7 @@ def main() -> int:
         ("telemetry detect", "telemetry_bench", "--events", "100000" if q else "1000000"),
         ("effective exposure", "exposure_bench"),
         ("baseline validate", "baseline_bench", "--groups", "2000" if q else "20000"),
+        ("store bytes per scan", "store_bench", "--groups", "1000" if q else "10000"),
         ("host audit", "host_bench", "--hosts", "10000" if a.full else ("200" if q else "1000")),
     ]
     if a.with_prowler:

@@ -1,4 +1,5 @@
-"""Shared test setup: refuse any network connection that is not loopback."""
+"""Shared test setup: refuse any network connection that is not loopback; keep the scan
+history (and anything else under the user data dir) out of the real home directory."""
 
 from __future__ import annotations
 
@@ -80,3 +81,13 @@ def _loopback_only() -> Iterator[None]:
     socket.getaddrinfo = _real_gai
     socket.socket.connect = _real_connect  # type: ignore[method-assign]
     socket.socket.connect_ex = _real_connect_ex  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def _private_user_data(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Commands that record to, or read, the default scan history see a fresh, empty user
+    data dir, never the real one (the store tests' own fixture narrows this per test)."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+    monkeypatch.delenv("CLOUDFW_STORE", raising=False)

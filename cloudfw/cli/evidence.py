@@ -13,6 +13,7 @@ import typer
 from cloudfw.cli.common import Exit, fail, handle_errors
 from cloudfw.cli.events import build_units, check_paths, parse_window, report_stats
 from cloudfw.cli.history import StoreOpt, store_path
+from cloudfw.cli.history_maint import add_history_chain
 
 if TYPE_CHECKING:
     from cloudfw.evidence.review import History
@@ -73,7 +74,7 @@ def _history(store: Path | None, since: datetime | None, until: datetime | None)
     path = store_path(store)
     if not path.exists():  # never create a store just to read it
         return History(None, notes=[f"no scan history at {path}: scans and findings not listed"])
-    with Store(path) as db:
+    with Store(path, readonly=True) as db:
         return scan_history(db, since, until)
 
 
@@ -103,8 +104,9 @@ def export_cmd(
     """Write changes.csv, changes.jsonl, raw-records.jsonl (credentials redacted), the findings
     and baseline used, the review summary (review-summary.json and a printable
     review-summary.html: every scan of the window with its coverage, every finding opened and
-    resolved, every change with its approval status) and manifest.json (SHA-256 of every file,
-    tool version, inputs, window). With --sign, manifest.json.sig is an SSH signature (namespace
+    resolved, every change with its approval status), history-chain.json (the scan history's
+    hash-chain heads as of --until, when a history exists) and manifest.json (SHA-256 of every
+    file, tool version, inputs, window). With --sign, manifest.json.sig is an SSH signature (namespace
     cloudfw-evidence) of manifest.json. The bundle appears at --out only when complete.
 
     \b
@@ -140,6 +142,7 @@ def export_cmd(
             writer.add_file(findings, "findings.json", redact_json=True)
         if baseline is not None:
             writer.add_file(baseline, f"baseline{''.join(baseline.suffixes) or '.yaml'}")
+        add_history_chain(writer, store, t0, t1)
         history = _history(store, t0, t1)
         st = reader.stats
         coverage = {

@@ -93,8 +93,13 @@ def record_audit(
     return replace(report, findings=fresh)
 
 
+history_app = typer.Typer(name="history", invoke_without_command=True)
+
+
+@history_app.callback()
 @handle_errors
 def history(
+    ctx: typer.Context,
     store: StoreOpt = None,
     kind: Annotated[
         str | None,
@@ -103,16 +108,22 @@ def history(
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Newest N scans.")] = 20,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
 ) -> None:
-    """List recorded scans, newest first.
+    """List recorded scans, newest first, and the store's size (file, scans, bytes per scan);
+    prune old scans; verify the hash chain. Read-only, except `prune`: never creates or writes
+    the store.
 
     \b
     Examples:
       cloudfw history
       cloudfw history --kind audit -n 5 --format json
       cloudfw history --store ci-history.sqlite
+      cloudfw history prune --keep 30 --dry-run
+      cloudfw history verify
     """
     from cloudfw.store import Store
 
+    if ctx.invoked_subcommand is not None:
+        return
     if fmt not in ("table", "json"):
         fail(f"unknown --format {fmt!r} (known: json, table)")
     path = store_path(store)
@@ -120,8 +131,9 @@ def history(
         typer.echo(f"no scans recorded yet ({path} does not exist)", err=True)
         write_output("[]\n" if fmt == "json" else "", None)
         return
-    with Store(path) as db:
+    with Store(path, readonly=True) as db:
         scans = db.scans(kind=kind, limit=limit)
+        size = size_line(path, *db.size())
     if fmt == "json":
         docs = [
             {
@@ -139,13 +151,14 @@ def history(
             for s in scans
         ]
         write_output(orjson.dumps(docs, option=orjson.OPT_INDENT_2).decode() + "\n", None)
+        typer.echo(size, err=True)
         return
     rows = [
         (
             s.id,
             s.started_at[:19],
             s.kind,
-            _clip(s.scope, 48),
+            clip(s.scope, 48),
             s.digest[:12],
             "yes" if s.complete else "NO",
             s.findings,
@@ -155,10 +168,25 @@ def history(
         for s in scans
     ]
     head = ("SCAN", "STARTED", "KIND", "SCOPE", "DIGEST", "COMPLETE", "FINDINGS", "RULES", "EVENTS")
-    write_output((tabulate(rows, headers=head) if rows else "No scans.") + "\n", None)
+    table = tabulate(rows, headers=head) if rows else "No scans."
+    write_output(f"{table}\n\n{size}\n", None)
 
 
-def _clip(text: str, n: int) -> str:
+def size_line(path: Path, nbytes: int, scans: int) -> str:
+    per = f", {human_bytes(nbytes // scans)}/scan" if scans else ""
+    return f"store: {path}: {human_bytes(nbytes)} ({nbytes:,} bytes), {scans} scan(s){per}"
+
+
+def human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} B"
+
+
+def clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
@@ -222,7 +250,7 @@ def diff(
     path = store_path(store)
     if not path.exists():
         fail(f"{path}: no scan history yet (run `cloudfw audit` first)")
-    with Store(path) as db:
+    with Store(path, readonly=True) as db:
         d = db.diff(scan_a, scan_b)
     if fmt == "json":
         write_output(orjson.dumps(_diff_doc(d), option=orjson.OPT_INDENT_2).decode() + "\n", None)
@@ -231,5 +259,7 @@ def diff(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("history")(history)
+    import cloudfw.cli.history_maint  # noqa: F401 (its commands join history_app)
+
+    app.add_typer(history_app, name="history")
     app.command("diff")(diff)

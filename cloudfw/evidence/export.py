@@ -149,6 +149,11 @@ class BundleWriter:
         else:
             shutil.copyfile(src, dest)
 
+    def add_json(self, name: str, doc: Mapping[str, Any]) -> None:
+        """Write a JSON document into the bundle (the scan history's chain heads); like every
+        file it is hashed into the manifest by `finish`."""
+        (self._dir / name).write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
+
     def _write_review(self, coverage: Mapping[str, Any], history: History, now: datetime) -> None:
         doc = head(
             since=self.since, until=self.until, generated_at=now,

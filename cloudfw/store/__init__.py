@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cloudfw.store.chain import Break, ChainHead, Verdict
 from cloudfw.store.db import MIGRATIONS, StoreError
+from cloudfw.store.prune import PruneResult
 from cloudfw.store.scans import RuleRow, ScanDiff, ScanInfo, Store, audit_scope, rule_rows
 
 __all__ = [
     "MIGRATIONS",
+    "Break",
+    "ChainHead",
+    "PruneResult",
     "RuleRow",
     "ScanDiff",
     "ScanInfo",
     "Store",
     "StoreError",
+    "Verdict",
     "audit_scope",
     "default_store_path",
     "rule_rows",

@@ -15,6 +15,8 @@ from typing import Any
 
 import orjson
 
+from cloudfw.store.chain import add_event_row
+
 BATCH = 5_000
 #: the first-seen history of enumeration records (``cloudfw events --kind enumeration|all``)
 ENUMERATION_SEEN = (
@@ -43,14 +45,21 @@ def _row(scan_id: int, doc: Mapping[str, Any] | bytes) -> tuple[Any, ...]:
 
 
 def insert_events(
-    c: sqlite3.Connection, scan_id: int, events: Iterable[Mapping[str, Any] | bytes]
+    c: sqlite3.Connection,
+    scan_id: int,
+    events: Iterable[Mapping[str, Any] | bytes],
+    sha: Any = None,
 ) -> int:
     """Insert every event document, or jsonl line (inside the caller's transaction); return
-    how many."""
+    how many. Each row (after ``scan_id``) is also fed to ``sha``
+    (`cloudfw.store.chain.events_hasher`) if given."""
     it = (_row(scan_id, doc) for doc in events)
     n = 0
     while chunk := list(islice(it, BATCH)):
         c.executemany(INSERT, chunk)
+        if sha is not None:
+            for row in chunk:
+                add_event_row(sha, row[1:])
         n += len(chunk)
     return n
 

@@ -4,7 +4,9 @@ A scan is one run of ``audit`` (or ``host audit``, ``events``: ``kind`` says whi
 ``scope``. It keeps the snapshot digest, the coverage, every finding (the JSON contract document,
 zlib-compressed, keyed by `Finding.key`) and every rule as (rule set uid, rule key, content
 hash), so a diff can say which rules were added, removed or changed and which findings are new
-or resolved. Rule sets are stored once per version: an unchanged estate adds one row per rule set.
+or resolved. Findings and rule set versions are content-addressed (`cloudfw.store.content`):
+an unchanged estate adds one scan row and its coverage rows. Every scan is hash-chained
+(`cloudfw.store.chain`).
 """
 
 from __future__ import annotations
@@ -12,11 +14,9 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import zlib
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -35,15 +35,21 @@ from cloudfw.model import (
     Rule,
     RuleSet,
 )
-from cloudfw.store.db import StoreError, connect, transaction
+from cloudfw.store.anchor import check_anchor
+from cloudfw.store.chain import ChainHead, Verdict, events_hasher, link
+from cloudfw.store.chain import heads as chain_heads
+from cloudfw.store.chain import verify as verify_chain
+from cloudfw.store.content import FindingRow, put_estate, put_findings
+from cloudfw.store.db import StoreError, close_writer, connect, connect_readonly, transaction
 from cloudfw.store.events import (
     ENUMERATION_SCANS,
     ENUMERATION_SEEN,
     insert_events,
     select_events,
 )
-
-BATCH = 5_000
+from cloudfw.store.prune import PruneResult, store_bytes
+from cloudfw.store.prune import prune as run_prune
+from cloudfw.store.prune import select as select_prune
 
 
 class RuleRow(NamedTuple):
@@ -162,12 +168,6 @@ def audit_scope(coverage: Iterable[Coverage]) -> str:
     return ",".join(units) if units else "-"
 
 
-def _batches(rows: Iterable[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
-    it = iter(rows)
-    while chunk := list(islice(it, BATCH)):
-        yield chunk
-
-
 def _info(row: tuple[Any, ...]) -> ScanInfo:
     return ScanInfo(
         row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), row[7], row[8], row[9]
@@ -180,15 +180,24 @@ SCAN_COLUMNS = (
 
 
 class Store:
-    """The scan history in one SQLite file. ``clock`` stamps scans (injected for tests)."""
+    """The scan history in one SQLite file. ``clock`` stamps scans (injected for tests).
 
-    def __init__(self, path: Path, clock: Callable[[], datetime] | None = None) -> None:
+    ``readonly`` opens it for reading only (`history`, `diff`, `history verify`, ...): nothing is
+    created or written, and recording raises."""
+
+    def __init__(
+        self, path: Path, clock: Callable[[], datetime] | None = None, *, readonly: bool = False
+    ) -> None:
         self.path = path
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.conn = connect(path)
+        self.readonly = readonly
+        self.conn = connect_readonly(path) if readonly else connect(path)
 
     def close(self) -> None:
-        self.conn.close()
+        if self.readonly:
+            self.conn.close()
+        else:
+            close_writer(self.conn)
 
     def __enter__(self) -> Store:
         return self
@@ -210,33 +219,25 @@ class Store:
         finding_doc: Callable[[Finding], dict[str, Any]] | None = None,
     ) -> int:
         """Record one scan in a single transaction and return its id. All or nothing: a crash
-        or a kill before the commit leaves the store as it was."""
+        or a kill before the commit leaves the store as it was. Findings and rules already
+        stored by an earlier scan are shared, not written again."""
         to_doc = finding_doc or finding_to_dict
+        rows = (
+            FindingRow(f.key, f.check, f.severity.label, f.asset.uid, sup, orjson.dumps(to_doc(f)))
+            for sup, fs in ((False, findings), (True, suppressed))
+            for f in fs
+        )
         try:
             with transaction(self.conn) as c:
                 scan_id = self._insert_scan(c, kind, scope, digest, tool_version, coverage)
-                n_findings = 0
-                rows = (
-                    (
-                        scan_id,
-                        f.key,
-                        f.check,
-                        f.severity.label,
-                        f.asset.uid,
-                        int(sup),
-                        zlib.compress(orjson.dumps(to_doc(f)), 1),
-                    )
-                    for sup, fs in ((False, findings), (True, suppressed))
-                    for f in fs
-                )
-                for chunk in _batches(rows):
-                    c.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?)", chunk)
-                    n_findings += sum(1 for r in chunk if not r[5])
-                n_rules = self._record_rules(c, scan_id, rules)
+                set_id, set_hash, n_findings = put_findings(c, rows)
+                estate_id, e_hash, n_rules = put_estate(c, rules)
                 c.execute(
-                    "UPDATE scans SET findings = ?, rules = ? WHERE id = ?",
-                    (n_findings, n_rules, scan_id),
+                    "UPDATE scans SET findings = ?, rules = ?, finding_set = ?, estate = ?"
+                    " WHERE id = ?",
+                    (n_findings, n_rules, set_id, estate_id, scan_id),
                 )
+                link(c, scan_id, set_hash, e_hash, events_hasher().hexdigest())
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: could not record the scan: {exc}") from None
         return scan_id
@@ -252,11 +253,13 @@ class Store:
     ) -> int:
         """Record one ``cloudfw events`` run (kind ``events``): the scan, its coverage and every
         event document (the jsonl contract), all in a single transaction; return its id."""
+        sha = events_hasher()
         try:
             with transaction(self.conn) as c:
                 scan_id = self._insert_scan(c, "events", scope, digest, tool_version, coverage)
-                n = insert_events(c, scan_id, events)
+                n = insert_events(c, scan_id, events, sha)
                 c.execute("UPDATE scans SET events = ? WHERE id = ?", (n, scan_id))
+                link(c, scan_id, None, None, sha.hexdigest())
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: could not record the events scan: {exc}") from None
         return scan_id
@@ -291,39 +294,6 @@ class Store:
         )
         return scan_id
 
-    @staticmethod
-    def _record_rules(c: sqlite3.Connection, scan_id: int, rules: Iterable[RuleRow]) -> int:
-        """Rule sets are stored once per version (rule set uid + digest of its rules); a scan
-        points at the versions it saw, so an unchanged estate costs one row per rule set."""
-        by_set: dict[str, dict[str, str]] = defaultdict(dict)
-        for r in rules:
-            by_set[r.ruleset][r.rule_key] = r.content_hash
-        versions: list[tuple[Any, ...]] = []
-        members_of: dict[tuple[str, str], list[tuple[str, str]]] = {}
-        n_rules = 0
-        for ruleset, members in by_set.items():
-            items = sorted(members.items())
-            digest = hashlib.sha256(repr(items).encode()).hexdigest()[:24]
-            versions.append((scan_id, ruleset, digest))
-            members_of[(ruleset, digest)] = items
-            n_rules += len(items)
-        if not versions:
-            return 0
-        for chunk in _batches(versions):
-            c.executemany("INSERT OR IGNORE INTO scan_rulesets VALUES (?, ?, ?)", chunk)
-        known = c.execute(
-            "SELECT v.ruleset, v.digest FROM scan_rulesets v WHERE v.scan_id = ? AND EXISTS "
-            "(SELECT 1 FROM ruleset_rules r WHERE r.ruleset = v.ruleset AND r.digest = v.digest)",
-            (scan_id,),
-        ).fetchall()
-        for k in known:  # versions stored by an earlier scan: their rows are there already
-            members_of.pop((k[0], k[1]), None)
-        rows = ((rs, digest, key, h) for (rs, digest), items in members_of.items()
-                for key, h in items)  # fmt: skip
-        for chunk in _batches(rows):
-            c.executemany("INSERT OR IGNORE INTO ruleset_rules VALUES (?, ?, ?, ?)", chunk)
-        return n_rules
-
     def scans(self, kind: str | None = None, limit: int | None = None) -> list[ScanInfo]:
         """Newest first."""
         sql = f"SELECT {SCAN_COLUMNS} FROM scans"
@@ -353,17 +323,28 @@ class Store:
         return _info(rows[0]) if rows else None
 
     def finding_keys(self, scan_id: int) -> set[str]:
-        sql = "SELECT key FROM findings WHERE scan_id = ? AND suppressed = 0"
+        sql = (
+            "SELECT d.key FROM scans s JOIN finding_set_members m ON m.set_id = s.finding_set"
+            " JOIN finding_docs d ON d.id = m.doc_id WHERE s.id = ? AND m.suppressed = 0"
+        )
         return {r[0] for r in self._read(sql, [scan_id])}
 
     def findings(self, scan_id: int) -> dict[str, dict[str, Any]]:
-        sql = "SELECT key, doc FROM findings WHERE scan_id = ? AND suppressed = 0 ORDER BY rowid"
+        sql = (
+            "SELECT d.key, d.doc FROM scans s"
+            " JOIN finding_set_members m ON m.set_id = s.finding_set"
+            " JOIN finding_docs d ON d.id = m.doc_id WHERE s.id = ? AND m.suppressed = 0"
+            " ORDER BY m.seq"
+        )
         return {r[0]: orjson.loads(zlib.decompress(r[1])) for r in self._read(sql, [scan_id])}
 
     def rules(self, scan_id: int) -> dict[tuple[str, str], RuleRow]:
         sql = (
-            "SELECT r.ruleset, r.rule_key, r.content_hash FROM scan_rulesets s JOIN "
-            "ruleset_rules r ON r.ruleset = s.ruleset AND r.digest = s.digest WHERE s.scan_id = ?"
+            "SELECT v.ruleset, m.rule_key, h.hash FROM scans s"
+            " JOIN estate_members e ON e.estate_id = s.estate"
+            " JOIN ruleset_versions v ON v.id = e.version_id"
+            " JOIN rule_members m ON m.version_id = v.id"
+            " JOIN rule_hashes h ON h.id = m.hash_id WHERE s.id = ?"
         )
         return {(r[0], r[1]): RuleRow(r[0], r[1], r[2]) for r in self._read(sql, [scan_id])}
 
@@ -405,6 +386,55 @@ class Store:
             findings_new=tuple(v for k, v in fb.items() if k not in fa),
             findings_resolved=tuple(v for k, v in fa.items() if k not in fb),
         )
+
+    def size(self) -> tuple[int, int]:
+        """(bytes on disk, number of scans)."""
+        n = int(self._read("SELECT count(*) FROM scans", [])[0][0])
+        return store_bytes(self.path), n
+
+    def verify(self) -> Verdict:
+        """Recompute the hash chain (`cloudfw.store.chain.verify`)."""
+        try:
+            return verify_chain(self.conn)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot read the scan store: {exc}") from None
+
+    def chain_heads(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> list[ChainHead]:
+        """The head of every (kind, scope) chain as of ``until`` (its newest scan that started
+        before it), each with the number of its scans that started in [since, until)."""
+        try:
+            return chain_heads(self.conn, since, until)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot read the scan store: {exc}") from None
+
+    def chain_head(self, kind: str, scope: str, until: datetime | None = None) -> ChainHead | None:
+        """The head of one chain as of ``until`` (None when it has no scan before it)."""
+        return next(
+            (h for h in self.chain_heads(None, until) if (h.kind, h.scope) == (kind, scope)), None
+        )
+
+    def check_anchor(self, doc: dict[str, Any]) -> list[str]:
+        """Problems with an anchor's chain heads (`cloudfw.store.chain.check_anchor`)."""
+        try:
+            return check_anchor(self.conn, doc)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot read the scan store: {exc}") from None
+
+    def prune(
+        self, keep: int | None = None, older_than: datetime | None = None, *, dry_run: bool = False
+    ) -> PruneResult:
+        """Remove, per chain, the scans beyond the newest ``keep`` and started before
+        ``older_than`` (both must hold when both are given), then the content only they used.
+        ``dry_run`` changes nothing (and works on a read-only store)."""
+        if not dry_run and self.readonly:
+            raise StoreError(f"{self.path}: opened read-only: cannot prune")
+        try:
+            doomed = select_prune(self.conn, keep, older_than)
+            return run_prune(self.conn, self.path, doomed, self.clock().isoformat(), dry_run)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: could not prune the scan store: {exc}") from None
 
     def _read(self, sql: str, args: list[Any]) -> list[tuple[Any, ...]]:
         try:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +32,7 @@ from cloudfw.model import (
 )
 from cloudfw.sharded import can_fork, plan
 from cloudfw.snapshotio import write_snapshot
+from cloudfw.store import Store
 
 _register_all()
 pytestmark = pytest.mark.skipif(not can_fork(), reason="worker processes are forked (Linux)")
@@ -190,9 +190,8 @@ def test_history_rows_are_the_same(files: tuple[Path, Path], tmp_path: Path) -> 
     for jobs in ("1", "2"):
         store = tmp_path / f"store{jobs}.sqlite"
         _audit(snap, base, "--jobs", jobs, "--store", str(store))
-        with sqlite3.connect(store) as db:
-            counts.append(db.execute("SELECT ruleset, rule_key, content_hash FROM ruleset_rules "
-                                     "ORDER BY 1, 2").fetchall())  # fmt: skip
+        with Store(store, readonly=True) as db:
+            counts.append(sorted(db.rules(db.scans()[0].id).values()))
     assert counts[0] == counts[1] and len(counts[0]) == 80 * 4 + 3 * 2
 
 

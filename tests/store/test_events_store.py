@@ -14,43 +14,19 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-import typer
-from typer.testing import CliRunner
-
-from cloudfw.cli import events, history
 from cloudfw.model import Coverage, CoverageStatus
 from cloudfw.store import MIGRATIONS, Store, default_store_path
 from cloudfw.store.db import APPLICATION_ID
+from tests.store.conftest import Cli
 
 ROOT = Path(__file__).resolve().parents[2]
 GCP = ROOT / "fixtures" / "events" / "gcp" / "audit-entries.json"
 WORKER = str(Path(__file__).with_name("events_worker.py"))
 
 
-@pytest.fixture(scope="module")
-def app() -> typer.Typer:
-    a = typer.Typer()
-
-    @a.callback()
-    def main() -> None:
-        """test root"""
-
-    events.register(a)
-    history.register(a)
-    return a
-
-
-def run(app: typer.Typer, *args: str) -> tuple[int, str, str]:
-    res = CliRunner().invoke(app, list(args))
-    return res.exit_code, res.stdout, res.stderr
-
-
-def test_events_run_is_recorded_with_digest_and_every_event(
-    app: typer.Typer, tmp_path: Path
-) -> None:
+def test_events_run_is_recorded_with_digest_and_every_event(cli: Cli, tmp_path: Path) -> None:
     store = tmp_path / "h.sqlite"
-    code, out, err = run(app, "events", str(GCP), "--store", str(store))
+    code, out, err = cli("events", str(GCP), "--store", str(store))
     assert code == 0, err
     assert "recorded scan 1 (6 events)" in err
     with Store(store) as db:
@@ -68,10 +44,10 @@ def test_events_run_is_recorded_with_digest_and_every_event(
         assert row == (first["provider"], first["event_name"], int(first["success"]))
 
 
-def test_digest_is_stable_across_runs_and_formats(app: typer.Typer, tmp_path: Path) -> None:
+def test_digest_is_stable_across_runs_and_formats(cli: Cli, tmp_path: Path) -> None:
     store = tmp_path / "h.sqlite"
     for fmt in ("jsonl", "jsonl", "table"):
-        code, _, err = run(app, "events", str(GCP), "--store", str(store), "-f", fmt)
+        code, _, err = cli("events", str(GCP), "--store", str(store), "-f", fmt)
         assert code == 0, err
     with Store(store) as db:
         scans = db.scans()
@@ -80,15 +56,13 @@ def test_digest_is_stable_across_runs_and_formats(app: typer.Typer, tmp_path: Pa
         assert {s.events for s in scans} == {6}
 
 
-def test_unreadable_file_makes_the_scan_incomplete_and_is_located(
-    app: typer.Typer, tmp_path: Path
-) -> None:
+def test_unreadable_file_makes_the_scan_incomplete_and_is_located(cli: Cli, tmp_path: Path) -> None:
     logs = tmp_path / "logs"
     logs.mkdir()
     shutil.copy(GCP, logs / "audit-entries.json")
     (logs / "broken.json").write_text("garbage{")
     store = tmp_path / "h.sqlite"
-    code, _, err = run(app, "events", str(logs), "--store", str(store))
+    code, _, err = cli("events", str(logs), "--store", str(store))
     assert code == 3, err
     with Store(store) as db:
         [scan] = db.scans()
@@ -100,43 +74,37 @@ def test_unreadable_file_makes_the_scan_incomplete_and_is_located(
         assert cov[1][2] == "error" and "not JSON" in cov[1][3]
 
 
-def test_history_lists_events_scans_and_keeps_the_json_fields(
-    app: typer.Typer, tmp_path: Path
-) -> None:
+def test_history_lists_events_scans_and_keeps_the_json_fields(cli: Cli, tmp_path: Path) -> None:
     store = tmp_path / "h.sqlite"
-    assert run(app, "events", str(GCP), "--store", str(store))[0] == 0
-    code, out, _ = run(app, "history", "--store", str(store), "--kind", "events", "-f", "json")
+    assert cli("events", str(GCP), "--store", str(store))[0] == 0
+    code, out, _ = cli("history", "--store", str(store), "--kind", "events", "-f", "json")
     assert code == 0
     [doc] = json.loads(out)
     assert doc["kind"] == "events" and doc["events"] == 6
     old = {"id", "kind", "scope", "started_at", "digest", "tool_version", "complete"}
     assert old | {"findings", "rules", "events"} == set(doc)
-    code, out, _ = run(app, "history", "--store", str(store))
+    code, out, _ = cli("history", "--store", str(store))
     header, _, row = out.splitlines()[:3]
     assert header.split()[-1] == "EVENTS" and row.split()[2] == "events"
     assert row.split()[-1] == "6"
 
 
-def test_no_store_records_nothing_and_the_default_store_is_used(
-    app: typer.Typer, tmp_path: Path
-) -> None:
+def test_no_store_records_nothing_and_the_default_store_is_used(cli: Cli, tmp_path: Path) -> None:
     default = default_store_path()
     assert str(default).startswith(str(tmp_path))  # the store conftest's private data dir
-    code, _, err = run(app, "events", str(GCP), "--no-store")
+    code, _, err = cli("events", str(GCP), "--no-store")
     assert code == 0 and "recorded" not in err
     assert not default.exists()
-    code, _, err = run(app, "events", str(GCP))
+    code, _, err = cli("events", str(GCP))
     assert code == 0 and str(default) in err
     with Store(default) as db:
         assert [s.kind for s in db.scans()] == ["events"]
 
 
-def test_a_file_that_is_not_a_store_is_refused_in_one_line(
-    app: typer.Typer, tmp_path: Path
-) -> None:
+def test_a_file_that_is_not_a_store_is_refused_in_one_line(cli: Cli, tmp_path: Path) -> None:
     bogus = tmp_path / "notes.txt"
     bogus.write_text("my notes\n")
-    code, _, err = run(app, "events", str(GCP), "--store", str(bogus))
+    code, _, err = cli("events", str(GCP), "--store", str(bogus))
     assert code == 2
     assert err.strip().splitlines()[-1].startswith(f"cloudfw: error: {bogus}: not a cloudfw")
     assert bogus.read_text() == "my notes\n"
@@ -157,9 +125,7 @@ def _old_store(path: Path) -> None:
     conn.close()
 
 
-def test_a_version_1_store_migrates_forward_and_keeps_its_scans(
-    app: typer.Typer, tmp_path: Path
-) -> None:
+def test_a_version_1_store_migrates_forward_and_keeps_its_scans(cli: Cli, tmp_path: Path) -> None:
     store = tmp_path / "old.sqlite"
     _old_store(store)
     with Store(store) as db:
@@ -167,7 +133,7 @@ def test_a_version_1_store_migrates_forward_and_keeps_its_scans(
         [old] = db.scans()
         assert (old.id, old.kind, old.digest, old.findings, old.rules) == (7, "audit", "abc", 1, 2)
         assert old.events == 0 and db.coverage(7) == [("aws", "aws:1:us-east-1", "ok", "", 3)]
-    assert run(app, "events", str(GCP), "--store", str(store))[0] == 0
+    assert cli("events", str(GCP), "--store", str(store))[0] == 0
     with Store(store) as db:
         assert [(s.id, s.kind, s.events) for s in db.scans()] == [(8, "events", 6), (7, "audit", 0)]
         # deleting a scan takes its events with it (ON DELETE CASCADE)

@@ -123,16 +123,19 @@ def test_a_failing_record_leaves_nothing(tmp_path: Path) -> None:
         with pytest.raises(RuntimeError):
             db.record_scan("audit", "s", "d1", COV, findings(), [])
         assert [s.digest for s in db.scans()] == ["d0"]
-        assert db.conn.execute("SELECT count(*) FROM findings").fetchone()[0] == 0
+        assert db.conn.execute("SELECT count(*) FROM finding_docs").fetchone()[0] == 0
 
 
 def test_schema_is_versioned(tmp_path: Path) -> None:
     path = tmp_path / "h.sqlite"
-    _store(path).close()
+    db = _store(path)
+    assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # while writing
+    db.close()  # the last writer leaves the file in rollback mode, with no -wal/-shm
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["h.sqlite"]
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
     conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
     conn.close()
     with pytest.raises(StoreError, match="newer than this cloudfw"):
@@ -181,8 +184,9 @@ def test_unchanged_rule_sets_are_stored_once(tmp_path: Path) -> None:
             db.record_scan("audit", "s", "d", COV, [], rule_rows(s.rulesets))
             for s in (snap, snap, snap, changed)
         ]
-        stored = db.conn.execute("SELECT count(*) FROM ruleset_rules").fetchone()[0]
+        stored = db.conn.execute("SELECT count(*) FROM rule_members").fetchone()[0]
         assert stored == 4  # two versions of one rule set, two rules each
+        assert db.conn.execute("SELECT count(*) FROM estates").fetchone()[0] == 2
         assert all(len(db.rules(i)) == 2 for i in ids)
         assert db.diff(ids[0], ids[2]).rules_changed == ()
         assert [b.rule_key for _, b in db.diff(ids[2], ids[3]).rules_changed] == ["r-web"]

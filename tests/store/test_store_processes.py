@@ -66,10 +66,11 @@ def test_sigkill_mid_write_leaves_previous_scans_intact(tmp_path: Path) -> None:
         assert db.scans() == before
         assert db.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         counts = db.conn.execute(
-            "SELECT (SELECT count(*) FROM findings), (SELECT count(*) FROM ruleset_rules),"
-            " (SELECT count(*) FROM scan_rulesets)"
+            "SELECT (SELECT count(*) FROM finding_docs), (SELECT count(*) FROM rule_members),"
+            " (SELECT count(*) FROM estate_members)"
         ).fetchone()
         assert counts == (60, 60, 60)  # the three old scans' rows, nothing of the killed one
+        assert db.verify().intact
         # and the store still takes new scans
         db.record_scan("audit", "after", "d", (), [], [])
         assert db.scans()[0].scope == "after"
