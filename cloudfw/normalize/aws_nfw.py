@@ -232,8 +232,24 @@ def _rules(
     out: _Out,
 ) -> list[Rule]:
     pol = policy.get("FirewallPolicy") or {}
+    rules = _stateless_layer(fw, pol, nfw, home, prefix_lists, out)
+    rules += _stateful_layer(fw, pol, nfw, home, prefix_lists, out)
+    tls_arn = str(pol.get("TLSInspectionConfigurationArn") or "")
+    if tls_arn:
+        rules += _tls(tls_arn, nfw.tls.get(tls_arn))
+    return rules
+
+
+def _stateless_layer(
+    fw: str,
+    pol: Raw,
+    nfw: NfwRaw,
+    home: list[str],
+    prefix_lists: Mapping[str, Sequence[str]],
+    out: _Out,
+) -> list[Rule]:
+    """Layer 0: the stateless groups by reference priority, then the full-packet default."""
     rules: list[Rule] = []
-    # -- stateless engine (layer 0)
     refs = sorted(pol.get("StatelessRuleGroupReferences") or (), key=lambda r: int(r["Priority"]))
     for ref in refs:
         arn, prio = str(ref.get("ResourceArn")), int(ref["Priority"])
@@ -256,7 +272,19 @@ def _rules(
             f"network firewall {fw}: fragmented packets pass the stateless "
             "engine without stateful inspection (aws:pass; not evaluated)"
         )
-    # -- stateful engine (layer 1)
+    return rules
+
+
+def _stateful_layer(
+    fw: str,
+    pol: Raw,
+    nfw: NfwRaw,
+    home: list[str],
+    prefix_lists: Mapping[str, Sequence[str]],
+    out: _Out,
+) -> list[Rule]:
+    """Layer 1: the stateful groups in the engine's rule order, then the stateful default."""
+    rules: list[Rule] = []
     opts = pol.get("StatefulEngineOptions") or {}
     strict = str(opts.get("RuleOrder", "DEFAULT_ACTION_ORDER")).upper() == "STRICT_ORDER"
     srefs = list(pol.get("StatefulRuleGroupReferences") or ())
@@ -296,9 +324,6 @@ def _rules(
             1,
             f"no stateful default drop{said}: what no stateful rule decides passes",
         )
-    tls_arn = str(pol.get("TLSInspectionConfigurationArn") or "")
-    if tls_arn:
-        rules += _tls(tls_arn, nfw.tls.get(tls_arn))
     return rules
 
 
