@@ -120,7 +120,7 @@ def firewall_rulesets(
             continue
         vpc = str(fw.get("VpcId") or "")
         home = _home_net(policy, vpc, vpcs)
-        rules = _rules(name, policy, nfw, home, prefix_lists, out)
+        rules = _rules(_Fw(name, nfw, home, prefix_lists, out), policy)
         asset = Asset(
             "aws", account, region, "network-firewall", name, "", vpc, _tags(fw.get("Tags"))
         )
@@ -223,66 +223,65 @@ def _group_ctx(
     return GroupCtx(name, arn, ips, ports, refs)
 
 
-def _rules(
-    fw: str,
-    policy: Raw,
-    nfw: NfwRaw,
-    home: list[str],
-    prefix_lists: Mapping[str, Sequence[str]],
-    out: _Out,
-) -> list[Rule]:
+@dataclass
+class _Fw:
+    """One firewall being read: its name, the region's reads, its HOME_NET, problems."""
+
+    name: str
+    nfw: NfwRaw
+    home: list[str]
+    prefix_lists: Mapping[str, Sequence[str]]
+    out: _Out
+
+    def group(self, arn: str, layer: int, order: int, rules: list[Rule]) -> tuple[GroupCtx, Raw]:
+        """A referenced group's context and ``RuleGroup``; a group that was not read (or
+        cannot be: AWS managed) becomes a placeholder in ``rules`` and an empty group."""
+        resp = self.nfw.rule_groups.get(arn)
+        g = _group_ctx(arn, resp or {}, self.home, self.prefix_lists)
+        if resp is None:
+            rules += _unread(self.name, arn, layer, order, self.out)
+            return g, {}
+        return g, resp.get("RuleGroup") or {}
+
+    def done(self, g: GroupCtx) -> None:
+        self.out.warnings.extend(f"network firewall {self.name}: {w}" for w in g.warnings)
+        self.out.errors.extend(f"network firewall {self.name}: {e}" for e in g.errors)
+
+
+def _rules(fw: _Fw, policy: Raw) -> list[Rule]:
     pol = policy.get("FirewallPolicy") or {}
-    rules = _stateless_layer(fw, pol, nfw, home, prefix_lists, out)
-    rules += _stateful_layer(fw, pol, nfw, home, prefix_lists, out)
+    rules = _stateless_layer(fw, pol) + _stateful_layer(fw, pol)
     tls_arn = str(pol.get("TLSInspectionConfigurationArn") or "")
     if tls_arn:
-        rules += _tls(tls_arn, nfw.tls.get(tls_arn))
+        rules += _tls(tls_arn, fw.nfw.tls.get(tls_arn))
     return rules
 
 
-def _stateless_layer(
-    fw: str,
-    pol: Raw,
-    nfw: NfwRaw,
-    home: list[str],
-    prefix_lists: Mapping[str, Sequence[str]],
-    out: _Out,
-) -> list[Rule]:
+def _stateless_layer(fw: _Fw, pol: Raw) -> list[Rule]:
     """Layer 0: the stateless groups by reference priority, then the full-packet default."""
     rules: list[Rule] = []
     refs = sorted(pol.get("StatelessRuleGroupReferences") or (), key=lambda r: int(r["Priority"]))
     for ref in refs:
-        arn, prio = str(ref.get("ResourceArn")), int(ref["Priority"])
-        group = nfw.rule_groups.get(arn)
-        if group is None:
-            rules += _unread(fw, arn, 0, prio * STEP, out)
-            continue
-        g = _group_ctx(arn, group, home, prefix_lists)
-        rules += stateless_rules(g, group.get("RuleGroup") or {}, prio, order_step=STEP)
-        _collect(fw, g, out)
+        prio = int(ref["Priority"])
+        g, group = fw.group(str(ref.get("ResourceArn")), 0, prio * STEP, rules)
+        rules += stateless_rules(g, group, prio, order_step=STEP)
+        fw.done(g)
     full = [str(a) for a in pol.get("StatelessDefaultActions") or ()]
     frag = [str(a) for a in pol.get("StatelessFragmentDefaultActions") or ()]
     action = next((STATELESS_ACTIONS[a] for a in full if a in STATELESS_ACTIONS), None)
     if action is None:
-        out.errors.append(f"network firewall {fw}: no stateless default action in {full!r}")
+        fw.out.errors.append(f"network firewall {fw.name}: no stateless default action in {full!r}")
         action = Action.GOTO_NEXT
     rules += _catch_all("stateless-default", action, 0, f"stateless default {', '.join(full)}")
     if "aws:pass" in frag and "aws:pass" not in full:
-        out.warnings.append(
-            f"network firewall {fw}: fragmented packets pass the stateless "
+        fw.out.warnings.append(
+            f"network firewall {fw.name}: fragmented packets pass the stateless "
             "engine without stateful inspection (aws:pass; not evaluated)"
         )
     return rules
 
 
-def _stateful_layer(
-    fw: str,
-    pol: Raw,
-    nfw: NfwRaw,
-    home: list[str],
-    prefix_lists: Mapping[str, Sequence[str]],
-    out: _Out,
-) -> list[Rule]:
+def _stateful_layer(fw: _Fw, pol: Raw) -> list[Rule]:
     """Layer 1: the stateful groups in the engine's rule order, then the stateful default."""
     rules: list[Rule] = []
     opts = pol.get("StatefulEngineOptions") or {}
@@ -291,20 +290,15 @@ def _stateful_layer(
     if strict:
         srefs.sort(key=lambda r: int(r.get("Priority", 0)))
     for gi, ref in enumerate(srefs):
-        arn = str(ref.get("ResourceArn"))
         base = int(ref.get("Priority", 0)) * STEP if strict else gi * STEP
 
         def order(a: Action, i: int, base: int = base) -> int:
             return base + i if strict else ACTION_CLASS.get(a, 2) * LAST // 10 + base + i
 
         override = str((ref.get("Override") or {}).get("Action") or "")
-        group = nfw.rule_groups.get(arn)
-        if group is None:
-            rules += _unread(fw, arn, 1, base, out)
-            continue
-        g = _group_ctx(arn, group, home, prefix_lists)
-        rules += stateful_rules(g, stateful_texts(group.get("RuleGroup") or {}), order, override)
-        _collect(fw, g, out)
+        g, group = fw.group(str(ref.get("ResourceArn")), 1, base, rules)
+        rules += stateful_rules(g, stateful_texts(group), order, override)
+        fw.done(g)
     sdefaults = [str(a) for a in pol.get("StatefulDefaultActions") or ()]
     drops = [a for a in sdefaults if a.startswith("aws:drop")]
     if strict and drops:
@@ -325,11 +319,6 @@ def _stateful_layer(
             f"no stateful default drop{said}: what no stateful rule decides passes",
         )
     return rules
-
-
-def _collect(fw: str, g: GroupCtx, out: _Out) -> None:
-    out.warnings.extend(f"network firewall {fw}: {w}" for w in g.warnings)
-    out.errors.extend(f"network firewall {fw}: {e}" for e in g.errors)
 
 
 def _unread(fw: str, arn: str, layer: int, order: int, out: _Out) -> list[Rule]:
