@@ -28,7 +28,7 @@ from cloudfw.model import (
 )
 from cloudfw.model.addr import Share, public_share
 from cloudfw.model.humanize import peers_text
-from cloudfw.model.ports import NUMBER_NAMES
+from cloudfw.model.ports import ALL_PROTOCOLS, NUMBER_NAMES
 from cloudfw.model.space import Box
 from cloudfw.policy.catalog import Service, ServiceCatalog
 
@@ -182,6 +182,27 @@ class Context:
                     cached = (r, rule_summary(r, self.summary(r)))
                     self._summaries[id(r)] = cached
                 out.append(cached[1])
+        return out
+
+    def opaque(self, rs: RuleSet) -> list[dict[str, object]]:
+        """The rule set's placeholders for content cloudfw could not read or model (a rule that
+        decides nothing and says why, such as an AWS managed rule group), once each: findings
+        on the rule set name them, since what they would decide is not in the verdict."""
+        hit = self.memo.get("opaque", (rs,))
+        if isinstance(hit, list):
+            return hit
+        seen: dict[str, dict[str, object]] = {}
+        for r in rs.rules:
+            placeholder = r.protocols == ALL_PROTOCOLS and r.peers.universal and r.local.universal
+            if (
+                r.action is Action.LOG
+                and r.unresolved
+                and placeholder
+                and r.description not in seen
+            ):
+                seen[r.description] = {"rule": r.key, "what": r.description, "why": r.unresolved}
+        out = list(seen.values())
+        self.memo.put("opaque", (rs,), out)
         return out
 
     def attachments(self, rs: RuleSet) -> tuple[str, list[dict[str, object]]]:

@@ -1,12 +1,13 @@
-"""Configuration hygiene checks: ``default-group-open`` and ``unlogged``."""
+"""Configuration hygiene checks: ``default-group-open``, ``default-pass`` and ``unlogged``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from cloudfw.checks.base import Context, make_finding, resource_label, short_list
-from cloudfw.checks.meta import DEFAULT_GROUP_OPEN, UNLOGGED
-from cloudfw.model import Asset, Finding, Logging, RuleSet
+from cloudfw.checks.meta import DEFAULT_GROUP_OPEN, DEFAULT_PASS, UNLOGGED
+from cloudfw.model import Asset, Direction, Finding, Logging, Rule, RuleSet
+from cloudfw.model.ports import ALL_PORTS, ALL_PROTOCOLS
 
 
 def default_group_open(rs: RuleSet, ctx: Context) -> list[Finding]:
@@ -40,6 +41,65 @@ def default_group_open(rs: RuleSet, ctx: Context) -> list[Finding]:
             direction=dirs[0] if len(dirs) == 1 else "both",
             evidence={
                 "rules": ctx.rule_summaries(rs, keys),
+                "attachments": ctx.attachments(rs)[1],
+            },
+        )
+    ]
+
+
+def _catch_all(r: Rule) -> bool:
+    return (
+        r.protocols == ALL_PROTOCOLS
+        and r.ports == ALL_PORTS
+        and r.peers.universal
+        and r.local.universal
+        and not r.targets
+        and not r.bound
+    )
+
+
+def default_pass(rs: RuleSet, ctx: Context) -> list[Finding]:
+    """A catch-all allow in a layer before the last, that traffic reaches: what that layer does
+    not decide is allowed without the later layers seeing it. One finding per rule set, naming
+    the rules (ingress first) and the layers they skip."""
+    if len(rs.layer_names) < 2:
+        return []
+    last = max((r.layer for r in rs.rules), default=0)
+    hits: list[Rule] = []
+    for direction in (Direction.INGRESS, Direction.EGRESS):
+        opened = {b.rule_key for b in rs.allowed(direction).boxes}
+        hits += [
+            r
+            for r in rs.evaluation_order(direction)
+            if r.layer < last and r.action.permits and _catch_all(r) and r.key in opened
+        ]
+    if not hits:
+        return []
+    first = hits[0]
+    names = rs.layer_names
+    skipped = [n for i, n in enumerate(names) if i > first.layer] or ["later"]
+    layer = names[first.layer] if first.layer < len(names) else str(first.layer)
+    dirs = sorted({str(r.direction) for r in hits})
+    what = f" ({first.description})" if first.description else ""
+    msg = (
+        f"{resource_label(rs.asset)}: what no {layer} rule decides is allowed by "
+        f"{first.key}{what} and never reaches the {short_list(skipped, limit=3)} layer"
+        f"{'s' if len(skipped) > 1 else ''}; {ctx.attachments(rs)[0]}."
+    )
+    keys = tuple(r.key for r in hits)
+    return [
+        make_finding(
+            DEFAULT_PASS,
+            rs.asset,
+            msg,
+            rule_keys=keys,
+            direction=dirs[0] if len(dirs) == 1 else "both",
+            protocol="all",
+            ports="all",
+            peers=("*",),
+            evidence={
+                "rules": ctx.rule_summaries(rs, keys),
+                "skipped_layers": skipped,
                 "attachments": ctx.attachments(rs)[1],
             },
         )

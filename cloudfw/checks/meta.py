@@ -261,6 +261,28 @@ UNLOGGED = _meta(
     ),
 )
 
+DEFAULT_PASS = _meta(
+    id="default-pass",
+    title="A layer's default passes traffic around the later layers",
+    severity=Severity.HIGH,
+    risk=(
+        "Traffic that no rule of an early layer decides is allowed outright instead of being "
+        "handed on, so the later layers (the stateful engine of an AWS Network Firewall, say) "
+        "never see it: their drops and alerts look like protection but do not apply."
+    ),
+    remediation=(
+        "Make the layer's default hand traffic on (aws:forward_to_sfe) or drop it, and pass "
+        "only traffic that explicit rules name."
+    ),
+    compliance={},
+    techniques=EXPOSURE_TECHNIQUES,
+    doc=(
+        "Rule sets with several layers only: an enabled allow rule of a layer before the last "
+        "that matches every protocol, port and address (a layer's default, such as the "
+        "stateless default aws:pass) and that traffic actually reaches."
+    ),
+)
+
 SHADOWED_RULE = _meta(
     id="shadowed-rule",
     title="Rule never matches: earlier rules decide the opposite",
@@ -305,6 +327,7 @@ REGISTRY: Mapping[str, CheckMeta] = MappingProxyType(
             WIDE_PUBLIC_SOURCE,
             DEFAULT_GROUP_OPEN,
             UNLOGGED,
+            DEFAULT_PASS,
             SHADOWED_RULE,
             REDUNDANT_RULE,
         )

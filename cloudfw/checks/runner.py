@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from cloudfw.checks.base import Context, allowed_public_both
 from cloudfw.checks.exposure import PubBoxes, allow_all, internet_ingress, wide_public_source
 from cloudfw.checks.host import HOST_CHECKS, host_findings, state_qualified
-from cloudfw.checks.hygiene import default_group_open, unlogged
+from cloudfw.checks.hygiene import default_group_open, default_pass, unlogged
 from cloudfw.checks.ifaces import Views, annotate, views_of
 from cloudfw.checks.ordering import dead_rules
 from cloudfw.checks.params import Params, resolve_policy
@@ -134,6 +134,12 @@ def _ruleset_findings(
     out = [state_qualified(f, rs) for f in _merge(found, views)] if found else []
     if "default-group-open" in enabled:
         out.extend(default_group_open(rs, ctx))
+    if "default-pass" in enabled:
+        out.extend(default_pass(rs, ctx))
+    opaque = ctx.opaque(rs)
+    for f in out if opaque else ():
+        if isinstance(f.evidence, dict):
+            f.evidence["not_evaluated"] = list(opaque)
     if "shadowed-rule" in enabled or "redundant-rule" in enabled:
         out.extend(f for f in dead_rules(rs, ctx) if f.check in enabled)
     return out

@@ -37,11 +37,14 @@ DROP_ENV = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "CLOUDFW_G
 
 
 @contextmanager
-def _demo_env(endpoint: str) -> Iterator[None]:
-    """Point boto3 at moto and make sure no real credential can be picked up."""
+def _demo_env(endpoint: str, nfw_endpoint: str = "") -> Iterator[None]:
+    """Point boto3 at moto (and Network Firewall at its stand-in) and make sure no real
+    credential can be picked up."""
     saved = dict(os.environ)
     os.environ.update(DEMO_ENV)
     os.environ["AWS_ENDPOINT_URL"] = endpoint
+    if nfw_endpoint:
+        os.environ["AWS_ENDPOINT_URL_NETWORK_FIREWALL"] = nfw_endpoint
     for name in DROP_ENV:
         os.environ.pop(name, None)
     try:
@@ -57,16 +60,21 @@ def _say(msg: str) -> None:
 
 def _aws(scenarios: Path, progress: StderrProgress) -> Snapshot:
     from cloudfw.providers.aws import collect
-    from cloudfw.standins import moto
+    from cloudfw.standins import moto, nfw
 
     regions = sorted({sc.region for sc in moto.load_scenarios(scenarios)})
     server = moto.start()
+    firewalls: nfw.NfwStandin | None = None
     try:
         _say(f"moto server on {server.endpoint}; seeding {scenarios} ({', '.join(regions)})")
-        moto.seed(server.endpoint, scenarios)
-        with _demo_env(server.endpoint):
+        ids = moto.seed(server.endpoint, scenarios)
+        firewalls = nfw.NfwStandin(nfw.seed(server.endpoint, scenarios, ids)).start()
+        _say(f"Network Firewall stand-in on {firewalls.endpoint}")
+        with _demo_env(server.endpoint, firewalls.endpoint):
             return collect(CollectOptions(regions=tuple(regions)), progress)
     finally:
+        if firewalls is not None:
+            firewalls.stop()
         server.stop()
 
 

@@ -89,17 +89,15 @@ def _suricata(
 
 
 def _rules_string(rules: str, f: str, variables: Variables) -> list[Rule]:
-    import idstools.rule  # type: ignore[import-untyped]  # only when a log carries rule strings
-
     out: list[Rule] = []
     for n, line in enumerate(rules.splitlines(), 1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#") or stripped == HIDDEN:
             continue
-        head = suricata.header(stripped)
-        if head is None or idstools.rule.parse(stripped) is None:
+        read = suricata.parse_rule(stripped)
+        if read is None:
             raise RecordError(f"line {n} is not a Suricata rule: {stripped[:60]!r}", f)
-        action, proto, src, _, _, dst, dport = head  # idstools drops a nested list's last "]"
+        action, proto, src, _, _, dst, dport = read[0]  # idstools drops a nested list's last "]"
         out.append(_suricata(action, proto, src, dst, dport, f"{f} line {n}", variables))
     return out
 

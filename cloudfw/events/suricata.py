@@ -57,6 +57,24 @@ def header(rule: str) -> tuple[str, str, str, str, str, str, str] | None:
     return a, p, src, sport, d, dst, dport
 
 
+Header = tuple[str, str, str, str, str, str, str]
+
+
+def parse_rule(rule: str) -> tuple[Header, dict[str, object]] | None:
+    """A rule's header (`header`) and idstools' reading of it (``options`` a list of
+    ``{name, value}``, ``sid``, ``msg``...); None when either does not read it as a rule."""
+    import idstools.rule  # type: ignore[import-untyped]  # only when rule strings are read
+
+    head = header(rule)
+    try:
+        parsed = idstools.rule.parse(rule)
+    except Exception:  # idstools raises a bare Exception for unbalanced options
+        return None
+    if head is None or parsed is None:
+        return None
+    return head, dict(parsed)
+
+
 def _split(inner: str) -> list[str]:
     """The top-level items of a ``[...]`` list."""
     items, depth, cur = [], 0, ""
@@ -169,3 +187,17 @@ def port_specs(protocol: str, ports: str, port_vars: Variables, field: str) -> l
     if spans == ALL_PORTS.spans:
         return [PortSpec(p, 0, 65535) if p in _PORTED else PortSpec(p, None, None)]
     return [PortSpec(p, lo, hi) for lo, hi in spans]
+
+
+def address_space(
+    side: str, ips: Variables, field: str, leaf: Callable[[str], AddressSet] | None = None
+) -> AddressSet:
+    """One side of a rule as an address set: variables expanded as in `peers`, negation and
+    lists resolved; ``leaf`` reads one item (default: the event peer reader)."""
+    return _group(_expand(side, ips, field), field, leaf or (lambda t: peer_set([t])), ANY)
+
+
+def port_space(ports: str, port_vars: Variables, field: str) -> Intervals | None:
+    """A port field as port intervals; None when it names a port variable nobody defines."""
+    expanded = _expand_ports(ports, port_vars, field)
+    return None if expanded is None else _port_set(expanded, field)

@@ -6,6 +6,11 @@ provider name:
 * **interface** attachments (``network-interface``: an AWS ENI, an Azure NIC, a GCP instance
   interface) are the assets. Every rule set that lists the interface is an *interface* layer;
   ALLOW_UNION rule sets on the same interface (AWS security groups) are unioned into one layer.
+* **subnet-route** attachments join by the interface's ``subnet`` too: a rule set that a route
+  puts on the subnet's internet path (an AWS Network Firewall whose endpoint the subnet's route
+  table, or the internet gateway's edge route table, sends traffic through) is a *path* layer,
+  outermost, before the subnet's own layers. It sees the interface's private address (the
+  internet gateway translates the public one first).
 * **subnet** attachments join by the interface's ``subnet``: every rule set attached to that
   subnet (an AWS NACL, an Azure subnet NSG) is a *subnet* layer, evaluated before the interface.
   A FIRST_MATCH_BY_NUMBER rule set (AWS NACL) is stateless: the return path is checked too.
@@ -22,14 +27,14 @@ provider name:
   per target profile, whose public address is unknown.
 
 Whether "internet" applies at all is the interface's public addresses (``public_ips``, or an
-``ipv6`` entry in ``extra``); route tables are not collected, so a public address is assumed
-routed.
+``ipv6`` entry in ``extra``); a public address is assumed routed (route tables place
+firewalls on the path, but are not read for reachability itself).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cloudfw.model import (
     AddressSet,
@@ -44,6 +49,7 @@ from cloudfw.model import (
 
 INTERFACE_TYPES = frozenset({"network-interface"})
 SUBNET_TYPES = frozenset({"subnet"})
+ROUTE_TYPES = frozenset({"subnet-route"})
 HOST_TYPES = frozenset({"host"})
 UNION_SEMANTICS = frozenset({EvalSemantics.ALLOW_UNION})
 STATELESS_SEMANTICS = frozenset({EvalSemantics.FIRST_MATCH_BY_NUMBER})
@@ -126,6 +132,15 @@ def _group(kind: str, sets: Sequence[RuleSet], targets: frozenset[str]) -> list[
     return out
 
 
+def _routed(layers: list[Layer], private_ips: tuple[str, ...]) -> list[Layer]:
+    """Path layers see the interface by its private address: the internet gateway has already
+    translated the public one when a route hands the packet to the firewall."""
+    own = ip_set(private_ips)
+    if own.is_empty():
+        return layers
+    return [replace(x, local=own) for x in layers]
+
+
 def _asset(rs: RuleSet, att: Attachment) -> Asset:
     a = rs.asset
     return Asset(
@@ -171,6 +186,7 @@ def build_paths(
     (rule-set uids), just the paths of assets behind at least one of those rule sets."""
     ifaces: dict[tuple[str, str, str], _Iface] = {}
     subnets: dict[tuple[str, str, str], list[RuleSet]] = {}
+    routed: dict[tuple[str, str, str], list[RuleSet]] = {}
     gateways: list[tuple[RuleSet, list[Rule]]] = []
     hosts: dict[str, list[RuleSet]] = {}
     joined: set[int] = set()
@@ -185,6 +201,8 @@ def build_paths(
                     entry.owner, entry.att = rs, att
             elif att.resource_type in SUBNET_TYPES:
                 subnets.setdefault(key, []).append(rs)
+            elif att.resource_type in ROUTE_TYPES:
+                routed.setdefault(key, []).append(rs)
             elif att.resource_type in HOST_TYPES:
                 for k in _host_keys(att):
                     hosts.setdefault(k, []).append(rs)
@@ -195,18 +213,23 @@ def build_paths(
     # a wanted DNAT gateway can lead to any interface: then every path is needed
     via_gateway = only is not None and any(g.asset.uid in only for g, _ in gateways)
     for (prov, acct, _), it in sorted(ifaces.items()):
-        sub_sets = subnets.get((prov, acct, _k(it.att.subnet)), []) if it.att.subnet else []
+        sub_key = (prov, acct, _k(it.att.subnet))
+        sub_sets = subnets.get(sub_key, []) if it.att.subnet else []
+        path_sets = routed.get(sub_key, []) if it.att.subnet else []
         if (
             only is not None
             and not via_gateway
             and not any(
-                rs.asset.uid in only for rs in (*sub_sets, *it.sets, *_host_sets(hosts, it.att))
+                rs.asset.uid in only
+                for rs in (*path_sets, *sub_sets, *it.sets, *_host_sets(hosts, it.att))
             )
         ):
             joined.update(id(rs) for rs in (*sub_sets, *it.sets))
             continue
         targets = _targets(it.att)
-        layers = _group("subnet", sub_sets, targets) + _group("interface", it.sets, targets)
+        layers = _routed(_group("path", path_sets, targets), it.att.private_ips)
+        layers += _group("subnet", sub_sets, targets)
+        layers += _group("interface", it.sets, targets)
         on_host = _host_sets(hosts, it.att)
         layers += _group("host", on_host, frozenset())
         joined.update(id(rs) for rs in (*sub_sets, *it.sets))

@@ -51,6 +51,7 @@ class EvalSemantics(StrEnum):
     LAST_MATCH_UNLESS_QUICK = "last_match_unless_quick"  # pf
     BLOCK_OVERRIDES_ALLOW = "block_overrides_allow"  # Windows Defender Firewall
     APP_LEVEL = "app_level"  # macOS Application Firewall: per-application allow/block
+    STATELESS_THEN_STATEFUL = "stateless_then_stateful"  # AWS Network Firewall (two engines)
 
 
 @dataclass(frozen=True, slots=True)

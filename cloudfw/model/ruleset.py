@@ -11,6 +11,9 @@ layered first-match walk with a semantics-specific sort key:
 * LAST_MATCH_UNLESS_QUICK: the first matching ``quick`` rule wins, otherwise the last match.
 * POLICY_THEN_VPC: layers in ascending ``layer`` order; inside a layer lowest ``order`` wins (deny
   wins ties); ``goto_next`` and no match both pass the traffic to the next layer.
+* STATELESS_THEN_STATEFUL: the same layered walk (layer 0 the stateless engine, where
+  ``goto_next`` is ``aws:forward_to_sfe``; layer 1 the stateful engine), lowest ``order`` first.
+  It is not target-selected (exposure joins it by route, not by tag).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ _SORT: dict[EvalSemantics, SortKey] = {
     EvalSemantics.CHAIN_FIRST_MATCH: lambda r: (r.layer, r.order),
     EvalSemantics.PRIORITY_DENY_WINS_TIES: lambda r: (r.layer, r.order, _deny_first(r)),
     EvalSemantics.POLICY_THEN_VPC: lambda r: (r.layer, r.order, _deny_first(r)),
+    EvalSemantics.STATELESS_THEN_STATEFUL: lambda r: (r.layer, r.order),
     EvalSemantics.BLOCK_OVERRIDES_ALLOW: lambda r: (
         r.layer,
         {Action.ALLOW_BYPASS: 0, Action.DENY: 1}.get(r.action, 2),

@@ -42,6 +42,7 @@ from cloudfw.model import (
     port_range,
 )
 from cloudfw.model.ports import ICMP_LIKE, PORTED
+from cloudfw.normalize.aws_nfw import NfwRaw, firewall_rulesets
 
 Raw = Mapping[str, Any]
 PROVIDER = "aws"
@@ -57,6 +58,7 @@ class AwsRegionRaw:
     ``flow_logs`` / ``network_interfaces`` are None when they could not be read (logging is then
     UNKNOWN / attachments empty). ``prefix_lists`` maps a managed prefix list id to its CIDRs for
     the lists that could be resolved; the others stay symbolic (``prefix-list:<id>``).
+    ``network_firewall`` holds the Network Firewall reads and route tables (`aws_nfw`).
     """
 
     account: str
@@ -69,6 +71,7 @@ class AwsRegionRaw:
     flow_logs: Sequence[Raw] | None = ()
     network_interfaces: Sequence[Raw] | None = ()
     prefix_lists: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    network_firewall: NfwRaw = field(default_factory=NfwRaw)
 
 
 @dataclass(frozen=True)
@@ -96,14 +99,20 @@ class _Ctx:
 
 
 def normalize_region(raw: AwsRegionRaw) -> AwsRegionModel:
-    """Turn one region's describe output into rule sets (SGs first, then NACLs, by id)."""
+    """Turn one region's describe output into rule sets (SGs first, then NACLs, by id, then
+    Network Firewalls by name)."""
     ctx = _Ctx(raw)
     logging = _vpc_logging(raw)
     scopes = _vpc_scopes(ctx)
     enis = _sg_attachments(ctx)
     sgs = _security_groups(ctx, logging, scopes, enis)
     acls = _network_acls(ctx, logging, scopes)
-    return AwsRegionModel(tuple(sgs + acls), tuple(ctx.warnings), tuple(ctx.errors))
+    fws, warnings, errors = firewall_rulesets(
+        raw.account, raw.region, raw.network_firewall, raw.vpcs, raw.subnets, raw.prefix_lists
+    )
+    ctx.warnings += warnings
+    ctx.errors += errors
+    return AwsRegionModel(tuple(sgs + acls + fws), tuple(ctx.warnings), tuple(ctx.errors))
 
 
 # -- shared helpers ----------------------------------------------------------------------------

@@ -11,12 +11,12 @@ in ``requests``. ``fail_after`` makes the N-th page request answer 500 (a fault 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from cloudfw.standins.awsjson import Answer, AwsJsonServer
 
 TARGET = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"
 MAX_PAGE = 50
@@ -53,53 +53,32 @@ class CloudTrailStandin:
     fail_after: int | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
     endpoint: str = ""
-    _server: ThreadingHTTPServer | None = None
+    _server: AwsJsonServer | None = None
 
     def start(self) -> CloudTrailStandin:
         items = sorted((_item(r) for r in self.records), key=lambda i: -float(i["EventTime"]))
-        standin = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
+        def handle(target: str, _: Mapping[str, str], req: dict[str, Any]) -> Answer:
+            self.requests.append({"target": target, **req})
+            if target != TARGET:
+                return 400, {"__type": "UnknownOperationException"}
+            if self.fail_after is not None and len(self.requests) > self.fail_after:
+                return 500, {"__type": "InternalFailure", "message": "injected"}
+            sel = [i for i in items if _matches(i, req)]
+            start = int(req.get("NextToken") or 0)
+            size = min(int(req.get("MaxResults") or MAX_PAGE), MAX_PAGE)
+            body: dict[str, Any] = {"Events": sel[start : start + size]}
+            if start + size < len(sel):
+                body["NextToken"] = str(start + size)
+            return 200, body
 
-            def do_POST(self) -> None:
-                target = self.headers.get("X-Amz-Target", "")
-                length = int(self.headers.get("Content-Length") or 0)
-                try:
-                    req = json.loads(self.rfile.read(length) or b"{}")
-                except ValueError:
-                    return self._send(400, {"__type": "SerializationException"})
-                standin.requests.append({"target": target, **req})
-                if target != TARGET:
-                    return self._send(400, {"__type": "UnknownOperationException"})
-                if standin.fail_after is not None and len(standin.requests) > standin.fail_after:
-                    return self._send(500, {"__type": "InternalFailure", "message": "injected"})
-                sel = [i for i in items if _matches(i, req)]
-                start = int(req.get("NextToken") or 0)
-                size = min(int(req.get("MaxResults") or MAX_PAGE), MAX_PAGE)
-                body: dict[str, Any] = {"Events": sel[start : start + size]}
-                if start + size < len(sel):
-                    body["NextToken"] = str(start + size)
-                return self._send(200, body)
-
-            def _send(self, code: int, body: Mapping[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/x-amz-json-1.1")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = AwsJsonServer(handle, "application/x-amz-json-1.1")
+        self.endpoint = self._server.start()
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
 
 

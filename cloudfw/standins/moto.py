@@ -32,9 +32,11 @@ _TOP = {
     "security_groups",
     "network_acls",
     "network_interfaces",
+    "network_firewalls",
     "expect",
     "expect_absent",
 }
+LOG_TYPES = ("ALERT", "FLOW", "TLS")
 _FIELDS: dict[str, tuple[set[str], set[str]]] = {  # section -> (required, optional)
     "vpcs": ({"name", "cidr"}, {"flow_logs", "subnets", "tags", "default_sg"}),
     "subnets": ({"name", "cidr"}, {"tags"}),
@@ -45,6 +47,10 @@ _FIELDS: dict[str, tuple[set[str], set[str]]] = {  # section -> (required, optio
     "network_acls": ({"name", "vpc"}, {"subnets", "entries", "tags"}),
     "entry": ({"rule", "direction", "action", "protocol", "cidr"}, {"ports", "icmp"}),
     "network_interfaces": ({"name", "subnet", "groups"}, {"public_ip", "description"}),
+    "network_firewalls": (
+        {"name", "vpc", "subnets", "policy"},
+        {"protects", "logging", "description"},
+    ),
     "expect": ({"check", "resource"}, {"note"}),
 }
 
@@ -142,6 +148,7 @@ def _validate(doc: YamlDoc) -> None:
         "security_groups",
         "network_acls",
         "network_interfaces",
+        "network_firewalls",
         "expect",
         "expect_absent",
     ):
@@ -160,6 +167,10 @@ def _validate(doc: YamlDoc) -> None:
                     raise doc.error([sec, i, "flow_logs"], "must be vpc, subnets or none")
             if sec == "security_groups":
                 _check_rules(doc, [sec, i], item)
+            if sec == "network_firewalls":
+                for j, t in enumerate(item.get("logging") or ()):
+                    if t not in LOG_TYPES:
+                        raise doc.error([sec, i, "logging", j], f"must be one of {LOG_TYPES}")
             if sec == "network_acls":
                 for j, e in enumerate(_items(doc, [sec, i, "entries"], item.get("entries"))):
                     _check_fields(doc, [sec, i, "entries", j], e, _FIELDS["entry"])
@@ -174,6 +185,7 @@ def _check_refs(doc: YamlDoc) -> None:
         ("security_groups", ("vpc",)),
         ("network_acls", ("vpc", "subnets")),
         ("network_interfaces", ("subnet", "groups")),
+        ("network_firewalls", ("vpc", "subnets", "protects")),
     ):
         for i, item in enumerate(doc.data.get(sec) or ()):
             refs.extend(([sec, i, f], item.get(f)) for f in fields)
@@ -264,7 +276,9 @@ def _ports_of(
 
 def _logical_names(doc: YamlDoc) -> list[tuple[str, str, list[PathPart]]]:
     out: list[tuple[str, str, list[PathPart]]] = []
-    for sec in ("vpcs", "prefix_lists", "security_groups", "network_acls", "network_interfaces"):
+    sections = ("vpcs", "prefix_lists", "security_groups", "network_acls", "network_interfaces",
+                "network_firewalls")  # fmt: skip
+    for sec in sections:
         for i, item in enumerate(doc.data.get(sec) or ()):
             out.append((sec, str(item["name"]), [sec, i, "name"]))
             if sec == "vpcs":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cloudfw.standins import moto
+from cloudfw.standins import moto, nfw
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "moto_fixtures" / "scenarios"
@@ -16,6 +16,7 @@ REGIONS = ("us-east-1", "eu-west-1")
 class Seeded:
     server: moto.MotoServer
     ids: dict[str, str]
+    firewalls: nfw.NfwStandin
 
     @property
     def endpoint(self) -> str:

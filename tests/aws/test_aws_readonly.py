@@ -58,6 +58,23 @@ def test_mutating_call_through_collector_session_is_refused(aws_env: Seeded) -> 
     assert bastion["SecurityGroups"][0]["IpPermissions"][0]["FromPort"] == 22
 
 
+def test_mutating_network_firewall_call_is_refused(aws_env: Seeded) -> None:
+    session = read_only_session()
+    nfw = session.client("network-firewall", region_name="us-east-1")
+    before = len(aws_env.firewalls.requests)
+    with pytest.raises(ReadOnlyViolation, match="network-firewall:UpdateFirewallPolicy"):
+        nfw.update_firewall_policy(
+            UpdateToken="x",
+            FirewallPolicyName="insp-policy",
+            FirewallPolicy={"StatelessDefaultActions": ["aws:drop"],
+                            "StatelessFragmentDefaultActions": ["aws:drop"]},
+        )  # fmt: skip
+    with pytest.raises(ReadOnlyViolation, match="network-firewall:DeleteFirewall"):
+        nfw.delete_firewall(FirewallName="insp-fw")
+    assert len(aws_env.firewalls.requests) == before, "refused before anything was sent"
+    assert nfw.list_firewalls()["Firewalls"]  # read-only still works
+
+
 def test_guard_on_injected_sessions(aws_env: Seeded) -> None:
     made: list[boto3.session.Session] = []
 
@@ -81,10 +98,11 @@ def test_recorded_calls_are_read_only_and_match_the_iam_policy(
         snap = collect(CollectOptions(), NullProgress())  # region discovery included
     assert snap.complete
     made = {f"{c.service}:{c.action}" for c in proxy.state.calls}
+    made |= {f"network-firewall:{r['operation']}" for r in aws_env.firewalls.requests}
     assert made and all(is_read_only(a.split(":")[1]) for a in made), made
+    assert "ec2:DescribeRouteTables" in made and "network-firewall:DescribeRuleGroup" in made
     policy = json.loads(Path(POLICY).read_text())
-    allowed = {
-        a for st in policy["Statement"] for a in st["Action"] if a.split(":")[0] in ("ec2", "sts")
-    }
+    services = ("ec2", "sts", "network-firewall")
+    allowed = {a for st in policy["Statement"] for a in st["Action"] if a.split(":")[0] in services}
     assert made == allowed, "policies/iam/aws-readonly.json must list exactly the calls made"
     assert all(st["Effect"] == "Allow" for st in policy["Statement"])

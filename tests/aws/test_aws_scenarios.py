@@ -34,7 +34,7 @@ def _write(tmp_path: Path, text: str, name: str = "a.yaml") -> Path:
 
 def test_shipped_scenarios_load() -> None:
     scenarios = load_scenarios(SCENARIOS)
-    assert [s.name for s in scenarios] == ["prod-web", "dev-sprawl", "eu-shop"]
+    assert [s.name for s in scenarios] == ["prod-web", "dev-sprawl", "eu-shop", "inspection"]
     assert {s.region for s in scenarios} == {"us-east-1", "eu-west-1"}
     exp = [e for s in scenarios for e in s.expectations]
     assert sum(e.present for e in exp) >= 10 and sum(not e.present for e in exp) >= 10
@@ -52,7 +52,8 @@ def test_shipped_scenarios_load() -> None:
 def test_seed_maps_every_logical_name(seeded: Seeded) -> None:
     ids = seeded.ids
     prefixes = {"vpc-", "subnet-", "sg-", "acl-", "eni-", "pl-"}
-    assert all(any(v.startswith(p) for p in prefixes) for v in ids.values())
+    firewalls = {"insp-fw"}  # a Network Firewall's id is its name
+    assert all(any(v.startswith(p) for p in prefixes) or v in firewalls for v in ids.values())
     for sc in load_scenarios(SCENARIOS):
         assert all(e.resource in ids for e in sc.expectations)
     assert ids["prod-vpc.default-sg"].startswith("sg-") and ids["eu-partner-pl"].startswith("pl-")

@@ -182,3 +182,82 @@ def test_disabling_checks_removes_their_findings() -> None:
     )
     assert only(findings(acl), "shadowed-rule")
     assert not only(findings(acl, checks={"shadowed-rule": {"enabled": False}}), "shadowed-rule")
+
+
+# -- default-pass ----------------------------------------------------------------------------------
+LAYERED = EvalSemantics.STATELESS_THEN_STATEFUL
+GOTO = Action.GOTO_NEXT
+
+
+def _layered(*rules: object, provider: str = "aws", names: tuple[str, ...] = ("a", "b")) -> object:
+    return ruleset(
+        *rules,
+        semantics=LAYERED,
+        provider=provider,
+        rid="fw",
+        rtype="firewall",  # type: ignore[arg-type]
+        layer_names=names,
+        default_ingress=ALLOW,
+        default_egress=ALLOW,
+    )
+
+
+@pytest.mark.parametrize("provider", ["aws", "gcp", "host"])
+def test_default_pass_in_an_early_layer_fires_on_any_provider(provider: str) -> None:
+    early = rule("default", "-1", "*", ["*"], layer=0, order=99, description="stateless default")
+    drop = rule("drop-db", "tcp", "3306", ["*"], action=DENY, layer=1)
+    (f,) = only(findings(_layered(early, drop, provider=provider)), "default-pass")  # type: ignore[arg-type]
+    assert f.rule_keys == ("default",) and f.direction == "ingress"
+    assert "and never reaches the b layer" in f.message and f.severity is Severity.HIGH
+    assert f.evidence["skipped_layers"] == ["b"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        [
+            rule("fwd", "-1", "*", ["*"], action=GOTO, layer=0),
+            rule("pass", "-1", "*", ["*"], layer=1),
+        ],
+        [
+            rule("ssh", layer=0),
+            rule("rest", "-1", "*", ["*"], action=GOTO, layer=0, order=9),
+            rule("late", "-1", "*", ["*"], layer=1),
+        ],
+        [
+            rule("drop", "-1", "*", ["*"], action=DENY, layer=0),
+            rule("never", "-1", "*", ["*"], layer=0, order=5),
+            rule("x", layer=1),
+        ],
+        [rule("narrow", "tcp", "0-65535", ["*"], layer=0), rule("x", layer=1)],
+    ],
+    ids=["forwarded", "only a narrow pass early", "unreachable catch-all", "not every protocol"],
+)
+def test_default_pass_needs_a_reached_catch_all_before_the_last_layer(rules: list[object]) -> None:
+    assert not only(findings(_layered(*rules)), "default-pass")  # type: ignore[arg-type]
+
+
+def test_default_pass_ignores_single_layer_rule_sets() -> None:
+    rs = ruleset(rule("all", "-1", "*", ["*"]), semantics=NACL)
+    assert not only(findings(rs), "default-pass")
+
+
+def test_placeholders_are_named_in_evidence() -> None:
+    opaque = rule(
+        "managed:x",
+        "-1",
+        "*",
+        ["*"],
+        action=Action.LOG,
+        layer=1,
+        description="AWS managed rule group x",
+        unresolved="rules not readable",
+    )
+    ssh = rule("ssh", layer=1)
+    fs = findings(_layered(rule("fwd", "-1", "*", ["*"], action=GOTO), opaque, ssh))  # type: ignore[arg-type]
+    exposure = [f for f in fs if f.check in ("allow-all", "internet-ingress[ssh]")]
+    assert exposure
+    for f in exposure:
+        assert f.evidence["not_evaluated"] == [  # type: ignore[index]
+            {"rule": "managed:x", "what": "AWS managed rule group x", "why": "rules not readable"}
+        ]

@@ -238,3 +238,24 @@ def test_rds_db_security_group_ingress(tmp_path: Path) -> None:
         ("revoke", "legacy-db", ["app-servers"], False),
     ]
     assert {(d["direction"], d["rule_action"]) for d in docs} == {("ingress", "allow")}
+
+
+def test_a_rule_string_idstools_cannot_split_is_a_located_error(tmp_path: Path) -> None:
+    from events_helpers import run_cli
+
+    bad = nfw(
+        "UpdateRuleGroup",
+        {
+            "ruleGroupArn": f"{NFW}:stateful-rulegroup/x",
+            "type": "STATEFUL",
+            "rules": 'pass tcp any any -> any 23 (msg:"unbalanced)',
+        },
+    )
+    good = nfw("DeleteRuleGroup", {"ruleGroupArn": f"{NFW}:stateful-rulegroup/y"})
+    path = write_json(tmp_path / "trail.json", {"Records": [bad, good]})
+    code, out, err = run_cli("events", str(path), "--no-store", "--format", "jsonl")
+    assert code == 3 and "Traceback" not in err
+    assert "not a Suricata rule" in err and "trail.json" in err
+    assert [d["event_name"] for d in map(__import__("json").loads, out.splitlines())] == [
+        "DeleteRuleGroup"
+    ]

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cloudfw.cli.app import _register_all, app
-from cloudfw.standins import moto
+from cloudfw.standins import moto, nfw
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "moto_fixtures" / "scenarios"
@@ -43,18 +43,25 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def estate() -> Iterator[tuple[str, dict[str, str]]]:
+def estate() -> Iterator[tuple[str, dict[str, str], str]]:
     server = moto.start()
+    firewalls: nfw.NfwStandin | None = None
     try:
         ids = moto.seed(server.endpoint, SCENARIOS)
-        yield server.endpoint, ids
+        firewalls = nfw.NfwStandin(nfw.seed(server.endpoint, SCENARIOS, ids)).start()
+        yield server.endpoint, ids, firewalls.endpoint
     finally:
+        if firewalls is not None:
+            firewalls.stop()
         server.stop()
 
 
 @pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch, estate: tuple[str, dict[str, str]]) -> dict[str, str]:
+def aws_env(
+    monkeypatch: pytest.MonkeyPatch, estate: tuple[str, dict[str, str], str]
+) -> dict[str, str]:
     monkeypatch.setenv("AWS_ENDPOINT_URL", estate[0])
+    monkeypatch.setenv("AWS_ENDPOINT_URL_NETWORK_FIREWALL", estate[2])
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.delenv("AWS_PROFILE", raising=False)

@@ -1,4 +1,5 @@
-"""AWS collector: security groups, network ACLs, flow logs and network interfaces, read-only.
+"""AWS collector: security groups, network ACLs, flow logs, network interfaces and Network
+Firewalls (with the route tables that place them), read-only.
 
 boto3 is imported lazily (inside `collect`), so importing this package costs nothing.
 Endpoint overrides come from botocore's standard ``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_<SVC>``

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import boto3.session
@@ -14,6 +14,7 @@ import cloudfw
 from cloudfw.model import Coverage, CoverageStatus, RuleSet, Snapshot
 from cloudfw.normalize.aws import normalize_region
 from cloudfw.providers.aws.fetch import AwsCallError, call, describe_error, read_region
+from cloudfw.providers.aws.nfw import read_network_firewall
 from cloudfw.providers.aws.session import (
     ReadOnlyViolation,
     client_config,
@@ -120,21 +121,34 @@ def _failed(account: str, region: str, reason: str) -> _Outcome:
 
 
 def _client(session: boto3.session.Session, account: str, region: str, config: Any) -> Any:
-    """An EC2 client for ``region``, or the failed outcome when one cannot even be built."""
+    """(EC2, Network Firewall) clients for ``region``, or the failed outcome when they cannot
+    even be built."""
     try:
-        return make_client(session, "ec2", region, config)
+        ec2 = make_client(session, "ec2", region, config)
+        return ec2, make_client(session, "network-firewall", region, config)
     except (BotoCoreError, ValueError) as exc:  # e.g. a malformed region name
         return _failed(account, region, describe_error(exc))
 
 
-def _collect_region(ec2: Any, tuning: AwsTuning, account: str, region: str) -> _Outcome:
+def _collect_region(
+    clients: tuple[Any, Any], tuning: AwsTuning, account: str, region: str
+) -> _Outcome:
     scope = scope_of(account, region)
+    ec2, nfw = clients
     try:
         read = read_region(ec2, account, region, tuning.resolve_prefix_lists)
     except ReadOnlyViolation:
         raise
     except AwsCallError as exc:
         return _failed(account, region, str(exc))
+    try:
+        firewalls, nfw_errors = read_network_firewall(nfw, ec2)
+        read.errors.extend(nfw_errors)
+        read.raw = replace(read.raw, network_firewall=firewalls)
+    except ReadOnlyViolation:
+        raise
+    except AwsCallError as exc:  # the firewall list itself: no firewall of the region is known
+        read.errors.append(str(exc))
     try:
         model = normalize_region(read.raw)
     except Exception as exc:  # a shape normalize did not foresee: this region is incomplete
