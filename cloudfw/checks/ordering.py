@@ -128,8 +128,8 @@ def dead_rules(rs: RuleSet, ctx: Context) -> list[Finding]:
             r = by_key[key]
             meta = REDUNDANT_RULE if same else SHADOWED_RULE
             cov = list(covering)
-            word = "rule" if len(cov) == 1 else "rules"
-            how = "already decide it the same way" if same else "decide it first"
+            word, verb = ("rule", "decides") if len(cov) == 1 else ("rules", "decide")
+            how = f"already {verb} it the same way" if same else f"{verb} it first"
             msg = (
                 f"{resource_label(rs.asset)} rule {key} ({ctx.summary(r)}) never matches: earlier "
                 f"{word} {short_list(cov)} {how}."

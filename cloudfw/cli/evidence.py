@@ -106,8 +106,9 @@ def export_cmd(
     review-summary.html: every scan of the window with its coverage, every finding opened and
     resolved, every change with its approval status), history-chain.json (the scan history's
     hash-chain heads as of --until, when a history exists) and manifest.json (SHA-256 of every
-    file, tool version, inputs, window). With --sign, manifest.json.sig is an SSH signature (namespace
-    cloudfw-evidence) of manifest.json. The bundle appears at --out only when complete.
+    file, tool version, inputs, window). With --sign, manifest.json.sig is an SSH signature
+    (namespace cloudfw-evidence) of manifest.json. The bundle appears at --out only when
+    complete.
 
     \b
     Examples:
