@@ -21,6 +21,7 @@ from cloudfw.cli.common import (
     write_output,
 )
 from cloudfw.cli.history import NewOnlyOpt, NoStoreOpt, StoreOpt, record_audit
+from cloudfw.cli.imports import AccountOpt, ImportFormatOpt, ImportsOpt, read_import_files
 from cloudfw.model import Snapshot
 from cloudfw.providers.base import CollectOptions
 
@@ -103,12 +104,18 @@ def collect_live(
 
 
 def gather(
-    snapshots: list[Path] | None, providers: list[Provider] | None, options: CollectOptions
+    snapshots: list[Path] | None,
+    providers: list[Provider] | None,
+    options: CollectOptions,
+    imports: Snapshot | None = None,
 ) -> Snapshot:
-    """Snapshot files and live collection, merged (the caller checks that one was given)."""
+    """Snapshot files, imports and live collection, merged (the caller checks that one was
+    given)."""
     parts: list[Snapshot] = []
     if snapshots:
         parts.append(load_snapshots(snapshots))
+    if imports is not None:
+        parts.append(imports)
     if providers:
         parts.append(collect_live([p.value for p in providers], options, StderrProgress()))
     snap = parts[0]
@@ -159,6 +166,9 @@ def audit(
     ] = None,
     provider: ProvidersOpt = None,
     snapshot: SnapshotsOpt = None,
+    imports: ImportsOpt = None,
+    import_format: ImportFormatOpt = None,
+    account: AccountOpt = None,
     fmt: Annotated[
         str,
         typer.Option(
@@ -207,6 +217,8 @@ def audit(
       cloudfw audit --snapshot snap.json --baseline prod.yaml --fail-on medium
       cloudfw audit --provider aws -b prod.yaml --events s3://trail-bucket/AWSLogs/
       cloudfw audit --provider aws --new-only --format sarif -o new.sarif
+      cloudfw audit --import aws-export/ --baseline prod.yaml
+      cloudfw audit --import nsgs.json --import cai-export.jsonl.gz
 
     Every run is recorded in the scan history (--store, default under the user data
     dir; --no-store turns it off): see `cloudfw history` and `cloudfw diff A B`.
@@ -223,8 +235,8 @@ def audit(
     )
     from cloudfw.store import RuleRow, rule_rows
 
-    if not provider and not snapshot:
-        fail("nothing to audit: give --provider aws|azure|gcp or --snapshot FILE")
+    if not provider and not snapshot and not imports:
+        fail("nothing to audit: give --provider aws|azure|gcp, --snapshot FILE or --import FILE")
     if fmt not in _formats():
         fail(f"unknown --format {fmt!r} (known: {', '.join(_formats())})")
     loaded = load_policy(baseline, catalog)
@@ -234,7 +246,10 @@ def audit(
         changes, event_coverage = read_change_events(events) if events else ((), ())
         now = datetime.now(UTC)
         done = None
-        if snapshot and len(snapshot) == 1 and not provider:
+        imported = (
+            read_import_files(imports, import_format, account, region, project) if imports else None
+        )
+        if snapshot and len(snapshot) == 1 and not provider and imported is None:
             done = audit_file_sharded(
                 snapshot[0], jobs, loaded, now, changes, event_coverage, keep_rows=not no_store
             )
@@ -246,7 +261,7 @@ def audit(
         if done is not None and done.report is not None:
             report, rows = done.report, done.rows
         else:
-            snap = gather(snapshot, provider, opts)
+            snap = gather(snapshot, provider, opts, imported)
             report = audit_snapshot(
                 snap, loaded, now, events=changes, extra_coverage=event_coverage
             )

@@ -1,0 +1,185 @@
+"""`read_imports`: files -> documents -> format -> provider readers -> one `Snapshot`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from cloudfw import __version__
+from cloudfw.imports import aws_config
+from cloudfw.imports.aws import AwsImporter
+from cloudfw.imports.aws_shapes import OUTPUTS
+from cloudfw.imports.azure import AzureImporter, resources_of
+from cloudfw.imports.base import ImportOptions, Unit
+from cloudfw.imports.errors import ImportFileError
+from cloudfw.imports.gcp import GcpImporter
+from cloudfw.imports.schema import check
+from cloudfw.imports.source import Document, documents, expand
+from cloudfw.model import Coverage, CoverageStatus, Snapshot
+
+__all__ = ["FORMATS", "ImportOptions", "read_imports"]
+
+FORMATS = {
+    "aws-cli": "aws ec2 describe-* / get-managed-prefix-list-entries --output json",
+    "aws-config": "AWS Config snapshot / history files, get-resource-config-history, "
+    "select-aggregate-resource-config",
+    "azure-cli": "az network ... list/show (flattened properties)",
+    "azure-resource-graph": "az graph query results, ARM REST listings (nested properties)",
+    "gcloud": "gcloud compute ... list/describe --format=json (and projects get-ancestors)",
+    "gcp-asset-inventory": "Cloud Asset Inventory exportAssets (JSON Lines) or "
+    "searchAllResources results",
+}
+EXPECTED = (
+    'expected an AWS CLI output ({"SecurityGroups": [...]}, {"NetworkAcls": [...]}, ...), '
+    'AWS Config items ({"configurationItems": [...]}, {"Results": [...]}), Azure resources '
+    '(a list with "id" and "type", or {"data": [...]}), gcloud objects ("kind": "compute#...") '
+    'or Cloud Asset Inventory assets ("asset_type")'
+)
+
+
+def detect(value: object) -> str | None:
+    """The format of one JSON document, from its content; None when it is not one we read."""
+    if isinstance(value, dict):
+        if any(k in value for k in OUTPUTS):
+            return "aws-cli"
+        if aws_config.is_config(value):
+            return "aws-config"
+        if "asset_type" in value or "assetType" in value or _search_results(value):
+            return "gcp-asset-inventory"
+        if str(value.get("kind", "")).startswith("compute#") or "projectId" in value:
+            return "gcloud"
+        if str(value.get("name", "")).startswith("folders/"):
+            return "gcloud"
+        if isinstance(value.get("data"), list | dict) or isinstance(value.get("value"), list):
+            return "azure-resource-graph"
+        if str(value.get("id", "")).lower().startswith("/subscriptions/"):
+            return "azure-cli"
+        return None
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        first = value[0]
+        if aws_config.is_config(value):
+            return "aws-config"
+        if "asset_type" in first or "assetType" in first:
+            return "gcp-asset-inventory"
+        if str(first.get("kind", "")).startswith("compute#") or set(first) == {"id", "type"}:
+            return "gcloud"
+        if str(first.get("name", "")).startswith("folders/") or "projectId" in first:
+            return "gcloud"
+        if str(first.get("id", "")).lower().startswith("/subscriptions/"):
+            fmt, _ = resources_of(Document("", value))
+            return fmt
+    return None
+
+
+def _search_results(value: dict[str, object]) -> bool:
+    res = value.get("results")
+    return (
+        isinstance(res, list)
+        and bool(res)
+        and isinstance(res[0], dict)
+        and ("assetType" in res[0] or "asset_type" in res[0])
+    )
+
+
+@dataclass
+class _Readers:
+    opts: ImportOptions
+    aws: AwsImporter = field(default_factory=AwsImporter)
+    azure: AzureImporter = field(default_factory=AzureImporter)
+    gcp: GcpImporter = field(default_factory=GcpImporter)
+    per_file: dict[str, list[str | int]] = field(default_factory=dict)
+    used: set[str] = field(default_factory=set)
+
+    def add(self, doc: Document) -> None:
+        fmt = self.opts.format or detect(doc.value)
+        if fmt is None:
+            if doc.value == [] or doc.value == {}:
+                fmt = "empty"
+            else:
+                raise ImportFileError(f"{doc.where}: $: unknown JSON shape: {EXPECTED}")
+        reader: Callable[[Document], int] = {
+            "aws-cli": self.aws.add,
+            "aws-config": self._config,
+            "azure-cli": lambda d: self.azure.add(d, self.opts),
+            "azure-resource-graph": lambda d: self.azure.add(d, self.opts),
+            "gcloud": lambda d: self.gcp.add_gcloud(d, self.opts),
+            "gcp-asset-inventory": self._assets,
+            "empty": lambda d: 0,
+        }[fmt]
+        n = reader(doc)
+        entry = self.per_file.setdefault(doc.file, [fmt, 0])
+        entry[1] = int(entry[1]) + n
+
+    def _config(self, doc: Document) -> int:
+        from cloudfw.imports.aws_shapes import OUTPUTS as SHAPES
+
+        specs = {kind: spec for kind, spec, _ in SHAPES.values()}
+        n = 0
+        for path, item in aws_config.latest(aws_config.items_of(doc)):
+            kind = aws_config.RESOURCE_KINDS.get(str(item.get("resourceType")))
+            if kind is None:
+                continue
+            api = aws_config.to_api(kind, item, doc.where, path)
+            records = [api]
+            if kind == "prefix_list_entries":
+                records = aws_config.prefix_list_entries(api, item)
+            for rec in records:
+                check(rec, specs[kind], f"{path}.configuration", doc.where)
+                self.aws.add_record(kind, rec, doc, path, aws_config.scope_of(item))
+            self.used.add("aws-config")
+            n += 1
+        return n
+
+    def _assets(self, doc: Document) -> int:
+        v = doc.value
+        if isinstance(v, dict) and isinstance(v.get("results"), list):
+            items = [(f"$.results[{i}]", a) for i, a in enumerate(v["results"])]
+        elif isinstance(v, list):
+            items = [(f"$[{i}]", a) for i, a in enumerate(v)]
+        else:
+            items = [("$", v)]
+        n = 0
+        for path, asset in items:
+            if not isinstance(asset, dict):
+                raise ImportFileError(f"{doc.where}: {path}: expected an asset object")
+            n += self.gcp.add_asset(doc, path, asset, self.opts)
+        return n
+
+
+def read_imports(paths: list[Path], opts: ImportOptions, now: datetime) -> Snapshot:
+    """Every file under ``paths`` as one snapshot. Raises `ImportFileError` (exit 2) on a bad
+    file; joins the files could not make are errors in the coverage (exit 3)."""
+    if opts.format and opts.format not in FORMATS:
+        raise ImportFileError(
+            f"unknown --import-format {opts.format!r} (known: {', '.join(FORMATS)})"
+        )
+    readers = _Readers(opts)
+    for path, group in expand(paths):
+        for doc in documents(path, group):
+            readers.add(doc)
+    units: list[Unit] = [*readers.aws.finish(opts), *readers.azure.finish(),
+                         *readers.gcp.finish()]  # fmt: skip
+    if not units:
+        raise ImportFileError(
+            f"{', '.join(str(p) for p in paths)}: nothing to audit: no security group, network "
+            "ACL, NSG, firewall or firewall policy in the files"
+        )
+    warnings = [w for u in units for w in u.warnings]
+    for what, ignored in (("Azure", readers.azure.ignored), ("GCP", readers.gcp.ignored)):
+        if ignored:
+            kinds = ", ".join(f"{t} ({n})" for t, n in sorted(ignored.items()))
+            warnings.append(f"import: {what} resources of types cloudfw does not audit: {kinds}")
+    coverage = [u.coverage() for u in units]
+    coverage += [
+        Coverage("import", f"file:{f}", CoverageStatus.OK, f"{fmt}: {n} record(s)", int(n))
+        for f, (fmt, n) in sorted(readers.per_file.items())
+    ]
+    return Snapshot(
+        rulesets=tuple(rs for u in units for rs in u.rulesets),
+        coverage=tuple(coverage),
+        collected_at=now,
+        tool_version=__version__,
+        warnings=tuple(warnings),
+    )
