@@ -25,7 +25,10 @@ from cloudfw.imports.base import ImportOptions, Unit, scope_error
 from cloudfw.imports.errors import ImportFileError, show
 from cloudfw.imports.schema import check
 from cloudfw.imports.source import Document
-from cloudfw.normalize.gcp import ProjectInput, normalize_project
+from cloudfw.model import Rule
+from cloudfw.normalize.gcp import GcpNormalizeError, ProjectInput, normalize_project
+from cloudfw.normalize.gcp_fields import req_str
+from cloudfw.normalize.gcp_rules import firewall_rules
 
 Raw = dict[str, Any]
 KINDS = {
@@ -58,14 +61,8 @@ _SPELLING = {"ipProtocol": "IPProtocol", "iPProtocol": "IPProtocol", "natIp": "n
 _POLICY_RULE_PROTOCOL = "ipProtocol"  # policy rules' layer4Configs keep lower camel
 ASSET = {"name": str, "asset_type": str, "assetType": str, "ancestors": [str],
          "resource": {"data": dict, "parent": str}}  # fmt: skip
-# The fields cloudfw reads, checked for type before normalizing (every other field tolerated).
-_L4 = [{"IPProtocol": str, "ipProtocol": str, "ports": [str]}]
-FIREWALL = {
-    "name": str, "network": str, "direction": str, "priority": int, "disabled": bool,
-    "sourceRanges": [str], "destinationRanges": [str], "sourceTags": [str],
-    "sourceServiceAccounts": [str], "targetTags": [str], "targetServiceAccounts": [str],
-    "allowed": _L4, "denied": _L4, "logConfig": {"enable": bool}, "selfLink": str,
-}  # fmt: skip
+# The fields cloudfw reads, checked for type before normalizing (every other field tolerated;
+# VPC firewall rules are normalized on reading, and the normalizer checks each field it reads).
 POLICY = {
     "name": str, "shortName": str, "displayName": str, "selfLink": str, "parent": str,
     "region": str, "associations": [{"attachmentTarget": str}],
@@ -73,7 +70,6 @@ POLICY = {
                "enableLogging": bool, "targetResources": [str], "match": dict}],
 }  # fmt: skip
 SPECS = {
-    "firewalls": FIREWALL,
     "policy": POLICY,
     "networks": {"name": str, "selfLink": str, "networkFirewallPolicyEnforcementOrder": str},
     "subnetworks": {"name": str, "region": str, "network": str, "ipCidrRange": str,
@@ -107,6 +103,9 @@ def camel_keys(value: Any, policy_rule: bool = False) -> Any:
 @dataclass
 class _Project:
     kinds: dict[str, list[Raw]] = field(default_factory=dict)
+    # VPC firewall rules, normalized as they are read (an org-wide export holds millions; only
+    # the model's rules are kept, not the JSON): (network URL, rules) per firewall resource
+    vpc_rules: list[tuple[str, list[Rule]]] = field(default_factory=list)
     files: set[str] = field(default_factory=set)
     ancestry: list[str] | None = None
     parent: str = ""
@@ -175,7 +174,15 @@ class GcpImporter:
 
     def _resource(self, doc: Document, path: str, kind: str, item: Raw, name: str,
                   opts: ImportOptions) -> None:  # fmt: skip
-        check(item, SPECS[kind], path, doc.where)
+        rules: list[Rule] = []
+        if kind == "firewalls":  # the normalizer checks every field it reads
+            try:
+                rules = firewall_rules(item)
+                network = req_str(item, "network", f"firewall {item.get('name')!r}")
+            except GcpNormalizeError as exc:
+                raise ImportFileError(f"{doc.where}: {path}: {exc}") from None
+        else:
+            check(item, SPECS[kind], path, doc.where)
         link = str(item.get("selfLink") or name or "")
         if kind == "policy":
             kind = _policy_kind(item, link)
@@ -190,7 +197,11 @@ class GcpImporter:
                 f"{doc.where}: {path}.selfLink: names no project: give --project PROJECT"
             )
         proj = self.project(project)
-        proj.kinds.setdefault(kind, []).append(item)
+        if kind == "firewalls":
+            proj.vpc_rules.append((network, rules))
+            proj.kinds.setdefault(kind, [])
+        else:
+            proj.kinds.setdefault(kind, []).append(item)
         proj.files.add(doc.file)
 
     # -- Cloud Asset Inventory -----------------------------------------------------------------
@@ -210,7 +221,7 @@ class GcpImporter:
                 f"{doc.where}: {path}.resource.data: missing: export with "
                 "--content-type=resource (search results need --read-mask='*')"
             )
-        item = camel_keys(data)
+        item = camel_keys(data) if any("_" in k for k in data) else data
         name = str(asset.get("name") or "")
         self._resource(doc, f"{path}.resource.data", kind, item, name, opts)
         self.asset_kinds.add(kind if kind != "policy" else _policy_kind(item, name))
@@ -249,7 +260,7 @@ class GcpImporter:
                 "firewall policies unknown)"
             )
         data = ProjectInput(
-            project=project, networks=k.get("networks", []), firewalls=k.get("firewalls", []),
+            project=project, networks=k.get("networks", []), vpc_rules=p.vpc_rules,
             subnetworks=k.get("subnetworks", []), network_policies=k.get("network_policies", []),
             regional_policies=k.get("regional_policies", []), ancestry=ancestry,
             hierarchical_policies=hier, instances=k.get("instances", []),

@@ -58,3 +58,16 @@ def dump_aws_cli(client: Any, out: Path, skip: tuple[str, ...] = ()) -> None:
 
 def comparable(found: list[dict[str, Any]], *drop: str) -> list[dict[str, Any]]:
     return [{k: v for k, v in f.items() if k not in drop} for f in found]
+
+
+def assert_same(got: list[dict[str, Any]], want: list[dict[str, Any]]) -> None:
+    """``got == want``, failing with the first finding that differs and the fields that do."""
+    if got == want:
+        return
+    assert len(got) == len(want), f"{len(got)} findings, expected {len(want)}"
+    for i, (g, w) in enumerate(zip(got, want, strict=True)):
+        if g != w:
+            diff = {
+                k: (g.get(k), w.get(k)) for k in sorted(set(g) | set(w)) if g.get(k) != w.get(k)
+            }
+            raise AssertionError(f"finding {i} ({w.get('check')} {w.get('resource_id')}): {diff}")
