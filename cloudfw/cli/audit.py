@@ -11,7 +11,6 @@ from typing import Annotated
 import typer
 
 from cloudfw.cli.common import (
-    Exit,
     StderrProgress,
     batch_gc,
     exit_code,
@@ -19,6 +18,7 @@ from cloudfw.cli.common import (
     handle_errors,
     parse_severity,
     write_output,
+    wrote_snapshot,
 )
 from cloudfw.cli.history import NewOnlyOpt, NoStoreOpt, StoreOpt, record_audit
 from cloudfw.cli.imports import AccountOpt, ImportFormatOpt, ImportsOpt, read_import_files
@@ -312,16 +312,8 @@ def collect(
     opts = collect_options(region, subscription, project, azure_endpoint, gcp_endpoint, workers)
     snap = collect_live([provider.value], opts, StderrProgress())
     write_snapshot(snap, out)
-    rules = sum(len(rs.rules) for rs in snap.rulesets)
-    failed = [c for c in snap.coverage if not c.ok]
-    typer.echo(
-        f"wrote {out}: {len(snap.rulesets)} rule sets, {rules} rules, "
-        f"{len(snap.coverage) - len(failed)}/{len(snap.coverage)} scopes read",
-        err=True,
-    )
-    for c in failed:
-        typer.echo(f"  INCOMPLETE {c.scope}: {c.reason}", err=True)
-    raise typer.Exit(int(Exit.INCOMPLETE if failed else Exit.CLEAN))
+    read = sum(c.ok for c in snap.coverage)
+    wrote_snapshot(out, snap, f"{read}/{len(snap.coverage)} scopes read")
 
 
 def register(app: typer.Typer) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cloudfw.cli.common import Exit, fail, handle_errors
+from cloudfw.cli.common import fail, handle_errors, wrote_snapshot
 from cloudfw.model import Snapshot
 
 ImportsOpt = Annotated[
@@ -94,17 +94,8 @@ def import_files(
         paths, import_format, account, [region] if region else None, [project] if project else None
     )
     write_snapshot(snap, out)
-    rules = sum(len(rs.rules) for rs in snap.rulesets)
-    scopes = [c for c in snap.coverage if not c.scope.startswith("file:")]
-    failed = [c for c in scopes if not c.ok]
-    typer.echo(
-        f"wrote {out}: {len(snap.rulesets)} rule sets, {rules} rules, "
-        f"{len(scopes)} scope(s) from {len(snap.coverage) - len(scopes)} file(s)",
-        err=True,
-    )
-    for c in failed:
-        typer.echo(f"  INCOMPLETE {c.scope}: {c.reason}", err=True)
-    raise typer.Exit(int(Exit.INCOMPLETE if failed else Exit.CLEAN))
+    files = sum(c.scope.startswith("file:") for c in snap.coverage)
+    wrote_snapshot(out, snap, f"{len(snap.coverage) - files} scope(s) from {files} file(s)")
 
 
 def register(app: typer.Typer) -> None:

@@ -59,8 +59,7 @@ _PROJECT = re.compile(r"projects/([^/]+)/")
 _SPELLING = {"ipProtocol": "IPProtocol", "iPProtocol": "IPProtocol", "natIp": "natIP",
              "networkIp": "networkIP"}  # fmt: skip
 _POLICY_RULE_PROTOCOL = "ipProtocol"  # policy rules' layer4Configs keep lower camel
-ASSET = {"name": str, "asset_type": str, "assetType": str, "ancestors": [str],
-         "resource": {"data": dict, "parent": str}}  # fmt: skip
+ASSET = {"name": str, "asset_type": str, "assetType": str, "resource": {"data": dict}}
 # The fields cloudfw reads, checked for type before normalizing (every other field tolerated;
 # VPC firewall rules are normalized on reading, and the normalizer checks each field it reads).
 POLICY = {
@@ -206,9 +205,11 @@ class GcpImporter:
 
     # -- Cloud Asset Inventory -----------------------------------------------------------------
     def add_asset(self, doc: Document, path: str, asset: Raw, opts: ImportOptions) -> int:
-        check(asset, ASSET, path, doc.where)
-        atype = str(asset.get("asset_type") or asset.get("assetType") or "")
-        data = (asset.get("resource") or {}).get("data")
+        atype = asset.get("asset_type") or asset.get("assetType") or ""
+        resource = asset.get("resource") or {}
+        if type(atype) is not str or type(resource) is not dict:  # the common case, cheaply
+            check(asset, ASSET, path, doc.where)
+        data = resource.get("data")
         versioned = asset.get("versionedResources") or asset.get("versioned_resources")
         if data is None and isinstance(versioned, list) and versioned:
             data = versioned[0].get("resource") if isinstance(versioned[0], dict) else None
@@ -227,6 +228,8 @@ class GcpImporter:
         self.asset_kinds.add(kind if kind != "policy" else _policy_kind(item, name))
         ancestors = asset.get("ancestors")
         m = _PROJECT.search(str(item.get("selfLink") or name))
+        if ancestors is not None:
+            check(ancestors, [str], f"{path}.ancestors", doc.where)
         if m and isinstance(ancestors, list):
             chain = [a for a in ancestors if not a.startswith("projects/")]
             self.project(m.group(1)).ancestry = list(reversed(chain))

@@ -116,6 +116,8 @@ class _Readers:
         from cloudfw.imports.aws_shapes import OUTPUTS as SHAPES
 
         specs = {kind: spec for kind, spec, _ in SHAPES.values()}
+        if isinstance(doc.value, dict) and doc.value.get("NextToken"):
+            self.aws.truncated.add(doc.file)  # one page of a paginated query
         n = 0
         for path, item in aws_config.latest(aws_config.items_of(doc)):
             kind = aws_config.RESOURCE_KINDS.get(str(item.get("resourceType")))
