@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from cloudfw.model import Coverage, CoverageStatus, RuleSet
 
 
+FILES_NAMED = 3  # in a scope's coverage reason
+
+
 @dataclass(frozen=True)
 class ImportOptions:
     """Scope for files that do not name their own; ``format`` forces a reader."""
@@ -29,7 +32,10 @@ class Unit:
     files: set[str] = field(default_factory=set)
 
     def coverage(self) -> Coverage:
-        files = ", ".join(sorted(self.files))
+        names = sorted(self.files)  # each file has its own `file:` coverage entry too
+        files = ", ".join(names[:FILES_NAMED])
+        if len(names) > FILES_NAMED:
+            files += f" and {len(names) - FILES_NAMED} more files"
         if self.missing:
             reason = f"imported from {files}; not in the files: " + "; ".join(self.missing)
             return Coverage(self.provider, self.scope, CoverageStatus.ERROR, reason,

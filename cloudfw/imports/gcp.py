@@ -120,6 +120,7 @@ class GcpImporter:
     # kinds an asset inventory export held for any project: it spans them, so a project
     # without one has none (a gcloud listing covers one project only)
     asset_kinds: set[str] = field(default_factory=set)
+    strings: dict[str, str] = field(default_factory=dict)
 
     def project(self, name: str) -> _Project:
         return self.projects.setdefault(name, _Project())
@@ -197,6 +198,7 @@ class GcpImporter:
             )
         proj = self.project(project)
         if kind == "firewalls":
+            network = self.strings.setdefault(network, network)  # one string per network
             proj.vpc_rules.append((network, rules))
             proj.kinds.setdefault(kind, [])
         else:
@@ -269,6 +271,7 @@ class GcpImporter:
             hierarchical_policies=hier, instances=k.get("instances", []),
         )  # fmt: skip
         result = normalize_project(data)
+        p.vpc_rules, p.kinds = [], {}  # the rule sets hold their own copies now
         if result.errors:
             raise ImportFileError(scope_error(scope, unit.files, result.errors))
         unit.rulesets = result.rulesets

@@ -173,3 +173,11 @@ def test_cli_exit_codes_and_snapshot(tmp_path: Path) -> None:
                                   "--no-store"])  # fmt: skip
     assert partial.exit_code == 3  # no NACLs, interfaces, flow logs: incomplete, never clean
     assert "describe-network-interfaces" in partial.stdout
+
+
+def test_exposure_reads_imports() -> None:
+    result = runner.invoke(app, ["exposure", "--import", str(AWS), "--format", "json"])
+    assert result.exit_code == 1, result.stderr  # the db group's MySQL is not reachable, but
+    doc = json.loads(result.stdout)  # the web ENI is: HTTPS from the internet
+    reachable = [e for a in doc["assets"] for e in a.get("exposures", [])]
+    assert any("443" in json.dumps(e) for e in reachable)
