@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 
 from cloudfw.model import Coverage, CoverageStatus, RuleSet
 
-
 FILES_NAMED = 3  # in a scope's coverage reason
 
 

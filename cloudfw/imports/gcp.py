@@ -224,7 +224,7 @@ class GcpImporter:
                 f"{doc.where}: {path}.resource.data: missing: export with "
                 "--content-type=resource (search results need --read-mask='*')"
             )
-        item = camel_keys(data) if any("_" in k for k in data) else data
+        item = camel_keys(data) if "_" in "".join(data) else data  # snake_case keys
         name = str(asset.get("name") or "")
         self._resource(doc, f"{path}.resource.data", kind, item, name, opts)
         self.asset_kinds.add(kind if kind != "policy" else _policy_kind(item, name))

@@ -90,10 +90,12 @@ class _Readers:
     azure: AzureImporter = field(default_factory=AzureImporter)
     gcp: GcpImporter = field(default_factory=GcpImporter)
     per_file: dict[str, list[str | int]] = field(default_factory=dict)
-    used: set[str] = field(default_factory=set)
+    line_format: dict[str, str] = field(default_factory=dict)
 
     def add(self, doc: Document) -> None:
-        fmt = self.opts.format or detect(doc.value)
+        fmt = self.opts.format or self.line_format.get(doc.file) or detect(doc.value)
+        if doc.line is not None and fmt is not None:  # JSON Lines: one format per file
+            self.line_format[doc.file] = fmt
         if fmt is None:
             if doc.value == [] or doc.value == {}:
                 fmt = "empty"
@@ -130,7 +132,6 @@ class _Readers:
             for rec in records:
                 check(rec, specs[kind], f"{path}.configuration", doc.where)
                 self.aws.add_record(kind, rec, doc, path, aws_config.scope_of(item))
-            self.used.add("aws-config")
             n += 1
         return n
 
