@@ -12,7 +12,7 @@ dropped. Config records no security group rule ids: rules are keyed by their con
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -21,6 +21,7 @@ from cloudfw.imports.schema import check
 from cloudfw.imports.source import Document
 
 Raw = dict[str, Any]
+T = TypeVar("T")
 RESOURCE_KINDS = {
     "AWS::EC2::SecurityGroup": "security_groups",
     "AWS::EC2::NetworkAcl": "network_acls",
@@ -81,11 +82,12 @@ def items_of(doc: Document) -> list[tuple[str, Raw]]:
     return out
 
 
-def latest(items: list[tuple[str, Raw]]) -> list[tuple[str, Raw]]:
-    """One item per resource: the last captured; deleted resources dropped."""
-    best: dict[tuple[str, str], tuple[str, Raw]] = {}
+def latest(items: list[tuple[T, Raw]]) -> list[tuple[T, Raw]]:
+    """One item per resource (over every file read): the last captured; deleted resources
+    dropped. ``T`` is where the item was read, carried along."""
+    best: dict[tuple[str, ...], tuple[T, Raw]] = {}
     for path, it in items:
-        key = (str(it.get("resourceType")), str(it.get("resourceId")))
+        key = (*scope_of(it), str(it.get("resourceType")), str(it.get("resourceId")))
         old = best.get(key)
         when = str(it.get("configurationItemCaptureTime") or "")
         if old is None or when >= str(old[1].get("configurationItemCaptureTime") or ""):

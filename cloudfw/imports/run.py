@@ -91,6 +91,8 @@ class _Readers:
     gcp: GcpImporter = field(default_factory=GcpImporter)
     per_file: dict[str, list[str | int]] = field(default_factory=dict)
     line_format: dict[str, str] = field(default_factory=dict)
+    config_items: list[tuple[Document, str, dict[str, object]]] = field(default_factory=list)
+    config_ignored: dict[str, int] = field(default_factory=dict)
 
     def add(self, doc: Document) -> None:
         fmt = self.opts.format or self.line_format.get(doc.file) or detect(doc.value)
@@ -115,15 +117,22 @@ class _Readers:
         entry[1] = int(entry[1]) + n
 
     def _config(self, doc: Document) -> int:
-        from cloudfw.imports.aws_shapes import OUTPUTS as SHAPES
-
-        specs = {kind: spec for kind, spec, _ in SHAPES.values()}
+        """Configuration items are kept until every file is read: history files hold several
+        captures of one resource, and only the latest counts (`flush_config`)."""
         if isinstance(doc.value, dict) and doc.value.get("NextToken"):
             self.aws.truncated.add(doc.file)  # one page of a paginated query
-        n = 0
-        for path, item in aws_config.latest(aws_config.items_of(doc)):
-            kind = aws_config.RESOURCE_KINDS.get(str(item.get("resourceType")))
+        items = aws_config.items_of(doc)
+        self.config_items.extend((doc, path, item) for path, item in items)
+        return len(items)
+
+    def flush_config(self) -> None:
+        specs = {kind: spec for kind, spec, _ in OUTPUTS.values()}
+        latest = aws_config.latest([((d, p), it) for d, p, it in self.config_items])
+        for (doc, path), item in latest:
+            rtype = str(item.get("resourceType"))
+            kind = aws_config.RESOURCE_KINDS.get(rtype)
             if kind is None:
+                self.config_ignored[rtype] = self.config_ignored.get(rtype, 0) + 1
                 continue
             api = aws_config.to_api(kind, item, doc.where, path)
             records = [api]
@@ -132,8 +141,7 @@ class _Readers:
             for rec in records:
                 check(rec, specs[kind], f"{path}.configuration", doc.where)
                 self.aws.add_record(kind, rec, doc, path, aws_config.scope_of(item))
-            n += 1
-        return n
+        self.config_items = []
 
     def _assets(self, doc: Document) -> int:
         v = doc.value
@@ -162,6 +170,7 @@ def read_imports(paths: list[Path], opts: ImportOptions, now: datetime) -> Snaps
     for path, group in expand(paths):
         for doc in documents(path, group):
             readers.add(doc)
+    readers.flush_config()
     units: list[Unit] = [*readers.aws.finish(opts), *readers.azure.finish(),
                          *readers.gcp.finish()]  # fmt: skip
     if not units:
@@ -170,7 +179,9 @@ def read_imports(paths: list[Path], opts: ImportOptions, now: datetime) -> Snaps
             "ACL, NSG, firewall or firewall policy in the files"
         )
     warnings = [w for u in units for w in u.warnings]
-    for what, ignored in (("Azure", readers.azure.ignored), ("GCP", readers.gcp.ignored)):
+    ignored_by = (("AWS Config", readers.config_ignored), ("Azure", readers.azure.ignored),
+                  ("GCP", readers.gcp.ignored))  # fmt: skip
+    for what, ignored in ignored_by:
         if ignored:
             kinds = ", ".join(f"{t} ({n})" for t, n in sorted(ignored.items()))
             warnings.append(f"import: {what} resources of types cloudfw does not audit: {kinds}")

@@ -3,6 +3,7 @@ audit findings, coverage and warnings (CLOUDFW_UPDATE_GOLDEN=1 to accept a chang
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 from pathlib import Path
@@ -93,3 +94,18 @@ def test_import_snapshot_round_trips_with_the_same_digest(tmp_path: Path) -> Non
     back = read_snapshot(out)
     assert digest(back) == digest(snap)
     assert findings(back) == findings(snap)
+
+
+def test_history_across_files_keeps_one_latest_item(tmp_path: Path) -> None:
+    """A ConfigHistory file with a later capture of the web group than the snapshot's."""
+    snap_file = next((FIXTURES / "aws-config" / "AWSLogs").rglob("*.json.gz"))
+    items = json.loads(gzip.decompress(snap_file.read_bytes()))["configurationItems"]
+    web = next(i for i in items if i["resourceId"] == "sg-0a1b2c3d4e5f60101")
+    later = web | {"configurationItemCaptureTime": "2026-12-02T06:00:00.000Z",
+                   "configuration": web["configuration"] | {"ipPermissions": []}}  # fmt: skip
+    history = tmp_path / "123456789012_Config_us-east-1_ConfigHistory_AWS::EC2::SecurityGroup.json"
+    history.write_text(json.dumps({"fileVersion": "1.0", "configurationItems": [later]}))
+    snap = imported(FIXTURES / "aws-config" / "AWSLogs", history)
+    webs = [rs for rs in snap.rulesets if rs.asset.resource_id == "sg-0a1b2c3d4e5f60101"]
+    assert len(webs) == 1
+    assert not [r for r in webs[0].rules if r.direction.value == "ingress"]
