@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cloudfw.cli.common import fail, handle_errors, wrote_snapshot
+from cloudfw.cli.common import batch_gc, fail, handle_errors, wrote_snapshot
 from cloudfw.model import Snapshot
 
 ImportsOpt = Annotated[
@@ -90,10 +90,12 @@ def import_files(
     """
     from cloudfw.snapshotio import write_snapshot
 
-    snap = read_import_files(
-        paths, import_format, account, [region] if region else None, [project] if project else None
-    )
-    write_snapshot(snap, out)
+    with batch_gc():  # millions of long-lived, acyclic objects: see batch_gc
+        snap = read_import_files(
+            paths, import_format, account, [region] if region else None,
+            [project] if project else None,
+        )  # fmt: skip
+        write_snapshot(snap, out)
     files = sum(c.scope.startswith("file:") for c in snap.coverage)
     wrote_snapshot(out, snap, f"{len(snap.coverage) - files} scope(s) from {files} file(s)")
 
