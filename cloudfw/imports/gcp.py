@@ -55,6 +55,7 @@ CONSEQUENCE = {
     "network_policies": "gcloud compute network-firewall-policies list (network firewall "
     "policies unknown)",
 }
+_MAX_DEPTH = 32  # ancestors of a project: GCP allows 10 folder levels
 _PROJECT = re.compile(r"projects/([^/]+)/")
 _SPELLING = {"ipProtocol": "IPProtocol", "iPProtocol": "IPProtocol", "natIp": "natIP",
              "networkIp": "networkIP"}  # fmt: skip
@@ -281,7 +282,7 @@ class GcpImporter:
         """Top-down ancestry from a project's parent and the folders read, or None."""
         chain: list[str] = []
         node = parent
-        while node:
+        while node and len(chain) < _MAX_DEPTH:  # a folder loop in the files ends here
             chain.append(node)
             if node.startswith("organizations/"):
                 return list(reversed(chain))
