@@ -53,6 +53,9 @@ def _register_all() -> None:
     from cloudfw.cli import exposure
 
     exposure.register(app)
+    from cloudfw.cli import imports
+
+    imports.register(app)
     # REGISTER-MARKER: add `from cloudfw.cli import <mod>` + `<mod>.register(app)` above this line
 
 

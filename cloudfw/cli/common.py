@@ -13,7 +13,7 @@ from typing import NoReturn, ParamSpec, TypeVar
 
 import typer
 
-from cloudfw.model import CloudfwError, Severity
+from cloudfw.model import CloudfwError, Severity, Snapshot
 from cloudfw.model.report import Report
 
 P = ParamSpec("P")
@@ -31,6 +31,17 @@ def fail(message: str, code: Exit = Exit.BAD_INPUT) -> NoReturn:
     """Print one line on stderr and exit. Never a traceback."""
     typer.echo(f"cloudfw: error: {message}", err=True)
     raise typer.Exit(int(code))
+
+
+def wrote_snapshot(out: Path, snap: Snapshot, scopes: str) -> NoReturn:
+    """After `collect` / `import` wrote ``out``: one summary line, one line per incomplete scope,
+    and the exit code (3 when a scope is incomplete)."""
+    rules = sum(len(rs.rules) for rs in snap.rulesets)
+    failed = [c for c in snap.coverage if not c.ok]
+    typer.echo(f"wrote {out}: {len(snap.rulesets)} rule sets, {rules} rules, {scopes}", err=True)
+    for c in failed:
+        typer.echo(f"  INCOMPLETE {c.scope}: {c.reason}", err=True)
+    raise typer.Exit(int(Exit.INCOMPLETE if failed else Exit.CLEAN))
 
 
 def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:

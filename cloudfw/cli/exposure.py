@@ -22,6 +22,7 @@ from cloudfw.cli.audit import (
     gather,
 )
 from cloudfw.cli.common import Exit, fail, handle_errors, write_output
+from cloudfw.cli.imports import AccountOpt, ImportFormatOpt, ImportsOpt, read_import_files
 from cloudfw.exposure import AssetExposure
 from cloudfw.model import Snapshot
 
@@ -40,6 +41,9 @@ class ExposureFormat(StrEnum):
 def exposure(
     provider: ProvidersOpt = None,
     snapshot: SnapshotsOpt = None,
+    imports: ImportsOpt = None,
+    import_format: ImportFormatOpt = None,
+    account: AccountOpt = None,
     fmt: Annotated[
         ExposureFormat, typer.Option("--format", "-f", help="table | json | html")
     ] = ExposureFormat.table,
@@ -76,6 +80,7 @@ def exposure(
       cloudfw exposure --provider aws --region eu-west-1
       cloudfw exposure --snapshot aws.json --snapshot azure.json --format json -o exposure.json
       cloudfw exposure --snapshot snap.json --format html -o exposure.html --all
+      cloudfw exposure --import aws-export/ --format json
 
     JSON: schema "cloudfw.exposure/1" (see cloudfw/exposure/report.py).
     Exit codes: 0 nothing reachable from the internet; 1 something is; 2 bad usage or input;
@@ -83,10 +88,13 @@ def exposure(
     """
     from cloudfw.exposure import build_paths, effective_exposure
 
-    if not provider and not snapshot:
-        fail("nothing to analyse: give --provider aws|azure|gcp or --snapshot FILE")
+    if not provider and not snapshot and not imports:
+        fail("nothing to analyse: give --provider aws|azure|gcp, --snapshot FILE or --import FILE")
     opts = collect_options(region, subscription, project, azure_endpoint, gcp_endpoint, workers)
-    snap = gather(snapshot, provider, opts)
+    imported = (
+        read_import_files(imports, import_format, account, region, project) if imports else None
+    )
+    snap = gather(snapshot, provider, opts, imported)
     results = effective_exposure(build_paths(snap.rulesets))
     now = datetime.now(UTC)
     write_output(_render(fmt, results, snap, now, show_all), output)

@@ -80,6 +80,9 @@ class ProjectInput:
     ancestry: Sequence[str] = ()
     hierarchical_policies: Sequence[Json] = ()
     instances: Sequence[Json] = ()  # optional: VMs, for effective exposure
+    # VPC firewall rules already normalized (`firewall_rules`), with each resource's network
+    # URL: what a streaming reader keeps instead of the raw objects
+    vpc_rules: Sequence[tuple[str, Sequence[Rule]]] = ()
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,8 @@ def normalize_project(data: ProjectInput) -> NormalizeResult:
             errors.append(str(exc))
             continue
         target.vpc.extend(rules)
+    for url, pre in data.vpc_rules:
+        net(url).vpc.extend(pre)
     for pol in data.network_policies:
         for path, label, prules in _associated(pol, errors):
             gn = net(path)
@@ -170,7 +175,7 @@ def normalize_project(data: ProjectInput) -> NormalizeResult:
     count = (
         len(data.networks) + len(data.firewalls) + len(data.subnetworks)
         + len(data.network_policies) + len(data.regional_policies)
-        + len(data.hierarchical_policies) + len(data.instances)
+        + len(data.hierarchical_policies) + len(data.instances) + len(data.vpc_rules)
     )  # fmt: skip
     return NormalizeResult(tuple(rulesets), tuple(errors), count)
 
@@ -291,6 +296,8 @@ def _rulesets(project: str, n: _Net, hier: list[tuple[str, list[PolicyRule]]]) -
         atts += tuple(
             a for r, a in n.instances if r == region or (region is None and r not in regional)
         )
+        # in identity order: aggregated listings come back in no fixed region order
+        atts = tuple(sorted(atts, key=lambda a: (a.resource_type, a.resource_id)))
         out.append(
             RuleSet(
                 asset=asset,

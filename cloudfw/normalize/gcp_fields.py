@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from cloudfw.model import (
@@ -66,6 +67,8 @@ def int_field(d: Json, key: str, ctx: str, default: int, hi: int) -> int:
 
 def str_list(d: Json, key: str, ctx: str) -> list[str]:
     v = d.get(key, [])
+    if type(v) is list and all(type(x) is str for x in v):  # JSON's own types: the fast path
+        return list(v)
     if not isinstance(v, Sequence) or isinstance(v, str) or not all(isinstance(x, str) for x in v):
         raise GcpNormalizeError(f"{ctx}: field {key!r} is not a list of strings")
     return list(v)
@@ -73,6 +76,8 @@ def str_list(d: Json, key: str, ctx: str) -> list[str]:
 
 def obj_list(d: Json, key: str, ctx: str) -> list[Json]:
     v = d.get(key, [])
+    if type(v) is list and all(type(x) is dict for x in v):  # JSON's own types: the fast path
+        return list(v)
     if (
         not isinstance(v, Sequence)
         or isinstance(v, str)
@@ -83,12 +88,25 @@ def obj_list(d: Json, key: str, ctx: str) -> list[Json]:
 
 
 def ranges(tokens: list[str], ctx: str, key: str) -> AddressSet:
-    out = AddressSet()
-    for i, tok in enumerate(tokens):
+    try:
+        return _ranges(tuple(tokens))
+    except ModelError:
+        pass
+    for i, tok in enumerate(tokens):  # locate the bad token
         try:
-            out = out | AddressSet.parse(tok)
+            AddressSet.parse(tok)
         except ModelError as exc:
             raise GcpNormalizeError(f"{ctx}: {key}[{i}]: {exc}") from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@lru_cache(maxsize=4096)
+def _ranges(tokens: tuple[str, ...]) -> AddressSet:
+    """Address sets are immutable: rules with the same ranges share one (an org-wide export
+    repeats a few hundred range lists over millions of rules)."""
+    out = AddressSet()
+    for tok in tokens:
+        out = out | AddressSet.parse(tok)
     return out
 
 
@@ -108,10 +126,16 @@ def proto_ports(entry: Json, proto_key: str, ctx: str) -> tuple[Intervals, Inter
         raise GcpNormalizeError(f"{ctx}: field {proto_key!r} is missing or not a string")
     ports_list = str_list(entry, "ports", ctx)
     try:
-        protocols = parse_protocol(proto_text)
-        ports = parse_ports(",".join(ports_list)) if ports_list else ALL_PORTS
+        return _proto_ports(proto_text, tuple(ports_list))
     except ModelError as exc:
         raise GcpNormalizeError(f"{ctx}: {exc}") from None
+
+
+@lru_cache(maxsize=4096)
+def _proto_ports(proto_text: str, ports_list: tuple[str, ...]) -> tuple[Intervals, Intervals]:
+    """Shared, as `_ranges` (interval sets are immutable too)."""
+    protocols = parse_protocol(proto_text)
+    ports = parse_ports(",".join(ports_list)) if ports_list else ALL_PORTS
     return protocols, ports
 
 

@@ -10,6 +10,7 @@ address groups) become ``unresolved`` peers and an explanation in ``Rule.unresol
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cloudfw.model import (
     ANY,
@@ -76,16 +77,15 @@ def firewall_rules(fw: Json) -> list[Rule]:
         for s in sas:
             symbols = symbols | AddressSet.symbol("service-account", s)
         # GCP matches a source if it is in the ranges OR carries a tag OR a service account.
-        peers = src | symbols
+        peers = src | symbols if tags or sas else src
         if peers.is_empty():
             peers = API_DEFAULT_PEERS
         local = dst if dst else ANY
     else:
         peers = dst if dst else API_DEFAULT_PEERS
         local = src if src else ANY
-    targets = frozenset(
-        [f"tag:{t}" for t in str_list(fw, "targetTags", ctx)]
-        + [f"sa:{s}" for s in str_list(fw, "targetServiceAccounts", ctx)]
+    targets = _targets(
+        tuple(str_list(fw, "targetTags", ctx)), tuple(str_list(fw, "targetServiceAccounts", ctx))
     )
     allowed = obj_list(fw, "allowed", ctx)
     denied = obj_list(fw, "denied", ctx)
@@ -119,6 +119,12 @@ def firewall_rules(fw: Json) -> list[Rule]:
             )
         )
     return out
+
+
+@lru_cache(maxsize=4096)
+def _targets(tags: tuple[str, ...], sas: tuple[str, ...]) -> frozenset[str]:
+    """One shared set per distinct target list (rules repeat a few over a whole estate)."""
+    return frozenset([f"tag:{t}" for t in tags] + [f"sa:{s}" for s in sas])
 
 
 @dataclass(frozen=True, slots=True)
