@@ -13,6 +13,7 @@ from typing import NoReturn, ParamSpec, TypeVar
 
 import typer
 
+from cloudfw.export.cells import incomplete_lines
 from cloudfw.model import CloudfwError, Severity, Snapshot
 from cloudfw.model.report import Report
 
@@ -39,8 +40,8 @@ def wrote_snapshot(out: Path, snap: Snapshot, scopes: str) -> NoReturn:
     rules = sum(len(rs.rules) for rs in snap.rulesets)
     failed = [c for c in snap.coverage if not c.ok]
     typer.echo(f"wrote {out}: {len(snap.rulesets)} rule sets, {rules} rules, {scopes}", err=True)
-    for c in failed:
-        typer.echo(f"  INCOMPLETE {c.scope}: {c.reason}", err=True)
+    for line in incomplete_lines(failed):
+        typer.echo(f"  INCOMPLETE {line}", err=True)
     raise typer.Exit(int(Exit.INCOMPLETE if failed else Exit.CLEAN))
 
 

@@ -10,8 +10,9 @@ CIDRs (``from 1.0.0.0/8, 2.0.0.0/7, …`` -> ``from internet``) and, where asked
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from cloudfw.model import Asset, Finding
+from cloudfw.model import Asset, Coverage, Finding
 from cloudfw.model.humanize import EXCEPT, tokens_text, traffic_text
 
 #: resource ids longer than this (ARM ids, GCP paths) are shown by name
@@ -81,3 +82,25 @@ def peers_cell(f: Finding, limit: int | None = None, width: int | None = None) -
 
 def traffic_cell(f: Finding) -> str:
     return traffic_text(f.protocol, f.ports) if f.protocol else ""
+
+
+MAX_INCOMPLETE_LINES = 20
+
+
+def incomplete_lines(failed: Sequence[Coverage]) -> list[str]:
+    """One line per reason: scopes that failed for the same reason share it ("gcp:p1 and 99 more
+    scopes: REASON"), and past `MAX_INCOMPLETE_LINES` reasons the rest are counted (every scope
+    stays in the snapshot's and the report's coverage)."""
+    by_reason: dict[str, list[str]] = {}
+    for c in failed:
+        by_reason.setdefault(c.reason, []).append(c.scope)
+    lines = []
+    for reason, scopes in by_reason.items():
+        more = len(scopes) - 1
+        who = scopes[0] if not more else f"{scopes[0]} and {more} more scope{'s' * (more > 1)}"
+        lines.append(f"{who}: {reason}")
+    if len(lines) > MAX_INCOMPLETE_LINES:
+        rest = len(lines) - MAX_INCOMPLETE_LINES + 1
+        lines = [*lines[: MAX_INCOMPLETE_LINES - 1],
+                 f"... and {rest} more reasons (every scope is in the coverage)"]  # fmt: skip
+    return lines

@@ -12,6 +12,7 @@ import textwrap
 from collections.abc import Sequence
 
 from cloudfw.export.cells import (
+    incomplete_lines,
     message_text,
     peers_cell,
     resource_name,
@@ -138,7 +139,7 @@ def render_table(report: Report) -> str:
         f"Coverage: {ok} of {len(report.coverage)} scopes read. (cloudfw {report.tool_version})"
     )
     notes = [
-        *(f"INCOMPLETE {c.scope}: {c.reason}" for c in failed),
+        *(f"INCOMPLETE {line}" for line in incomplete_lines(failed)),
         *(f"WARNING {w}" for w in report.warnings),
     ]
     for note in notes:
