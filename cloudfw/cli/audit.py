@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -21,7 +22,20 @@ from cloudfw.cli.common import (
     write_output,
 )
 from cloudfw.cli.history import NewOnlyOpt, NoStoreOpt, StoreOpt, record_audit
+from cloudfw.cli.scope_opts import (
+    AccountsOpt,
+    DaskOpt,
+    ExcludeAccountsOpt,
+    ExternalIdOpt,
+    OrgOpt,
+    OuOpt,
+    RoleArnOpt,
+    RoleNameOpt,
+    aws_scope,
+    executor,
+)
 from cloudfw.model import Snapshot
+from cloudfw.providers.aws.scope import DEFAULT_ROLE, AwsScope
 from cloudfw.providers.base import CollectOptions
 
 
@@ -135,6 +149,7 @@ def collect_options(
     azure_endpoint: str | None,
     gcp_endpoint: str | None,
     workers: int,
+    aws: AwsScope | None = None,
 ) -> CollectOptions:
     return CollectOptions(
         regions=tuple(region or ()),
@@ -143,6 +158,7 @@ def collect_options(
         azure_endpoint=azure_endpoint,
         gcp_endpoint=gcp_endpoint,
         workers=workers,
+        aws=aws,
     )
 
 
@@ -193,10 +209,19 @@ def audit(
             "-j",
             min=0,
             max=64,
-            help="Worker processes for one big --snapshot file, split by provider account "
-            "(Linux). 0: one per CPU, up to 4, for files over 32 MB; 1: none.",
+            help="Shards (worker processes, or tasks with --dask) for one big --snapshot file, "
+            "split by provider account. 0: one per CPU (up to 4) or per cluster thread, for "
+            "files over 32 MB; 1: none.",
         ),
     ] = 0,
+    dask: DaskOpt = None,
+    org: OrgOpt = False,
+    accounts: AccountsOpt = None,
+    exclude_accounts: ExcludeAccountsOpt = None,
+    ou: OuOpt = None,
+    role_name: RoleNameOpt = DEFAULT_ROLE,
+    external_id: ExternalIdOpt = None,
+    role_arn: RoleArnOpt = None,
 ) -> None:
     """Audit firewall rules: internet exposure, allow-all, unlogged, baseline drift.
 
@@ -207,6 +232,8 @@ def audit(
       cloudfw audit --snapshot snap.json --baseline prod.yaml --fail-on medium
       cloudfw audit --provider aws -b prod.yaml --events s3://trail-bucket/AWSLogs/
       cloudfw audit --provider aws --new-only --format sarif -o new.sarif
+      cloudfw audit --provider aws --org --region us-east-1 --exclude-accounts '*-sandbox'
+      cloudfw audit --provider aws --org --dask tcp://scheduler:8786 -f json -o org.json
 
     Every run is recorded in the scan history (--store, default under the user data
     dir; --no-store turns it off): see `cloudfw history` and `cloudfw diff A B`.
@@ -229,19 +256,24 @@ def audit(
         fail(f"unknown --format {fmt!r} (known: {', '.join(_formats())})")
     loaded = load_policy(baseline, catalog)
     threshold = parse_severity(fail_on) if fail_on else loaded.policy.fail_on
-    opts = collect_options(region, subscription, project, azure_endpoint, gcp_endpoint, workers)
-    with batch_gc():
+    scope = aws_scope(org, accounts, exclude_accounts, ou, role_name, external_id, role_arn)
+    opts = collect_options(
+        region, subscription, project, azure_endpoint, gcp_endpoint, workers, scope
+    )
+    with batch_gc(), executor(dask, workers, jobs) as ex:
+        opts = replace(opts, executor=ex)
         changes, event_coverage = read_change_events(events) if events else ((), ())
         now = datetime.now(UTC)
         done = None
         if snapshot and len(snapshot) == 1 and not provider:
             done = audit_file_sharded(
-                snapshot[0], jobs, loaded, now, changes, event_coverage, keep_rows=not no_store
+                snapshot[0], jobs, loaded, now, ex, changes, event_coverage, keep_rows=not no_store
             )
             if done.why:
                 typer.echo(f"cloudfw: one process: {snapshot[0]}: {done.why}", err=True)
             elif done.report is not None:
-                typer.echo(f"cloudfw: audited in {done.jobs} worker processes", err=True)
+                how = "worker processes" if not ex.remote else f"shards on {ex.where}"
+                typer.echo(f"cloudfw: audited in {done.jobs} {how}", err=True)
         rows: Iterable[RuleRow]
         if done is not None and done.report is not None:
             report, rows = done.report, done.rows
@@ -282,6 +314,14 @@ def collect(
     azure_endpoint: AzureEndpointOpt = None,
     gcp_endpoint: GcpEndpointOpt = None,
     workers: WorkersOpt = 8,
+    dask: DaskOpt = None,
+    org: OrgOpt = False,
+    accounts: AccountsOpt = None,
+    exclude_accounts: ExcludeAccountsOpt = None,
+    ou: OuOpt = None,
+    role_name: RoleNameOpt = DEFAULT_ROLE,
+    external_id: ExternalIdOpt = None,
+    role_arn: RoleArnOpt = None,
 ) -> None:
     """Collect one cloud's firewall state into a snapshot file, for a later `audit --snapshot`.
 
@@ -289,13 +329,18 @@ def collect(
     Examples:
       cloudfw collect aws --region us-east-1 --out aws.json
       cloudfw collect gcp --project my-proj --out gcp.json.gz
+      cloudfw collect aws --org --ou ou-ab12-prod --role-name cloudfw-audit --out org.json
 
     Exits 3 when a scope could not be read (the snapshot's coverage lists it).
     """
     from cloudfw.snapshotio import write_snapshot
 
-    opts = collect_options(region, subscription, project, azure_endpoint, gcp_endpoint, workers)
-    snap = collect_live([provider.value], opts, StderrProgress())
+    scope = aws_scope(org, accounts, exclude_accounts, ou, role_name, external_id, role_arn)
+    opts = collect_options(
+        region, subscription, project, azure_endpoint, gcp_endpoint, workers, scope
+    )
+    with executor(dask, workers) as ex:
+        snap = collect_live([provider.value], replace(opts, executor=ex), StderrProgress())
     write_snapshot(snap, out)
     rules = sum(len(rs.rules) for rs in snap.rulesets)
     failed = [c for c in snap.coverage if not c.ok]
