@@ -31,6 +31,7 @@ class UnitFailure:
 
     index: int
     error: str  # one line: ``Type: message``
+    kind: str = ""  # the exception's type name ("" when no exception: a lost worker)
 
 
 class Batch(Protocol[R_co]):

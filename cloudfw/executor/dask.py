@@ -60,7 +60,7 @@ class DaskBatch(Generic[R]):
             try:
                 out[k] = fut.result()
             except Exception as exc:  # the unit raised, or KilledWorker after the retries
-                out[k] = UnitFailure(k, describe_failure(exc))
+                out[k] = UnitFailure(k, describe_failure(exc), type(exc).__name__)
             fut.release()
             if self._on_done is not None:
                 self._on_done(k, not isinstance(out[k], UnitFailure))

@@ -62,7 +62,7 @@ class LocalBatch(Generic[R]):
                 except BrokenProcessPool:
                     out[k] = UnitFailure(k, "a worker process died (out of memory? killed?)")
                 except Exception as exc:
-                    out[k] = UnitFailure(k, describe_failure(exc))
+                    out[k] = UnitFailure(k, describe_failure(exc), type(exc).__name__)
                 if self._on_done is not None:
                     self._on_done(k, not isinstance(out[k], UnitFailure))
         finally:

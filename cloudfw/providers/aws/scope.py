@@ -26,6 +26,7 @@ class AwsScope:
     role_name: str = DEFAULT_ROLE
     external_id: str | None = None
     role_arn: str | None = None
+    duration: int = ROLE_DURATION  # seconds per role session (botocore refreshes before expiry)
 
     @property
     def active(self) -> bool:
