@@ -1,14 +1,14 @@
-"""An AWS organization on moto's server: 21 ACTIVE member accounts (one of them closed, so 20
-stay ACTIVE... see `build`), OUs two levels deep, firewall rules in two regions of each account,
-and moto's IAM enforcement on, so that one member's role really cannot be assumed.
+"""An AWS organization on moto's server: 22 member accounts (one closed, so SUSPENDED; one whose
+role the auditor may not assume; 20 readable), OUs two levels deep, open admin ports in two
+regions of each account, and moto's IAM enforcement, so that the one role really is refused.
 
 moto lets any AssumeRole through unless IAM authorization is enforced (``/moto-api/reset-auth``);
 then the caller's identity policies are evaluated, Resource included. The management account's
 auditor user gets ``Allow *`` and an explicit ``Deny sts:AssumeRole`` on the one account's role:
 AWS answers AccessDenied exactly like that when an SCP or a permission boundary denies it.
 Each member account holds ``OrganizationAccountAccessRole`` (moto's CreateAccount makes it, as
-AWS does) with a describe-only inline policy. Seeding runs with enforcement off (moto's fake keys), from one
-thread; enforcement is switched on at the end and off again by `relax`.
+AWS does) with a describe-only inline policy. Seeding runs with enforcement off (moto's fake
+keys), from one thread; `enforce_iam` switches it on and off.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ READ_POLICY = {
     "Version": "2012-10-17",
     "Statement": [
         {"Effect": "Allow", "Action": ["ec2:Describe*", "sts:GetCallerIdentity"], "Resource": "*"}
-    ],  # fmt: skip
+    ],
 }
 
 

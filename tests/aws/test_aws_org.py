@@ -5,12 +5,18 @@ two regions, one closed account skipped, one member whose role the auditor may n
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from aws_proxy import Proxy, ProxyState
 from aws_support import ROOT
+from dask_support import local_cluster
 from org_support import MANAGEMENT, REGIONS, ROLE, Org, build, enforce_iam
 from typer.testing import CliRunner
 
@@ -210,3 +216,85 @@ def test_org_calls_are_those_the_policies_grant(org: Org, monkeypatch: pytest.Mo
             granted |= set(st["Action"])
     assert "organizations:ListAccountsForParent" in made and "sts:AssumeRole" in made
     assert made <= granted, made - granted
+
+
+# -- the same units on a Dask cluster -------------------------------------------------------------
+STAMP = re.compile(rb'"generated_at": "[^"]*"')
+
+
+def _report_bytes(*extra: str) -> tuple[int, bytes]:
+    res = CliRunner().invoke(app, ["audit", "--provider", "aws", "--org", *REGION_ARGS,
+                                   "--format", "json", "--no-store", *extra])  # fmt: skip
+    assert isinstance(res.exception, SystemExit), res.exception
+    out, n = STAMP.subn(b'"generated_at": "-"', res.stdout_bytes)
+    assert n == 1
+    return res.exit_code, out
+
+
+def test_dask_cluster_gives_the_in_process_report_byte_for_byte(org: Org) -> None:
+    code, here = _report_bytes()
+    with local_cluster(threads=4) as cluster:  # started after the fixture's env: inherited
+        code_d, there = _report_bytes("--dask", cluster.scheduler_address)
+    assert code == code_d == 3
+    assert there == here
+    assert f"aws:{org.denied}:eu-west-1".encode() in here
+
+
+@pytest.mark.parametrize("allowed_failures", [3, 0])
+def test_a_worker_killed_mid_run_leaves_a_complete_or_correctly_incomplete_report(
+    org: Org, allowed_failures: int
+) -> None:
+    """Dask's default (3): the scheduler runs the lost units again elsewhere and the report is
+    complete, byte for byte the in-process one. 0: the units the dead worker held fail for good
+    (KilledWorker) and each one is a coverage entry saying so; the rest is as in-process."""
+    _, here = _report_bytes()
+    expected = json.loads(here)
+    config = {"distributed.scheduler.allowed-failures": allowed_failures}
+    with local_cluster(threads=4, **config) as cluster:
+        from distributed import Client
+
+        got: dict[str, object] = {}
+        runner = threading.Thread(
+            target=lambda: got.update(r=_report_bytes("--dask", cluster.scheduler_address))
+        )
+        with Client(cluster.scheduler_address) as client:
+            runner.start()
+            victim = _busy_worker(client, runner)
+            pid = client.run(os.getpid, workers=[victim])[victim]
+            os.kill(pid, signal.SIGKILL)
+            runner.join(timeout=300)
+            assert not runner.is_alive(), "the run ends after the worker is lost"
+            assert victim not in client.scheduler_info()["workers"], "that worker was lost"
+    code, there = got["r"]  # type: ignore[misc]
+    doc = json.loads(there)
+    lost = [c for c in doc["coverage"] if "KilledWorker" in str(c.get("reason"))]
+    assert code == 3
+    if allowed_failures:
+        assert not lost and there == here
+    else:
+        assert lost, "at least the units the worker was running when it died"
+    cov, want = _scopes(doc), _scopes(expected)
+    assert set(cov) == set(want), "every account x region is in the report once"
+    for scope, c in cov.items():
+        if c["status"] == "ok":
+            assert c == want[scope]
+        elif scope not in {f"aws:{org.denied}:{r}" for r in REGIONS}:
+            assert "KilledWorker" in str(c["reason"]), c  # correctly incomplete: says why
+    ok = {s for s, c in cov.items() if c["status"] == "ok"}
+
+    def findings(d: dict[str, object]) -> list[object]:
+        return [f for f in d["findings"]  # type: ignore[attr-defined]
+                if f"aws:{f['account']}:{f['region']}" in ok]  # fmt: skip
+
+    assert findings(doc) == findings(expected)
+
+
+def _busy_worker(client: object, runner: threading.Thread) -> str:
+    """A worker that is running one of the units while others are still to come."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and runner.is_alive():
+        busy = [w for w, keys in client.processing().items() if keys]  # type: ignore[attr-defined]
+        if busy:
+            return str(busy[0])
+        time.sleep(0.02)
+    raise AssertionError("no unit ever ran on the cluster")

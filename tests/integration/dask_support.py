@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,19 +10,18 @@ import dask.config
 
 
 @contextlib.contextmanager
-def local_cluster(workers: int = 2, **config: Any) -> Iterator[Any]:
-    """Two single-threaded worker processes (each started with this process's environment:
-    endpoint overrides and fake keys included), no dashboard, loopback only. ``config``:
-    ``dask.config`` settings for the scheduler (e.g. ``allowed-failures``)."""
+def local_cluster(workers: int = 2, threads: int = 1, **config: Any) -> Iterator[Any]:
+    """``workers`` worker processes of ``threads`` threads each, started with this process's
+    environment (endpoint overrides and fake keys included), no dashboard, loopback only.
+    ``config``: ``dask.config`` settings for the scheduler (e.g. ``allowed-failures``)."""
     from distributed import LocalCluster
 
     settings = {"distributed.scheduler.work-stealing": False, **config}
-    os.environ.setdefault("DASK_DISTRIBUTED__WORKER__DAEMON", "False")
     with (
         dask.config.set(settings),
         LocalCluster(
             n_workers=workers,
-            threads_per_worker=1,
+            threads_per_worker=threads,
             processes=True,
             host="127.0.0.1",
             dashboard_address=None,
