@@ -44,6 +44,7 @@ def main() -> int:
         ("effective exposure", "exposure_bench"),
         ("baseline validate", "baseline_bench", "--groups", "2000" if q else "20000"),
         ("host audit", "host_bench", "--hosts", "10000" if a.full else ("200" if q else "1000")),
+        ("aws organization, in-process vs Dask", "org_bench", *(["--quick"] if q else [])),
     ]
     if a.with_prowler:
         runs.append(("Prowler side by side", "prowler_compare", "--with-prowler",

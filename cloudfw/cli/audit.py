@@ -27,12 +27,16 @@ from cloudfw.cli.scope_opts import (
     DaskOpt,
     ExcludeAccountsOpt,
     ExternalIdOpt,
+    FolderOpt,
+    ManagementGroupOpt,
+    OrganizationOpt,
     OrgOpt,
     OuOpt,
     RoleArnOpt,
     RoleNameOpt,
     aws_scope,
     executor,
+    gcp_parents,
 )
 from cloudfw.model import Snapshot
 from cloudfw.providers.aws.scope import DEFAULT_ROLE, AwsScope
@@ -150,11 +154,15 @@ def collect_options(
     gcp_endpoint: str | None,
     workers: int,
     aws: AwsScope | None = None,
+    management_groups: list[str] | None = None,
+    parents: tuple[str, ...] = (),
 ) -> CollectOptions:
     return CollectOptions(
         regions=tuple(region or ()),
         subscriptions=tuple(subscription or ()),
+        management_groups=tuple(management_groups or ()),
         projects=tuple(project or ()),
+        gcp_parents=parents,
         azure_endpoint=azure_endpoint,
         gcp_endpoint=gcp_endpoint,
         workers=workers,
@@ -222,6 +230,9 @@ def audit(
     role_name: RoleNameOpt = DEFAULT_ROLE,
     external_id: ExternalIdOpt = None,
     role_arn: RoleArnOpt = None,
+    management_group: ManagementGroupOpt = None,
+    organization: OrganizationOpt = None,
+    folder: FolderOpt = None,
 ) -> None:
     """Audit firewall rules: internet exposure, allow-all, unlogged, baseline drift.
 
@@ -258,8 +269,9 @@ def audit(
     threshold = parse_severity(fail_on) if fail_on else loaded.policy.fail_on
     scope = aws_scope(org, accounts, exclude_accounts, ou, role_name, external_id, role_arn)
     opts = collect_options(
-        region, subscription, project, azure_endpoint, gcp_endpoint, workers, scope
-    )
+        region, subscription, project, azure_endpoint, gcp_endpoint, workers, scope,
+        management_group, gcp_parents(organization, folder),
+    )  # fmt: skip
     with batch_gc(), executor(dask, workers, jobs) as ex:
         opts = replace(opts, executor=ex)
         changes, event_coverage = read_change_events(events) if events else ((), ())
@@ -322,6 +334,9 @@ def collect(
     role_name: RoleNameOpt = DEFAULT_ROLE,
     external_id: ExternalIdOpt = None,
     role_arn: RoleArnOpt = None,
+    management_group: ManagementGroupOpt = None,
+    organization: OrganizationOpt = None,
+    folder: FolderOpt = None,
 ) -> None:
     """Collect one cloud's firewall state into a snapshot file, for a later `audit --snapshot`.
 
@@ -337,8 +352,9 @@ def collect(
 
     scope = aws_scope(org, accounts, exclude_accounts, ou, role_name, external_id, role_arn)
     opts = collect_options(
-        region, subscription, project, azure_endpoint, gcp_endpoint, workers, scope
-    )
+        region, subscription, project, azure_endpoint, gcp_endpoint, workers, scope,
+        management_group, gcp_parents(organization, folder),
+    )  # fmt: skip
     with executor(dask, workers) as ex:
         snap = collect_live([provider.value], replace(opts, executor=ex), StderrProgress())
     write_snapshot(snap, out)

@@ -52,6 +52,30 @@ RoleArnOpt = Annotated[
     typer.Option("--role-arn", help="AWS: read the one account of this role (assumed)."),
 ]
 
+ManagementGroupOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--management-group", help="Azure: every subscription under this management group."
+    ),
+]
+OrganizationOpt = Annotated[
+    list[str] | None,
+    typer.Option("--organization", help="GCP: every active project under this organization id."),
+]
+FolderOpt = Annotated[
+    list[str] | None,
+    typer.Option("--folder", help="GCP: every active project under this folder id."),
+]
+
+
+def gcp_parents(organizations: list[str] | None, folders: list[str] | None) -> tuple[str, ...]:
+    """``organizations/N`` and ``folders/N`` (a bare number or the full name is accepted)."""
+
+    def full(kind: str, ids: list[str] | None) -> list[str]:
+        return [i if i.startswith(f"{kind}/") else f"{kind}/{i}" for i in ids or ()]
+
+    return (*full("organizations", organizations), *full("folders", folders))
+
 
 def aws_scope(
     org: bool,

@@ -59,7 +59,9 @@ class CollectOptions:
 
     regions: tuple[str, ...] = ()
     subscriptions: tuple[str, ...] = ()
+    management_groups: tuple[str, ...] = ()  # Azure: every subscription under these
     projects: tuple[str, ...] = ()
+    gcp_parents: tuple[str, ...] = ()  # GCP: every project under organizations/N, folders/N
     azure_endpoint: str | None = None
     gcp_endpoint: str | None = None
     workers: int = 8
