@@ -231,23 +231,29 @@ def _report_bytes(*extra: str) -> tuple[int, bytes]:
     return res.exit_code, out
 
 
-def test_dask_cluster_gives_the_in_process_report_byte_for_byte(org: Org) -> None:
-    code, here = _report_bytes()
+@pytest.fixture(scope="module")
+def here(org: Org) -> bytes:
+    """The in-process report of the organization (exit 3: the denied member)."""
+    code, report = _report_bytes()
+    assert code == 3
+    return report
+
+
+def test_dask_cluster_gives_the_in_process_report_byte_for_byte(org: Org, here: bytes) -> None:
     with local_cluster(threads=4) as cluster:  # started after the fixture's env: inherited
         code_d, there = _report_bytes("--dask", cluster.scheduler_address)
-    assert code == code_d == 3
+    assert code_d == 3
     assert there == here
     assert f"aws:{org.denied}:eu-west-1".encode() in here
 
 
 @pytest.mark.parametrize("allowed_failures", [3, 0])
 def test_a_worker_killed_mid_run_leaves_a_complete_or_correctly_incomplete_report(
-    org: Org, allowed_failures: int
+    org: Org, here: bytes, allowed_failures: int
 ) -> None:
     """Dask's default (3): the scheduler runs the lost units again elsewhere and the report is
     complete, byte for byte the in-process one. 0: the units the dead worker held fail for good
     (KilledWorker) and each one is a coverage entry saying so; the rest is as in-process."""
-    _, here = _report_bytes()
     expected = json.loads(here)
     config = {"distributed.scheduler.allowed-failures": allowed_failures}
     with local_cluster(threads=4, **config) as cluster:
