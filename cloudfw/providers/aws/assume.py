@@ -43,7 +43,6 @@ class Target:
     role_arn: str | None = None
     external_id: str | None = None
     duration: int = 3600  # seconds a role session lasts before botocore refreshes it
-    name: str = ""  # the account's name in the organization, for messages
 
 
 class _Fixed(CredentialProvider):  # type: ignore[misc]  # botocore is untyped

@@ -3,9 +3,9 @@ accounts under some OUs, narrowed by globs; and the caller's own account or one 
 
 Read from the caller's identity (the management account, or a delegated administrator) with
 ``organizations:ListAccounts``, ``ListChildren`` and ``ListAccountsForParent``, all paginated.
-Suspended (and closing) accounts are skipped and said so in a warning. The management account
-itself is read with the caller's own credentials (OrganizationAccountAccessRole exists only in
-member accounts).
+Accounts not ACTIVE (suspended, closing, closed: ``State``, or the older ``Status``) are
+skipped and said so in a warning. The management account itself is read with the caller's own
+credentials (OrganizationAccountAccessRole exists only in member accounts).
 """
 
 from __future__ import annotations
@@ -65,12 +65,13 @@ def discover(session: boto3.session.Session, scope: AwsScope, caller: str, confi
             continue
         if not scope.wants(account, name):
             continue
-        if str(acct.get("Status", "ACTIVE")) != "ACTIVE":
-            skipped.append(f"{account} ({acct.get('Status')})")
+        state = str(acct.get("State") or acct.get("Status") or "ACTIVE")  # State replaces Status
+        if state != "ACTIVE":
+            skipped.append(f"{account} ({state})")
             continue
         partition = str(acct.get("Arn", "arn:aws:")).split(":")[1] or partition
         role = None if account == caller else scope.role_for(account, partition)
-        out.targets.append(Target(account, role, scope.external_id, scope.duration, name))
+        out.targets.append(Target(account, role, scope.external_id, scope.duration))
     if skipped:
         out.warnings.append(f"aws organization: skipped {len(skipped)} account(s) not ACTIVE: "
                             + ", ".join(skipped))  # fmt: skip
