@@ -37,6 +37,7 @@ def test_a_worker_process_that_dies_fails_its_units_not_the_run() -> None:
     assert isinstance(got[0], UnitFailure) and "worker process died" in got[0].error
 
 
+@pytest.mark.slow  # distributed retries the connection for its 30 s connect timeout
 def test_an_unreachable_scheduler_is_one_error() -> None:
     with pytest.raises(ExecutorError, match=r"--dask tcp://127\.0\.0\.1:9: cannot reach"):
         open_executor("tcp://127.0.0.1:9")
