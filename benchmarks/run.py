@@ -47,6 +47,7 @@ def main() -> int:
         ("host audit", "host_bench", "--hosts", "10000" if a.full else ("200" if q else "1000")),
         ("import asset inventory", "import_bench", "--rules", "100000" if q else "1000000",
          "--audit-rules", "10000" if q else "20000"),
+        ("aws organization, in-process vs Dask", "org_bench", *(["--quick"] if q else [])),
     ]  # fmt: skip
     if a.with_prowler:
         runs.append(("Prowler side by side", "prowler_compare", "--with-prowler",

@@ -14,32 +14,29 @@ identity), so shards are byte ranges of about equal size, each cut moved to the 
 boundary. Workers check what the plan assumed: every line canonical JSON, accounts not split
 between shards, lines in digest order, log scopes in their own account. When anything does not
 hold (or the file is compressed, or not in the line layout, or a line does not decode) the file
-is audited the plain way instead, which also names any error exactly. Workers are forked (Linux
-only), so the loaded policy, catalog and baseline are shared, not pickled; results come back
-through pipes.
+is audited the plain way instead, which also names any error exactly.
+
+Each shard is one unit of `cloudfw.executor`: a worker process of this machine, or a task on a
+Dask cluster (``--dask``), which then reads the file at the same path (a shared filesystem). A
+shard whose worker fails (dies, is lost for good, cannot read the file) sends the whole file to
+the plain reading, saying why: the report is never missing a shard.
 """
 
 from __future__ import annotations
 
-import ctypes
-import gc
 import mmap
-import multiprocessing
-import os
 import re
-import signal
-import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import BinaryIO
 
 import orjson
 
+from cloudfw.executor import Executor, UnitFailure, Work
 from cloudfw.exposure.paths import host_join_keys
-from cloudfw.model import CloudfwError, RuleSet, Snapshot
+from cloudfw.model import RuleSet, Snapshot
 from cloudfw.model.encode import asset_order
 from cloudfw.model.report import Report
 from cloudfw.model.serde import DecodeError, ruleset_from_dict, snapshot_from_dict
@@ -57,14 +54,9 @@ _DOMAIN = re.compile(
     rb',"provider":(' + _STR + rb")"
 )
 _HOST_HINT = b'"resource_type":"host"'  # a cheap pre-filter; decoding decides
-_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 MIN_SHARD_BYTES = 32 * 1024**2  # smaller files are audited faster in one process
 
 Span = tuple[int, int]  # a byte range of the file: [start, end)
-
-
-class ShardError(CloudfwError):
-    """A worker process failed outside cloudfw's own error handling (killed, out of memory)."""
 
 
 @dataclass(frozen=True)
@@ -74,10 +66,6 @@ class Plan:
 
     shards: tuple[Span, ...]
     hosts: tuple[Span, ...]
-
-
-def can_fork() -> bool:
-    return sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
 
 
 def plan(path: Path, jobs: int) -> Plan | None:
@@ -142,9 +130,12 @@ def _host_lines(data: mmap.mmap, start: int, end: int) -> tuple[Span, ...]:
 
 
 @dataclass(frozen=True)
-class _Job:
-    path: Path
+class ShardUnit:
+    """One shard to audit: picklable, so that it runs in a worker process or a Dask task."""
+
+    path: Path  # read by the worker itself (with --dask: the same path on a shared filesystem)
     plan: Plan
+    k: int
     request: AuditRequest
     keep_rows: bool  # the scan history stores every rule's content hash
 
@@ -164,10 +155,6 @@ class _Unfit:
     (``why`` says how), or an error in it (``why`` empty: the plain reading reports it)."""
 
     why: str
-
-
-_JOB: _Job | None = None  # set by the parent just before it forks its workers
-_PIPES: list[Connection] = []  # every pipe end the workers inherit (each keeps its own only)
 
 
 def _lines(f: BinaryIO, span: Span, last: bool) -> Iterator[bytes]:
@@ -190,7 +177,9 @@ class _UnfitError(Exception):
     pass
 
 
-def _shard(job: _Job, k: int) -> _Done | _Unfit:
+def audit_shard(job: ShardUnit) -> _Done | _Unfit:
+    """Decode and judge shard ``job.k`` of the file (the executor's unit function)."""
+    k = job.k
     spans = job.plan.shards
     owned: list[RuleSet] = []
     context: list[RuleSet] = []
@@ -217,6 +206,8 @@ def _shard(job: _Job, k: int) -> _Done | _Unfit:
                     context.append(ruleset_from_dict(orjson.loads(body), "$.rulesets[?]"))
     except (_UnfitError, orjson.JSONDecodeError, DecodeError):
         return _Unfit("")  # an error in the file: the plain reading names it exactly
+    except OSError as exc:  # on a cluster: the file is not at this path on the worker
+        return _Unfit(f"a worker cannot read the file: {exc.strerror or exc}")
     if any(order[j] > order[j + 1] for j in range(len(order) - 1)):
         return _Unfit("lines not in digest order")
     if context and host_join_keys(context)[0] & host_join_keys(owned)[1]:
@@ -229,43 +220,18 @@ def _shard(job: _Job, k: int) -> _Done | _Unfit:
     return _Done(part, rows, frozenset(accounts), *ends)
 
 
-def _die_with(parent: int) -> None:
-    """Linux: be killed when the parent dies (killed by a CI timeout, say), not work on."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        return  # then the broken pipe ends the worker when it is done
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
-
-
-def _worker(k: int, conn: Connection, parent: int) -> None:
-    _die_with(parent)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to report
-    for other in _PIPES:  # so that a dead parent (or sibling) means a broken pipe, not a hang
-        if other is not conn:
-            other.close()
-    gc.disable()  # a one-shot process: see cloudfw.snapshotio._bulk_allocation
-    try:
-        assert _JOB is not None
-        result: _Done | _Unfit = _shard(_JOB, k)
-    except Exception as exc:  # a bug: the parent says so and audits in one process
-        result = _Unfit(f"a worker failed ({type(exc).__name__}: {exc})")
-    try:
-        conn.send(result)
-        conn.close()
-    except OSError:  # the parent is gone: nobody to tell
-        pass
-
-
 def audit_sharded(
-    path: Path, plan_: Plan, request: AuditRequest, *, keep_rows: bool = False
+    path: Path,
+    plan_: Plan,
+    request: AuditRequest,
+    executor: Executor,
+    *,
+    keep_rows: bool = False,
 ) -> tuple[Report, list[RuleRow]] | str:
     """Audit the snapshot file ``path`` as ``request`` asks (its snapshot is ignored: the file's
-    header stands in for it): the report, and with ``keep_rows`` every rule's history row. When
-    the file must be read plainly instead, why (empty: an error the plain reading reports)."""
-    global _JOB
+    header stands in for it), one unit per shard on ``executor``: the report, and with
+    ``keep_rows`` every rule's history row. When the file must be read plainly instead, why
+    (empty: an error the plain reading reports)."""
     with path.open("rb") as f:
         head = read_header(f)
     if head is None:
@@ -274,39 +240,28 @@ def audit_sharded(
         header = snapshot_from_dict(head)
     except DecodeError:
         return ""  # the plain reading reports it, naming the file
-    ctx = multiprocessing.get_context("fork")
-    ends = [ctx.Pipe(duplex=False) for _ in plan_.shards]  # (receive, send) per worker
-    _JOB = _Job(path, plan_, request, keep_rows)
-    _PIPES[:] = [c for pair in ends for c in pair]
-    procs = []
-    try:
-        for k, (_, send) in enumerate(ends):
-            p = ctx.Process(target=_worker, args=(k, send, os.getpid()), daemon=True)
-            p.start()
-            procs.append(p)
-    finally:
-        _JOB = None
-        _PIPES.clear()
-        for _, send in ends:
-            send.close()
-    pipes = [recv for recv, _ in ends]
+    units = [ShardUnit(path, plan_, k, request, keep_rows) for k in range(len(plan_.shards))]
+    batch = executor.submit(audit_shard, units, Work.CPU)
     try:
         digest = lines_digest(path, head)  # while the workers decode; valid once they checked
     except NotLineLayout:
         digest = ""
-    results = [_receive(conn) for conn in pipes]
-    for p in procs:
-        p.join()
+    results = batch.results()
     return _merge(results, header, request, digest) if digest else ""
 
 
 def _merge(
-    results: list[_Done | _Unfit], header: Snapshot, request: AuditRequest, digest: str
+    results: Sequence[_Done | _Unfit | UnitFailure],
+    header: Snapshot,
+    request: AuditRequest,
+    digest: str,
 ) -> tuple[Report, list[RuleRow]] | str:
     merged, rows = Partial(), []
     seen: set[tuple[str, str]] = set()
     last: Key | None = None
     for got in results:
+        if isinstance(got, UnitFailure):
+            return f"a worker failed ({got.error})"
         if isinstance(got, _Unfit):
             return got.why
         if seen & got.accounts:
@@ -321,27 +276,15 @@ def _merge(
     return finish_audit(replace(request, snapshot=header), merged, digest), rows
 
 
-def _receive(conn: Connection) -> _Done | _Unfit:
-    try:
-        got = conn.recv()
-    except EOFError:
-        raise ShardError(
-            "an audit worker process died (out of memory?); rerun with --jobs 1"
-        ) from None
-    finally:
-        conn.close()
-    assert isinstance(got, (_Done, _Unfit))
-    return got
-
-
-def shard_jobs(requested: int, cpus: int, size: int) -> int:
-    """How many worker processes to use: ``requested`` when given (1 = none), otherwise one per
-    CPU (up to 4) for a file of at least `MIN_SHARD_BYTES`."""
+def shard_jobs(requested: int, slots: int, size: int) -> int:
+    """How many shards to cut: ``requested`` when given (1 = none), otherwise one per slot of
+    the executor (local: one per CPU, up to 4) for a file of at least `MIN_SHARD_BYTES`."""
     if requested > 0:
-        return requested if can_fork() else 1
-    if size < MIN_SHARD_BYTES or not can_fork():
+        return requested
+    if size < MIN_SHARD_BYTES:
         return 1
-    return max(1, min(cpus, 4))
+    return max(1, slots)
 
 
-__all__ = ["MIN_SHARD_BYTES", "Plan", "ShardError", "audit_sharded", "plan", "shard_jobs"]
+__all__ = ["MIN_SHARD_BYTES", "Plan", "ShardUnit", "audit_shard", "audit_sharded", "plan",
+           "shard_jobs"]  # fmt: skip

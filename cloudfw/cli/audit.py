@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -22,7 +23,24 @@ from cloudfw.cli.common import (
 )
 from cloudfw.cli.history import NewOnlyOpt, NoStoreOpt, StoreOpt, record_audit
 from cloudfw.cli.imports import AccountOpt, ImportFormatOpt, ImportsOpt, read_import_files
+from cloudfw.cli.scope_opts import (
+    AccountsOpt,
+    DaskOpt,
+    ExcludeAccountsOpt,
+    ExternalIdOpt,
+    FolderOpt,
+    ManagementGroupOpt,
+    OrganizationOpt,
+    OrgOpt,
+    OuOpt,
+    RoleArnOpt,
+    RoleNameOpt,
+    aws_scope,
+    executor,
+    gcp_parents,
+)
 from cloudfw.model import ChangeEvent, Coverage, Snapshot
+from cloudfw.providers.aws.scope import DEFAULT_ROLE, AwsScope
 from cloudfw.providers.base import CollectOptions
 
 
@@ -142,14 +160,20 @@ def collect_options(
     azure_endpoint: str | None,
     gcp_endpoint: str | None,
     workers: int,
+    aws: AwsScope | None = None,
+    management_groups: list[str] | None = None,
+    parents: tuple[str, ...] = (),
 ) -> CollectOptions:
     return CollectOptions(
         regions=tuple(region or ()),
         subscriptions=tuple(subscription or ()),
+        management_groups=tuple(management_groups or ()),
         projects=tuple(project or ()),
+        gcp_parents=parents,
         azure_endpoint=azure_endpoint,
         gcp_endpoint=gcp_endpoint,
         workers=workers,
+        aws=aws,
     )
 
 
@@ -203,10 +227,22 @@ def audit(
             "-j",
             min=0,
             max=64,
-            help="Worker processes for one big --snapshot file, split by provider account "
-            "(Linux). 0: one per CPU, up to 4, for files over 32 MB; 1: none.",
+            help="Shards (worker processes, or tasks with --dask) for one big --snapshot file, "
+            "split by provider account. 0: one per CPU (up to 4) or per cluster thread, for "
+            "files over 32 MB; 1: none.",
         ),
     ] = 0,
+    dask: DaskOpt = None,
+    org: OrgOpt = False,
+    accounts: AccountsOpt = None,
+    exclude_accounts: ExcludeAccountsOpt = None,
+    ou: OuOpt = None,
+    role_name: RoleNameOpt = DEFAULT_ROLE,
+    external_id: ExternalIdOpt = None,
+    role_arn: RoleArnOpt = None,
+    management_group: ManagementGroupOpt = None,
+    organization: OrganizationOpt = None,
+    folder: FolderOpt = None,
 ) -> None:
     """Audit firewall rules: internet exposure, allow-all, unlogged, baseline drift.
 
@@ -219,6 +255,8 @@ def audit(
       cloudfw audit --provider aws --new-only --format sarif -o new.sarif
       cloudfw audit --import aws-export/ --baseline prod.yaml
       cloudfw audit --import nsgs.json --import cai-export.jsonl.gz
+      cloudfw audit --provider aws --org --region us-east-1 --exclude-accounts '*-sandbox'
+      cloudfw audit --provider aws --org --dask tcp://scheduler:8786 -f json -o org.json
 
     Every run is recorded in the scan history (--store, default under the user data
     dir; --no-store turns it off): see `cloudfw history` and `cloudfw diff A B`.
@@ -242,8 +280,13 @@ def audit(
         fail(f"unknown --format {fmt!r} (known: {', '.join(_formats())})")
     loaded = load_policy(baseline, catalog)
     threshold = parse_severity(fail_on) if fail_on else loaded.policy.fail_on
-    opts = collect_options(region, subscription, project, azure_endpoint, gcp_endpoint, workers)
-    with batch_gc():
+    scope = aws_scope(org, accounts, exclude_accounts, ou, role_name, external_id, role_arn)
+    opts = collect_options(
+        region, subscription, project, azure_endpoint, gcp_endpoint, workers, scope,
+        management_group, gcp_parents(organization, folder),
+    )  # fmt: skip
+    with batch_gc(), executor(dask, workers, jobs) as ex:
+        opts = replace(opts, executor=ex)
         changes: tuple[ChangeEvent, ...] = ()
         event_coverage: tuple[Coverage, ...] = ()
         reads = NO_READS
@@ -259,13 +302,14 @@ def audit(
         )
         if snapshot and len(snapshot) == 1 and not provider and imported is None:
             done = audit_file_sharded(
-                snapshot[0], jobs, loaded, now, changes, event_coverage,
+                snapshot[0], jobs, loaded, now, ex, changes, event_coverage,
                 keep_rows=not no_store, reads=reads,
             )  # fmt: skip
             if done.why:
                 typer.echo(f"cloudfw: one process: {snapshot[0]}: {done.why}", err=True)
             elif done.report is not None:
-                typer.echo(f"cloudfw: audited in {done.jobs} worker processes", err=True)
+                how = "worker processes" if not ex.remote else f"shards on {ex.where}"
+                typer.echo(f"cloudfw: audited in {done.jobs} {how}", err=True)
         rows: Iterable[RuleRow]
         if done is not None and done.report is not None:
             report, rows = done.report, done.rows
@@ -306,6 +350,17 @@ def collect(
     azure_endpoint: AzureEndpointOpt = None,
     gcp_endpoint: GcpEndpointOpt = None,
     workers: WorkersOpt = 8,
+    dask: DaskOpt = None,
+    org: OrgOpt = False,
+    accounts: AccountsOpt = None,
+    exclude_accounts: ExcludeAccountsOpt = None,
+    ou: OuOpt = None,
+    role_name: RoleNameOpt = DEFAULT_ROLE,
+    external_id: ExternalIdOpt = None,
+    role_arn: RoleArnOpt = None,
+    management_group: ManagementGroupOpt = None,
+    organization: OrganizationOpt = None,
+    folder: FolderOpt = None,
 ) -> None:
     """Collect one cloud's firewall state into a snapshot file, for a later `audit --snapshot`.
 
@@ -313,13 +368,19 @@ def collect(
     Examples:
       cloudfw collect aws --region us-east-1 --out aws.json
       cloudfw collect gcp --project my-proj --out gcp.json.gz
+      cloudfw collect aws --org --ou ou-ab12-prod --role-name cloudfw-audit --out org.json
 
     Exits 3 when a scope could not be read (the snapshot's coverage lists it).
     """
     from cloudfw.snapshotio import write_snapshot
 
-    opts = collect_options(region, subscription, project, azure_endpoint, gcp_endpoint, workers)
-    snap = collect_live([provider.value], opts, StderrProgress())
+    scope = aws_scope(org, accounts, exclude_accounts, ou, role_name, external_id, role_arn)
+    opts = collect_options(
+        region, subscription, project, azure_endpoint, gcp_endpoint, workers, scope,
+        management_group, gcp_parents(organization, folder),
+    )  # fmt: skip
+    with executor(dask, workers) as ex:
+        snap = collect_live([provider.value], replace(opts, executor=ex), StderrProgress())
     write_snapshot(snap, out)
     read = sum(c.ok for c in snap.coverage)
     wrote_snapshot(out, snap, f"{read}/{len(snap.coverage)} scopes read")

@@ -12,6 +12,7 @@ from cloudfw.model.report import Report
 
 if TYPE_CHECKING:  # loaded when a command runs, not for `--help`
     from cloudfw.events.recon import History
+    from cloudfw.executor import Executor
     from cloudfw.pipeline import AuditRequest
     from cloudfw.policy.baseline import Baseline
     from cloudfw.policy.catalog import ServiceCatalog
@@ -121,24 +122,23 @@ def audit_file_sharded(
     jobs: int,
     loaded: LoadedPolicy,
     now: datetime,
+    executor: Executor,
     events: tuple[ChangeEvent, ...] = (),
     extra_coverage: tuple[Coverage, ...] = (),
     *,
     keep_rows: bool = False,
     reads: Reads = NO_READS,
 ) -> Sharded:
-    """`audit --snapshot FILE` in worker processes (`cloudfw.sharded`), when the file is big
-    enough (or ``jobs`` asks) and fits; otherwise the caller audits it plainly."""
-    import os
-
+    """`audit --snapshot FILE` in shards on ``executor`` (`cloudfw.sharded`), when the file is
+    big enough (or ``jobs`` asks) and fits; otherwise the caller audits it plainly."""
+    from cloudfw.executor import Work
     from cloudfw.sharded import audit_sharded, plan, shard_jobs
 
     try:
         size = path.stat().st_size
     except OSError:
         return Sharded(None, [], 1)  # the plain reading reports it
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    n = shard_jobs(jobs, cpus or 1, size)
+    n = shard_jobs(jobs, executor.slots(Work.CPU), size)
     if n < 2:
         return Sharded(None, [], 1)
     asked = jobs > 1  # say why not only when --jobs asked for workers
@@ -150,7 +150,7 @@ def audit_file_sharded(
         why = "not an uncompressed line-layout file of several accounts"
         return Sharded(None, [], 1, why if asked else "")
     req = _request(Snapshot((), (), now, ""), loaded, now, (), events, extra_coverage, reads)
-    done = audit_sharded(path, layout, req, keep_rows=keep_rows)
+    done = audit_sharded(path, layout, req, executor, keep_rows=keep_rows)
     if isinstance(done, str):
         return Sharded(None, [], len(layout.shards), done)
     return Sharded(done[0], done[1], len(layout.shards))

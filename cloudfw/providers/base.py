@@ -6,9 +6,13 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from cloudfw.model import CloudfwError
+
+if TYPE_CHECKING:
+    from cloudfw.executor import Executor
+    from cloudfw.providers.aws.scope import AwsScope
 
 Clock = Callable[[], datetime]
 
@@ -48,16 +52,22 @@ class CollectOptions:
     """Scope and transport options for one collection run.
 
     Empty scope lists mean "everything the credential can see". ``workers`` bounds concurrency
-    across scope units (account x region, subscription, project).
+    across scope units (account x region, subscription, project). ``executor`` runs the units
+    (None: threads of this process); ``aws`` names other AWS accounts to read (None: the
+    caller's own).
     """
 
     regions: tuple[str, ...] = ()
     subscriptions: tuple[str, ...] = ()
+    management_groups: tuple[str, ...] = ()  # Azure: every subscription under these
     projects: tuple[str, ...] = ()
+    gcp_parents: tuple[str, ...] = ()  # GCP: every project under organizations/N, folders/N
     azure_endpoint: str | None = None
     gcp_endpoint: str | None = None
     workers: int = 8
     clock: Clock = field(default=utc_now)
+    executor: Executor | None = None
+    aws: AwsScope | None = None
 
 
 class EventSourceError(CollectError):

@@ -8,9 +8,9 @@ Fixture layout (``fixtures/gcp/``)::
 
     standin.json                           {"page_size": 2}   (optional)
     resourcemanager/projects.json          gcloud projects list
-    resourcemanager/folders.json           folders (Resource Manager v3 shape)
+    resourcemanager/folders.json           folders (Resource Manager v3 shape; v3 folders.list)
     hierarchical/firewall-policies.json    gcloud compute firewall-policies list (every parent)
-    projects/<p>/project.json              gcloud projects describe <p>
+    projects/<p>/project.json              gcloud projects describe <p> (and v3 projects.list)
     projects/<p>/networks.json             gcloud compute networks list
     projects/<p>/firewall-rules.json       gcloud compute firewall-rules list
     projects/<p>/subnets.json              gcloud compute networks subnets list
@@ -330,20 +330,44 @@ def _rm_projects(h: _Handler, m: re.Match[str], q: dict[str, list[str]]) -> None
     return h._json(200, body)
 
 
+def _v3_project(p: dict[str, Any], pid: str) -> dict[str, Any]:
+    """A v1 project record (``project.json``) in the v3 shape."""
+    parent = p.get("parent") or {}
+    return {
+        "name": f"projects/{p.get('projectNumber', '')}",
+        "parent": f"{parent.get('type', '')}s/{parent.get('id', '')}" if parent else "",
+        "projectId": p.get("projectId", pid),
+        "state": p.get("lifecycleState", "ACTIVE"),
+        "displayName": p.get("name", pid),
+        "createTime": p.get("createTime", ""),
+    }
+
+
 def _rm_project(h: _Handler, m: re.Match[str], q: dict[str, list[str]]) -> None:
     d = h._project_dir(m[1], "resourcemanager.projects.get")
     if d is None:
         return None
-    p = h._load(d / "project.json")
-    parent = p.get("parent") or {}
-    return h._json(200, {
-        "name": f"projects/{p.get('projectNumber', '')}",
-        "parent": f"{parent.get('type', '')}s/{parent.get('id', '')}" if parent else "",
-        "projectId": p.get("projectId", m[1]),
-        "state": p.get("lifecycleState", "ACTIVE"),
-        "displayName": p.get("name", m[1]),
-        "createTime": p.get("createTime", ""),
-    })  # fmt: skip
+    return h._json(200, _v3_project(h._load(d / "project.json"), m[1]))
+
+
+def _rm_projects_v3(h: _Handler, m: re.Match[str], q: dict[str, list[str]]) -> None:
+    """v3 ``projects.list?parent=``: the direct children of one organization or folder."""
+    parent = (q.get("parent") or [""])[0]
+    found = [_v3_project(h._load(f), f.parent.name)
+             for f in sorted((h.server.fixtures / "projects").glob("*/project.json"))]  # fmt: skip
+    page, nxt = h._page([p for p in found if p["parent"] == parent], q)
+    return h._json(200, {"projects": page, **({"nextPageToken": nxt} if nxt else {})})
+
+
+def _rm_folders(h: _Handler, m: re.Match[str], q: dict[str, list[str]]) -> None:
+    """v3 ``folders.list?parent=``: the direct child folders of one organization or folder."""
+    parent = (q.get("parent") or [""])[0]
+    if parent in h.server.forbidden:
+        denied = f"Permission 'resourcemanager.folders.list' denied on '{parent}'"
+        return h._json(403, _error(403, denied))
+    folders = h._load(h.server.fixtures / "resourcemanager" / "folders.json")
+    page, nxt = h._page([f for f in folders if f.get("parent") == parent], q)
+    return h._json(200, {"folders": page, **({"nextPageToken": nxt} if nxt else {})})
 
 
 def _rm_folder(h: _Handler, m: re.Match[str], q: dict[str, list[str]]) -> None:
@@ -367,6 +391,8 @@ _ROUTES: list[tuple[re.Pattern[str], Route]] = [
     (re.compile(rf"^{_P}/aggregated/instances$"), _aggregated_instances),
     (re.compile(r"^/compute/v1/locations/global/firewallPolicies$"), _hier_policies),
     (re.compile(r"^/v1/projects$"), _rm_projects),
+    (re.compile(r"^/v3/projects$"), _rm_projects_v3),
+    (re.compile(r"^/v3/folders$"), _rm_folders),
     (re.compile(r"^/v3/projects/([^/]+)$"), _rm_project),
     (re.compile(r"^/v3/folders/([^/]+)$"), _rm_folder),
 ]

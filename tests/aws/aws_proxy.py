@@ -70,6 +70,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         form = urllib.parse.parse_qs(body.decode(), keep_blank_values=True)
         action = form.get("Action", [""])[0]
+        action = action or self.headers.get("X-Amz-Target", "").rpartition(".")[2]  # JSON APIs
         m = _CRED.search(self.headers.get("Authorization", ""))
         region, service = (m.group(1), m.group(2)) if m else ("?", "?")
         with st.lock:

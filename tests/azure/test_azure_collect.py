@@ -230,3 +230,50 @@ def test_static_bearer_policy_refuses_non_loopback() -> None:
     )
     with pytest.raises(StandinError, match="non-loopback"):
         policy.send(req)
+
+
+MG_ROLE = ROLE.with_name("azure-management-group-reader.json")
+
+
+def test_management_group_reads_every_subscription_in_its_subtree(standin: StartFn) -> None:
+    """``contoso-prod`` holds PROD directly and BROKEN through its child group (descendants
+    are returned flattened); DENIED is elsewhere in the tenant and is not read."""
+    srv, url = standin()
+    snap = run_collect(url, management_groups=("contoso-prod",))
+    assert list(coverage(snap)) == [f"azure:{PROD}", f"azure:{BROKEN}"]
+    used = {_action(r.path) for r in srv.requests if r.status != 403}
+    granted = {a.lower() for f in (ROLE, MG_ROLE)
+               for a in json.loads(f.read_text(encoding="utf-8"))["Actions"]}  # fmt: skip
+    assert "microsoft.management/managementgroups/descendants/read" in used
+    assert used <= granted
+    narrowed = run_collect(url, BROKEN, management_groups=("contoso-prod",))
+    assert list(coverage(narrowed)) == [f"azure:{BROKEN}"], "--subscription narrows the group"
+
+
+def test_an_unreadable_management_group_is_a_coverage_entry(standin: StartFn) -> None:
+    _, url = standin()
+    snap = run_collect(url, management_groups=("contoso-prod", "no-such-group"))
+    cov = coverage(snap)
+    status, reason = cov["azure:managementGroups/no-such-group"]
+    assert status is CoverageStatus.ERROR and "management group no-such-group: HTTP 404" in reason
+    assert cov[f"azure:{PROD}"][0] is CoverageStatus.OK and not snap.complete
+    only_bad = run_collect(url, management_groups=("no-such-group",))
+    assert [c.scope for c in only_bad.coverage] == ["azure:managementGroups/no-such-group"]
+
+
+def test_cli_management_group_option(
+    standin: StartFn, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from cloudfw.cli.app import _register_all, app
+
+    _register_all()
+    _, url = standin()
+    monkeypatch.setenv("CLOUDFW_AZURE_TOKEN", "env-token-value")
+    out = tmp_path / "a.json"
+    res = CliRunner().invoke(app, ["collect", "azure", "--management-group", "contoso-prod",
+                                   "--azure-endpoint", url, "--out", str(out)])  # fmt: skip
+    assert res.exit_code == 3, res.stderr  # contoso-broken holds malformed resources
+    scopes = [c["scope"] for c in json.loads(out.read_text())["coverage"]]
+    assert scopes == [f"azure:{PROD}", f"azure:{BROKEN}"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -172,3 +174,46 @@ def test_policies_listed_without_rules_are_read_by_name(standin: GceStandin) -> 
         "firewallPolicies/prod-policy",
         "firewallPolicies/prod-uc1-policy",
     ]
+
+
+def _under(srv: GceStandin, *parents: str, projects: tuple[str, ...] = ()) -> Snapshot:
+    opts = CollectOptions(gcp_parents=parents, projects=projects, gcp_endpoint=srv.base_url)
+    return collect(opts, NullProgress(), retry_initial=0.001)
+
+
+def test_an_organization_walks_its_folders_and_a_folder_its_subtree(standin: GceStandin) -> None:
+    """organizations/123456789012 holds second-proj and broken-proj directly and demo-proj in
+    folders/300000000001 (v3 projects.list and folders.list, with the stand-in's paging)."""
+    org = _under(standin, "organizations/123456789012")
+    assert set(_cov(org)) == {"gcp:broken-proj", "gcp:demo-proj", "gcp:second-proj"}
+    listed = [r for r in standin.requests if r.path in ("/v3/projects", "/v3/folders")]
+    assert {r.path for r in listed} == {"/v3/projects", "/v3/folders"}
+    folder = _under(standin, "folders/300000000001")
+    assert set(_cov(folder)) == {"gcp:demo-proj"} and folder.complete
+    narrowed = _under(standin, "organizations/123456789012", projects=("second-proj",))
+    assert set(_cov(narrowed)) == {"gcp:second-proj"}, "--project narrows the organization"
+
+
+def test_a_parent_that_cannot_be_walked_is_a_coverage_entry(standin: GceStandin) -> None:
+    standin.forbidden.add("folders/300000000001")
+    snap = _under(standin, "organizations/123456789012")
+    status, reason = _cov(snap)["gcp:organizations/123456789012"]
+    assert status is CoverageStatus.ERROR and "403" in reason and "folders.list" in reason
+    assert not snap.complete
+
+
+def test_cli_organization_and_folder_options(
+    standin: GceStandin, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from cloudfw.cli.app import _register_all, app
+
+    _register_all()
+    monkeypatch.setenv("CLOUDFW_GCP_TOKEN", "ya29.test-token")
+    out = tmp_path / "g.json"
+    res = CliRunner().invoke(app, ["collect", "gcp", "--folder", "300000000001", "--gcp-endpoint",
+                                   standin.base_url, "--out", str(out)])  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    scopes = [c["scope"] for c in json.loads(out.read_text())["coverage"]]
+    assert scopes == ["gcp:demo-proj"]

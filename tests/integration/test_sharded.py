@@ -30,12 +30,11 @@ from cloudfw.model import (
     parse_ports,
     parse_protocol,
 )
-from cloudfw.sharded import can_fork, plan
+from cloudfw.sharded import plan
 from cloudfw.snapshotio import write_snapshot
 from cloudfw.store import Store
 
 _register_all()
-pytestmark = pytest.mark.skipif(not can_fork(), reason="worker processes are forked (Linux)")
 IN, OUT = Direction.INGRESS, Direction.EGRESS
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 

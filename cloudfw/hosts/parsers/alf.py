@@ -53,7 +53,7 @@ def parse_plist(data: bytes, location: str, host: str) -> list[HostPart]:
         raise HostParseError(location, f"not a readable property list: {exc}") from None
     if not isinstance(doc, dict) or "globalstate" not in doc:
         raise HostParseError(location, "property list has no 'globalstate' key")
-    facts = {"alf.globalstate": str(int(doc["globalstate"]))}
+    facts = {"alf.globalstate": str(_integer(doc, "globalstate", location))}
     for key, fact in (
         ("stealthenabled", "alf.stealth"),
         ("loggingenabled", "alf.logging"),
@@ -61,7 +61,7 @@ def parse_plist(data: bytes, location: str, host: str) -> list[HostPart]:
         ("allowdownloadsignedenabled", "alf.allow_downloads_signed"),
     ):
         if key in doc:
-            facts[fact] = _flag(str(int(doc[key])))
+            facts[fact] = _flag(str(_integer(doc, key, location)))
     apps: list[AppEntry] = []
     for i, e in enumerate(_list(doc, "exceptions", location)):
         path = str(e.get("path") or e.get("bundleid") or f"exception #{i}")
@@ -80,6 +80,16 @@ def parse_plist(data: bytes, location: str, host: str) -> list[HostPart]:
             )
         )
     return [HostPart(host=host, facts=facts, apps=apps, sources=[location])]
+
+
+def _integer(doc: dict[str, Any], key: str, location: str) -> int:
+    """An integer (or boolean) plist value; anything else is a located error, not a guess."""
+    v = doc[key]
+    if isinstance(v, bool | int):
+        return int(v)
+    if isinstance(v, str) and v.strip().isdigit():
+        return int(v.strip())
+    raise HostParseError(location, f"plist key {key!r}: expected an integer, got {v!r}")
 
 
 def _ref(location: str, record: str) -> SourceRef:

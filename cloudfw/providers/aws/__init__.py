@@ -29,11 +29,18 @@ def collect(
     *,
     tuning: AwsTuning | None = None,
 ) -> Snapshot:
-    """Collect every enabled region (or ``options.regions``) of the caller's account.
+    """Collect every enabled region (or ``options.regions``) of the caller's account, or of the
+    accounts ``options.aws`` names (an organization, one role), on ``options.executor``.
 
     A region that fails is recorded in the snapshot's coverage with its error; only a run that
     cannot start at all (no credentials, malformed endpoint) raises `CollectError`.
     """
+    tuning = tuning or AwsTuning.from_env(os.environ)
+    remote = options.executor is not None and options.executor.remote
+    if (options.aws is not None and options.aws.active) or remote:
+        from cloudfw.providers.aws.fanout import run as run_units
+
+        return run_units(options, progress, session_factory, tuning)
     from cloudfw.providers.aws.collector import run
 
-    return run(options, progress, session_factory, tuning or AwsTuning.from_env(os.environ))
+    return run(options, progress, session_factory, tuning)

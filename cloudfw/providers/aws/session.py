@@ -2,7 +2,9 @@
 
 Defense in depth next to the IAM policy in ``policies/iam/aws-readonly.json``: a botocore
 ``before-parameter-build`` handler raises before a request is even built, unless the operation
-name starts with Describe, List, Get or Lookup.
+name starts with Describe, List, Get or Lookup. The one exception is `credentials_client`: an
+STS client that may also call AssumeRole (it changes nothing; it is how cloudfw enters member
+accounts), and nothing else.
 """
 
 from __future__ import annotations
@@ -31,11 +33,22 @@ def is_read_only(operation: str) -> bool:
     return operation.startswith(READ_ONLY_PREFIXES)
 
 
-def _guard(model: Any = None, **_: Any) -> None:
+CREDENTIAL_CALLS = frozenset({"AssumeRole"})
+
+
+def _refuse(model: Any, also: frozenset[str]) -> None:
     name = str(getattr(model, "name", ""))
-    if not is_read_only(name):
+    if not is_read_only(name) and name not in also:
         service = getattr(getattr(model, "service_model", None), "service_name", "?")
         raise ReadOnlyViolation(f"refused non-read-only AWS call {service}:{name}")
+
+
+def _guard(model: Any = None, **_: Any) -> None:
+    _refuse(model, frozenset())
+
+
+def _credentials_guard(model: Any = None, **_: Any) -> None:
+    _refuse(model, CREDENTIAL_CALLS)
 
 
 def default_session() -> boto3.session.Session:
@@ -71,3 +84,12 @@ def client_config(tuning: AwsTuning) -> Config:
         read_timeout=tuning.read_timeout,
         user_agent_extra="cloudfw",
     )
+
+
+def credentials_client(session: boto3.session.Session, region: str, config: Config) -> Any:
+    """An STS client of the guarded ``session`` whose guard also lets AssumeRole through (a
+    client's handlers are its own copy: the session's other clients keep the strict guard)."""
+    sts = make_client(session, "sts", region, config)
+    sts.meta.events.unregister("before-parameter-build", unique_id=GUARD_ID)
+    sts.meta.events.register("before-parameter-build", _credentials_guard, unique_id=GUARD_ID)
+    return sts

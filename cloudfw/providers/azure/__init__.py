@@ -24,6 +24,7 @@ from cloudfw.providers.azure.fetch import (
     list_subscriptions,
     make_client,
 )
+from cloudfw.providers.azure.groups import subscriptions_under
 from cloudfw.providers.base import CollectOptions, Progress
 
 __all__ = ["collect"]
@@ -90,13 +91,25 @@ def _subscriptions(
     return subs, warnings
 
 
+def _under_groups(
+    options: CollectOptions, credential: object, endpoint: Endpoint, policy: object | None
+) -> tuple[list[str], list[Coverage]]:
+    """Every subscription under ``options.management_groups`` (`groups.subscriptions_under`)."""
+    client = make_client(credential, PLACEHOLDER_SUB, endpoint, policy)
+    with client:
+        return subscriptions_under(
+            client, options.management_groups, call_options(endpoint, policy)
+        )
+
+
 def collect(
     options: CollectOptions,
     progress: Progress,
     credential: object | None = None,
     authentication_policy: object | None = None,
 ) -> Snapshot:
-    """Collect every subscription in ``options.subscriptions`` (or all the credential can list).
+    """Collect every subscription in ``options.subscriptions``, or under
+    ``options.management_groups``, or all the credential can list.
 
     Raises `CollectError` only for unusable options (bad or non-https endpoint); every other
     failure is recorded in the snapshot's coverage.
@@ -104,11 +117,20 @@ def collect(
     endpoint = resolve_endpoint(options.azure_endpoint)
     cred = resolve_credential(credential, authentication_policy is not None)
     started = options.clock()
+    group_failures: list[Coverage] = []
+    warnings: list[str] = []
     try:
-        subs, warnings = _subscriptions(options, cred, endpoint, authentication_policy)
+        if options.management_groups:  # narrowed by --subscription when both are given
+            subs, group_failures = _under_groups(options, cred, endpoint, authentication_policy)
+            keep = set(options.subscriptions)
+            subs = [s for s in subs if not keep or s in keep]
+        else:
+            subs, warnings = _subscriptions(options, cred, endpoint, authentication_policy)
     except FetchFailure as exc:
         cov = Coverage(PROVIDER, f"{PROVIDER}:subscriptions", CoverageStatus.ERROR, str(exc))
         return Snapshot((), (cov,), started, __version__)
+    if not subs and group_failures:
+        return Snapshot((), tuple(group_failures), started, __version__, tuple(warnings))
     if not subs:
         reason = "the credential can list no subscriptions; nothing was audited"
         cov = Coverage(PROVIDER, f"{PROVIDER}:subscriptions", CoverageStatus.ERROR, reason)
@@ -124,7 +146,7 @@ def collect(
     progress.done()
     return Snapshot(
         rulesets=tuple(rs for u in units for rs in u.rulesets),
-        coverage=tuple(u.coverage for u in units),
+        coverage=tuple(group_failures) + tuple(u.coverage for u in units),
         collected_at=started,
         tool_version=__version__,
         warnings=tuple(warnings) + tuple(w for u in units for w in u.warnings),

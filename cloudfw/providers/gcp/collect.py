@@ -6,13 +6,16 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cloudfw import __version__
 from cloudfw.model import Coverage, CoverageStatus, RuleSet, Snapshot
 from cloudfw.normalize.gcp import ProjectInput, normalize_project
 from cloudfw.providers.base import CollectOptions, Progress
 from cloudfw.providers.gcp.auth import RESOURCE_MANAGER, resolve_credentials, resolve_endpoint
+
+if TYPE_CHECKING:
+    from cloudfw.providers.gcp.rm import ResourceManager
 
 T = TypeVar("T")
 
@@ -42,7 +45,8 @@ def collect(
     *,
     retry_initial: float = 1.0,
 ) -> Snapshot:
-    """Collect every project in ``options.projects`` (or every project the credential lists).
+    """Collect every project in ``options.projects``, or under ``options.gcp_parents``
+    (organizations/N, folders/N), or every project the credential lists.
 
     Raises `CollectError` only when collection cannot start (bad endpoint, no credentials).
     A project that cannot be read, fully or in part, gets an error in its coverage instead.
@@ -53,7 +57,14 @@ def collect(
     creds = resolve_credentials(credentials, endpoint)
     shared = _Shared(endpoint, creds, retry_initial)
     projects = list(dict.fromkeys(options.projects))
-    if not projects:
+    unreadable: list[Coverage] = []
+    if options.gcp_parents:  # narrowed by --project when both are given
+        rm = ResourceManager(endpoint or RESOURCE_MANAGER, creds, retry_initial)
+        try:
+            projects, unreadable = _under(rm, options.gcp_parents, set(projects))
+        finally:
+            rm.close()
+    elif not projects:
         rm = ResourceManager(endpoint or RESOURCE_MANAGER, creds, retry_initial)
         try:
             projects = rm.list_projects()
@@ -72,8 +83,25 @@ def collect(
             progress.advance(f"gcp:{p}", results[p].coverage.ok)
     progress.done()
     rulesets = tuple(rs for p in projects for rs in results[p].rulesets)
-    coverage = tuple(results[p].coverage for p in projects)
+    coverage = (*unreadable, *(results[p].coverage for p in projects))
     return Snapshot(rulesets, coverage, options.clock(), __version__)
+
+
+def _under(
+    rm: ResourceManager, parents: tuple[str, ...], keep: set[str]
+) -> tuple[list[str], list[Coverage]]:
+    """The projects under ``parents`` (only those in ``keep``, when given), and one error
+    coverage entry per parent that cannot be walked."""
+    from cloudfw.providers.gcp.rm import RmError
+
+    found: dict[str, None] = {}
+    failed: list[Coverage] = []
+    for parent in dict.fromkeys(parents):
+        try:
+            found.update(dict.fromkeys(rm.projects_under(parent)))
+        except RmError as exc:
+            failed.append(Coverage("gcp", f"gcp:{parent}", CoverageStatus.ERROR, str(exc)))
+    return [p for p in found if not keep or p in keep], failed
 
 
 def _safe_project(project: str, shared: _Shared) -> _Result:

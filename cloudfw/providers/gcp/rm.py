@@ -1,4 +1,5 @@
-"""Resource Manager over plain REST (GET only): project listing and project ancestry.
+"""Resource Manager over plain REST (GET only): project listing (all visible, or under an
+organization / folder) and project ancestry.
 
 google-cloud-resource-manager is not a dependency: three GET calls do not justify it. Requests go
 through google-auth's ``AuthorizedSession`` (imported lazily), so the same credentials apply.
@@ -74,6 +75,37 @@ class ResourceManager:
             token = str(doc.get("nextPageToken") or "")
             if not token:
                 return out
+
+    def _pages(self, path: str, key: str, parent: str) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        token = ""
+        while True:
+            params = {"parent": parent, **({"pageToken": token} if token else {})}
+            doc = self.get(path, params)
+            out.extend(x for x in doc.get(key, []) if isinstance(x, dict))
+            token = str(doc.get("nextPageToken") or "")
+            if not token:
+                return out
+
+    def projects_under(self, parent: str) -> list[str]:
+        """Every ACTIVE project under ``parent`` (``organizations/N`` or ``folders/N``) and its
+        ACTIVE folders, at any depth (v3 ``projects.list`` and ``folders.list``, paged)."""
+        out: list[str] = []
+        queue, seen = [parent], set()
+        while queue:
+            node = queue.pop(0)
+            if node in seen:
+                continue
+            seen.add(node)
+            for p in self._pages("/v3/projects", "projects", node):
+                pid = p.get("projectId")
+                if p.get("state", "ACTIVE") == "ACTIVE" and isinstance(pid, str) and pid:
+                    out.append(pid)
+            for f in self._pages("/v3/folders", "folders", node):
+                name = f.get("name")
+                if f.get("state", "ACTIVE") == "ACTIVE" and isinstance(name, str) and name:
+                    queue.append(name)
+        return out
 
     def ancestry(self, project: str, folder_parents: dict[str, str]) -> list[str]:
         """The project's ancestors top-down (``organizations/N``, ``folders/N``...).
