@@ -28,8 +28,6 @@ import ijson  # type: ignore[import-untyped]
 import orjson
 import simdjson
 
-from cloudfw.events.trailread import decode_read
-
 CONTAINERS = {
     "Records": "aws",
     "records": "azure",
@@ -75,6 +73,8 @@ def _lazy_container(
     counted in ``skipped``. Records named in ``reads`` come out as `trailread.AwsRead` (just the
     fields a firewall read needs) when they have a read's shape. Raises ValueError on invalid
     JSON before yielding anything."""
+    if reads:  # msgspec is loaded only by runs that ask for reads
+        from cloudfw.events.trailread import decode_read
     doc = simdjson.Parser().parse(body)
     items = doc.get(container) if isinstance(doc, simdjson.Object) else None
     if not isinstance(items, simdjson.Array):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloudfw.events.aws import principal as aws_principal
 from cloudfw.events.aws import principal_of
@@ -25,8 +25,13 @@ from cloudfw.events.azure import error_code, field_value, first_of
 from cloudfw.events.azure import principal as azure_principal
 from cloudfw.events.errors import RecordError
 from cloudfw.events.normal import obj, parse_time, strs, text
-from cloudfw.events.trailread import DEFAULT_SOURCE, AwsRead
 from cloudfw.model import EnumerationEvent, SourceRef
+
+if TYPE_CHECKING:  # loaded (with msgspec) only by runs that ask for reads
+    from cloudfw.events.trailread import AwsRead
+
+#: ``eventSource`` when a CloudTrail record has none (a read's table is then EC2's)
+DEFAULT_SOURCE = "ec2.amazonaws.com"
 
 EC2_READS = frozenset({
     "DescribeSecurityGroups", "DescribeSecurityGroupRules", "DescribeSecurityGroupReferences",

@@ -13,14 +13,16 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from cloudfw.events import aws, azure, gcp, reads
 from cloudfw.events.errors import EventsError, Problem, RecordError
 from cloudfw.events.files import DEFAULT_BUFFER_LIMIT, READ_ERRORS, FileDamage, Skipped, iter_raw
 from cloudfw.events.files import open_maybe_gzip as open_maybe_gzip
-from cloudfw.events.trailread import AwsRead
 from cloudfw.model import ChangeEvent, CloudfwError, EnumerationEvent, SourceRef
+
+if TYPE_CHECKING:
+    from cloudfw.events.trailread import AwsRead
 
 SKIP_DIRS = frozenset({"CloudTrail-Digest", "CloudTrail-Insight", "CloudTrail-Insights"})
 SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".gz", ".log")
@@ -172,6 +174,11 @@ class EventReader:
         )
         #: CloudTrail reads are decoded field by field (`cloudfw.events.trailread`)
         self._views = reads.AWS_READS if self._reads else frozenset()
+        self._view_type: type | None = None
+        if self._reads:
+            from cloudfw.events.trailread import AwsRead
+
+            self._view_type = AwsRead
 
     def read(self, units: Iterable[Unit]) -> Iterator[ChangeEvent]:
         """The change events (enumeration records, if the options ask for them, are read and
@@ -232,9 +239,10 @@ class EventReader:
 
     def _record(self, kind: str, rec: Any, loc: str, index: str) -> Iterator[Event]:
         self.stats.records += 1
-        if rec.__class__ is AwsRead:  # a CloudTrail read, decoded field by field
+        if rec.__class__ is self._view_type:  # a CloudTrail read, decoded field by field
             try:
-                view = reads.aws_view_read(rec, SourceRef("record", loc, record=index))
+                here = SourceRef("record", loc, record=index)
+                view = reads.aws_view_read(cast("AwsRead", rec), here)
             except RECORD_ERRORS as e:
                 self.stats.add(Problem(loc, str(e) or type(e).__name__, index))
                 return

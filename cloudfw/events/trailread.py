@@ -15,8 +15,7 @@ from typing import Any
 
 import msgspec
 
-#: ``eventSource`` when the record has none (a read's table is then EC2's)
-DEFAULT_SOURCE = "ec2.amazonaws.com"
+from cloudfw.events.reads import DEFAULT_SOURCE
 
 
 class Identity(msgspec.Struct, frozen=True, gc=False):
