@@ -1,9 +1,11 @@
 """Record a ``cloudfw events`` run in the scan history (``--store`` / ``--no-store``).
 
 The events stream straight to the output; :class:`EventSpool` sees each one on the way, adds its
-jsonl contract line to a running SHA-256 (the run's digest) and to a gzip-compressed temporary
-file. Once the output is complete the spool is read back into the store in one short
-transaction: memory stays flat, and the store's write lock is not held while inputs are read.
+jsonl contract line to a running SHA-256 (the run's digest), and a change event's line to a
+gzip-compressed temporary file; enumeration records are only tallied per caller and address
+(`cloudfw.store.events.EnumerationTally`: what the first-seen history needs). Once the output is
+complete the spool is read back into the store in one short transaction: memory stays flat, and
+the store's write lock is not held while inputs are read.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import typer
 
 from cloudfw.events import Event, ReadStats
 from cloudfw.model import ChangeEvent, Coverage, CoverageStatus, EnumerationEvent
+from cloudfw.store.events import EnumerationTally
 
 PROVIDER = "events"
 E = TypeVar("E", bound=Event)
@@ -61,6 +64,7 @@ class EventSpool:
         self._sha = hashlib.sha256()
         self._raw: IO[bytes] | None = tempfile.TemporaryFile() if enabled else None  # noqa: SIM115
         self._gz = gzip.GzipFile(fileobj=self._raw, mode="wb", compresslevel=1) if enabled else None
+        self.tally = EnumerationTally()
 
     @property
     def digest(self) -> str:
@@ -81,21 +85,27 @@ class EventSpool:
             for ev in events:
                 yield to_jsonl(ev)
             return
-        out, sha = self._gz, self._sha
+        out, sha, tally = self._gz, self._sha, self.tally.add
         for ev in events:
             line = to_jsonl(ev)
             sha.update(line)
-            out.write(line)
+            if ev.__class__ is EnumerationEvent:
+                tally(ev)
+            else:
+                out.write(line)
             self.count += 1
             yield line
 
     def _tee(self, events: Iterator[E], out: gzip.GzipFile) -> Iterator[E]:
         from cloudfw.events.serialize import to_jsonl
 
-        for ev in events:
+        for ev in events:  # what `lines` does, for the other formats
             line = to_jsonl(ev)
             self._sha.update(line)
-            out.write(line)
+            if isinstance(ev, EnumerationEvent):
+                self.tally.add(ev)
+            else:
+                out.write(line)
             self.count += 1
             yield ev
 
@@ -124,6 +134,7 @@ class EventSpool:
                 events_coverage(scope, stats),
                 self.docs(),
                 tool_version=__version__,
+                enumeration=self.tally,
             )
             typer.echo(f"recorded scan {scan_id} ({self.count} events) in {db.path}", err=True)
         return scan_id

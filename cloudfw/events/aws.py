@@ -304,10 +304,17 @@ def principal(record: Mapping[str, Any]) -> str:
         ident = _maybe_json(ident, "userIdentity") if ident.lstrip().startswith("{") else None
     if not isinstance(ident, Mapping):
         return ""
-    for key in ("arn", "invokedBy", "principalId", "userName"):
-        if ident.get(key):
-            return str(ident[key])
-    return text(ident.get("type"))
+    g = ident.get
+    return principal_of(g("arn"), g("invokedBy"), g("principalId"), g("userName"), g("type"))
+
+
+def principal_of(arn: object, invoked_by: object, pid: object, user: object, kind: object) -> str:
+    """The caller named by ``userIdentity``'s ``arn``, ``invokedBy``, ``principalId`` or
+    ``userName`` (the first that is set), else its ``type``."""
+    for v in (arn, invoked_by, pid, user):
+        if v:
+            return str(v)
+    return text(kind)
 
 
 def normalize(record: Mapping[str, Any], origin: SourceRef | None = None) -> ChangeEvent | None:

@@ -61,11 +61,20 @@ class Skipped:
 
 
 def _lazy_container(
-    body: bytes, container: str, kind: str, names: frozenset[str], skipped: Skipped
+    body: bytes,
+    container: str,
+    kind: str,
+    names: frozenset[str],
+    skipped: Skipped,
+    reads: frozenset[str] = frozenset(),
 ) -> Iterator[Raw]:
     """A buffered CloudTrail-style document through simdjson's lazy parser: only records whose
     ``eventName`` is in ``names`` (or that lack one) become Python objects; the others are only
-    counted in ``skipped``. Raises ValueError on invalid JSON before yielding anything."""
+    counted in ``skipped``. Records named in ``reads`` come out as `trailread.AwsRead` (just the
+    fields a firewall read needs) when they have a read's shape. Raises ValueError on invalid
+    JSON before yielding anything."""
+    if reads:  # msgspec is loaded only by runs that ask for reads
+        from cloudfw.events.trailread import decode_read
     doc = simdjson.Parser().parse(body)
     items = doc.get(container) if isinstance(doc, simdjson.Object) else None
     if not isinstance(items, simdjson.Array):
@@ -80,6 +89,8 @@ def _lazy_container(
             continue
         if name.__class__ is str and name not in names:
             skipped.count += 1
+        elif name in reads and (view := decode_read(rec.mini)) is not None:
+            yield Raw(kind, str(i), view)
         else:
             yield Raw(kind, str(i), rec.as_dict())
 
@@ -315,11 +326,13 @@ def iter_raw(
     buffer_limit: int = DEFAULT_BUFFER_LIMIT,
     aws_names: frozenset[str] | None = None,
     skipped: Skipped | None = None,
+    aws_reads: frozenset[str] = frozenset(),
 ) -> Iterator[Raw]:
     """Every record in one (already decompressed) input; raises FileDamage at the end if the
     input is damaged (after yielding what could be salvaged). With ``aws_names``, buffered
     CloudTrail files are parsed lazily and records with another ``eventName`` are only counted
-    in ``skipped``."""
+    in ``skipped``; plain CloudTrail records named in ``aws_reads`` come out as
+    `trailread.AwsRead`."""
     head, eof, read_error = _read_head(stream, max(buffer_limit, SNIFF))
     rest = None if eof else stream
     body = head.lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -332,7 +345,8 @@ def iter_raw(
     kind = CONTAINERS.get(container, "")
     whole = eof and not read_error and len(head) <= buffer_limit
     if whole and aws_names is not None and skipped is not None and kind in ("aws", "lookup"):
-        lazy = _lazy_container(body, container, kind, aws_names, skipped)
+        reads = aws_reads if kind == "aws" else frozenset()
+        lazy = _lazy_container(body, container, kind, aws_names, skipped, reads)
         try:
             head_rec = next(lazy, None)  # simdjson validates the whole document here
         except ValueError:

@@ -21,6 +21,7 @@ FIELDS = (
 #: an enumeration line: the change fields (no rule content), then the caller's user agent
 ENUMERATION_FIELDS = (*FIELDS, "user_agent")
 ENUMERATE = "enumerate"
+_LINE = orjson.OPT_APPEND_NEWLINE  # the jsonl line's newline, written by orjson
 
 
 def format_time(ev: ChangeEvent | EnumerationEvent) -> str:
@@ -105,9 +106,9 @@ def to_dict(ev: ChangeEvent | EnumerationEvent) -> dict[str, Any]:
 
 def to_jsonl(ev: ChangeEvent | EnumerationEvent) -> bytes:
     if type(ev) is ChangeEvent:
-        return orjson.dumps(event_to_dict(ev)) + b"\n"
+        return orjson.dumps(event_to_dict(ev), option=_LINE)
     assert isinstance(ev, EnumerationEvent)
-    return orjson.dumps(enumeration_to_dict(ev)) + b"\n"
+    return orjson.dumps(enumeration_to_dict(ev), option=_LINE)
 
 
 def csv_row(ev: ChangeEvent | EnumerationEvent, with_agent: bool = False) -> list[str]:

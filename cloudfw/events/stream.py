@@ -13,13 +13,16 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from cloudfw.events import aws, azure, gcp, reads
 from cloudfw.events.errors import EventsError, Problem, RecordError
 from cloudfw.events.files import DEFAULT_BUFFER_LIMIT, READ_ERRORS, FileDamage, Skipped, iter_raw
 from cloudfw.events.files import open_maybe_gzip as open_maybe_gzip
 from cloudfw.model import ChangeEvent, CloudfwError, EnumerationEvent, SourceRef
+
+if TYPE_CHECKING:
+    from cloudfw.events.trailread import AwsRead
 
 SKIP_DIRS = frozenset({"CloudTrail-Digest", "CloudTrail-Insight", "CloudTrail-Insights"})
 SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".gz", ".log")
@@ -159,6 +162,9 @@ class EventReader:
         self._azure = azure.Folder()
         self._gcp = gcp.Folder()
         self._seen: set[tuple[str, str]] = set()
+        #: the enumeration records' event ids, per provider (just the id strings: there may be
+        #: hundreds of thousands)
+        self._read_ids: dict[str, set[str]] = {}
         kinds = self.options.kinds
         self._changes = CHANGES in kinds
         self._reads = ENUMERATION in kinds
@@ -166,6 +172,13 @@ class EventReader:
         self._names = (aws.RELEVANT if self._changes else frozenset()) | (
             reads.AWS_READS if self._reads else frozenset()
         )
+        #: CloudTrail reads are decoded field by field (`cloudfw.events.trailread`)
+        self._views = reads.AWS_READS if self._reads else frozenset()
+        self._view_type: type | None = None
+        if self._reads:
+            from cloudfw.events.trailread import AwsRead
+
+            self._view_type = AwsRead
 
     def read(self, units: Iterable[Unit]) -> Iterator[ChangeEvent]:
         """The change events (enumeration records, if the options ask for them, are read and
@@ -213,7 +226,7 @@ class EventReader:
                 with unit.open() as raw:
                     stream = open_maybe_gzip(raw)
                     limit = self.options.buffer_limit
-                    for r in iter_raw(stream, limit, self._names, skipped):
+                    for r in iter_raw(stream, limit, self._names, skipped, self._views):
                         yield from self._record(r.kind, r.data, loc, r.index)
             finally:
                 self.stats.records += skipped.count
@@ -226,6 +239,16 @@ class EventReader:
 
     def _record(self, kind: str, rec: Any, loc: str, index: str) -> Iterator[Event]:
         self.stats.records += 1
+        if rec.__class__ is self._view_type:  # a CloudTrail read, decoded field by field
+            try:
+                here = SourceRef("record", loc, record=index)
+                view = reads.aws_view_read(cast("AwsRead", rec), here)
+            except RECORD_ERRORS as e:
+                self.stats.add(Problem(loc, str(e) or type(e).__name__, index))
+                return
+            if view is not None and self._admit_read(view):
+                yield view
+            return
         if kind == "aws" and type(rec) is dict:  # fast path: most CloudTrail records are noise
             name = rec.get("eventName")
             if type(name) is str and name not in self._names and "detail-type" not in rec:
@@ -249,7 +272,9 @@ class EventReader:
                 ):
                     if self._reads and reads.is_aws_read(inner):
                         origin = SourceRef("record", loc, record=index)
-                        yield from self._emit_read(reads.aws_read(inner, origin))
+                        read = reads.aws_read(inner, origin)
+                        if self._admit_read(read):
+                            yield read
                     return
                 origin = SourceRef("record", loc, record=index)
                 ev = aws.normalize(rec, origin)
@@ -261,7 +286,8 @@ class EventReader:
                 if self._reads:
                     r = reads.azure_read(rec, SourceRef("record", loc, record=index))
                     if r is not None:
-                        yield from self._emit_read(r)
+                        if self._admit_read(r):
+                            yield r
                         return
                 if not self._changes:
                     return
@@ -275,7 +301,8 @@ class EventReader:
                 if self._reads:
                     r = reads.gcp_read(rec, SourceRef("record", loc, record=index))
                     if r is not None:
-                        yield from self._emit_read(r)
+                        if self._admit_read(r):
+                            yield r
                         return
                 if not self._changes:
                     return
@@ -308,21 +335,25 @@ class EventReader:
         self.stats.events += 1
         yield ev
 
-    def _emit_read(self, ev: EnumerationEvent) -> Iterator[EnumerationEvent]:
+    def _admit_read(self, ev: EnumerationEvent) -> bool:
+        """Whether an enumeration record is emitted (provider, time window, not a duplicate);
+        counts it."""
         o = self.options
         if o.providers and ev.provider not in o.providers:
-            return
+            return False
         if (o.since and ev.time < o.since) or (o.until and ev.time >= o.until):
             self.stats.outside += 1
-            return
+            return False
         if ev.event_id:
-            key = ("read:" + ev.provider, ev.event_id)
-            if key in self._seen:
+            seen = self._read_ids.get(ev.provider)
+            if seen is None:
+                seen = self._read_ids[ev.provider] = set()
+            elif ev.event_id in seen:
                 self.stats.duplicates += 1
-                return
-            self._seen.add(key)
+                return False
+            seen.add(ev.event_id)
         self.stats.enumerations += 1
-        yield ev
+        return True
 
 
 def read_events(

@@ -44,7 +44,9 @@ from cloudfw.store.db import StoreError, close_writer, connect, connect_readonly
 from cloudfw.store.events import (
     ENUMERATION_SCANS,
     ENUMERATION_SEEN,
+    EnumerationTally,
     insert_events,
+    insert_seen,
     select_events,
 )
 from cloudfw.store.prune import PruneResult, store_bytes
@@ -71,7 +73,7 @@ class ScanInfo:
     complete: bool
     findings: int
     rules: int
-    events: int = 0  # change events recorded (``events`` scans)
+    events: int = 0  # change events and enumeration records emitted (``events`` scans)
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,14 +252,20 @@ class Store:
         events: Iterable[Mapping[str, Any] | bytes],
         *,
         tool_version: str = "",
+        enumeration: EnumerationTally | None = None,
     ) -> int:
-        """Record one ``cloudfw events`` run (kind ``events``): the scan, its coverage and every
-        event document (the jsonl contract), all in a single transaction; return its id."""
+        """Record one ``cloudfw events`` run (kind ``events``): the scan, its coverage, every
+        change event document (the jsonl contract) and the ``enumeration`` records' summaries
+        (one row per caller and address), all in a single transaction; return its id. The
+        scan's ``events`` counts the change events and the enumeration records."""
         sha = events_hasher()
         try:
             with transaction(self.conn) as c:
                 scan_id = self._insert_scan(c, "events", scope, digest, tool_version, coverage)
                 n = insert_events(c, scan_id, events, sha)
+                if enumeration is not None:
+                    insert_seen(c, scan_id, enumeration, sha)
+                    n += enumeration.records
                 c.execute("UPDATE scans SET events = ? WHERE id = ?", (n, scan_id))
                 link(c, scan_id, None, None, sha.hexdigest())
         except sqlite3.Error as exc:
@@ -353,7 +361,9 @@ class Store:
         return [(r[0], r[1], r[2], r[3], r[4]) for r in self._read(sql, [scan_id])]
 
     def events(self, scan_id: int) -> list[dict[str, Any]]:
-        """The change events an ``events`` scan recorded, in emitted order."""
+        """The change events an ``events`` scan recorded, in emitted order, then its
+        enumeration summaries (``schema: cloudfw.enumeration-seen/1``, one per caller and
+        address)."""
         try:
             return list(select_events(self.conn, scan_id))
         except sqlite3.Error as exc:

@@ -162,3 +162,41 @@ def test_audit_events_reports_the_recon_next_to_the_opened_rule(tmp_path: Path) 
                          "aws:111122223333:eu-west-1")  # fmt: skip
     assert not [f for f in off if f["check"] == "firewall-enumeration"]
     assert all("enumeration" not in f["evidence"] for f in off)
+
+
+def test_reads_are_stored_as_one_summary_per_caller_and_address(tmp_path: Path) -> None:
+    """Changes are stored line by line; enumeration records as one `cloudfw.enumeration-seen/1`
+    row per (provider, account, principal, source IP), which is all first-seen reads back; the
+    digest still covers every emitted line and the scan counts every event."""
+    import hashlib
+
+    from cloudfw.store import Store
+
+    store = tmp_path / "h.db"
+    src = CORPUS / "cloudtrail-recon.json"
+    code, out, err = run_cli("events", str(src), "--kind", "all", "--store", str(store))
+    assert code == 0, err
+    docs = [json.loads(line) for line in out.splitlines()]
+    reads = [d for d in docs if d["action"] == "enumerate"]
+    changes = [d for d in docs if d["action"] != "enumerate"]
+    assert len(reads) == 44 and len(changes) == 1
+    with Store(store) as db:
+        [scan] = db.scans()
+        assert scan.events == 45 and scan.digest == hashlib.sha256(out.encode()).hexdigest()
+        stored = db.events(scan.id)
+        assert stored[: len(changes)] == changes
+        seen = stored[len(changes) :]
+        keys = {(d["provider"], d["account"], d["principal"], d["source_ip"]) for d in reads}
+        assert sorted((s["provider"], s["account"], s["principal"], s["source_ip"]) for s in seen) \
+            == sorted(keys)  # fmt: skip
+        assert {s["schema"] for s in seen} == {"cloudfw.enumeration-seen/1"}
+        assert sum(s["reads"] for s in seen) == 44
+        assert sum(s["refused"] for s in seen) == sum(not d["success"] for d in reads)
+        for s in seen:
+            mine = [d["time"] for d in reads if (d["provider"], d["account"], d["principal"],
+                    d["source_ip"]) == (s["provider"], s["account"], s["principal"],
+                    s["source_ip"])]  # fmt: skip
+            assert (s["first"], s["last"]) == (min(mine), max(mine))
+        rows, scans = db.enumeration_seen()
+        assert scans == 1
+        assert set(rows) == {(d["provider"], d["principal"], d["source_ip"]) for d in reads}
