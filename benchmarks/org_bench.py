@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,11 @@ def main() -> int:
     for n in sizes:
         server = moto.start()
         try:
+            # moto's backends live in this process: the previous size's organization is still
+            # there unless reset
+            urllib.request.urlopen(
+                urllib.request.Request(f"{server.endpoint}/moto-api/reset", method="POST")
+            ).close()
             t0 = time.perf_counter()
             _seed(server.endpoint, n)
             seed = time.perf_counter() - t0
