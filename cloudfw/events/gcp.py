@@ -77,28 +77,57 @@ class GcpEntry:
     status_message: str
 
 
-def parse(entry: Mapping[str, Any]) -> GcpEntry | None:
-    """Extract the common fields; None when the entry is not a firewall change."""
+def audit_method(entry: Mapping[str, Any]) -> tuple[Mapping[str, Any], str]:
+    """(protoPayload, methodName) of a Cloud Audit Log entry; the method is required."""
     pp = obj(entry.get("protoPayload") or entry.get("proto_payload"), "protoPayload")
     method = text(pp.get("methodName"))
     if not method:
         raise RecordError("missing", "protoPayload.methodName")
-    low = method.lower()
-    if not any(s in low for s in SERVICES) or low.rsplit(".", 1)[-1] not in VERBS:
-        return None  # not a firewall method, or one that changes nothing (get, list, ...)
-    op = obj(entry.get("operation"), "operation")
-    auth = obj(pp.get("authenticationInfo"), "protoPayload.authenticationInfo")
-    meta = obj(pp.get("requestMetadata"), "protoPayload.requestMetadata")
+    return pp, method
+
+
+@dataclass(frozen=True)
+class AuditFields:
+    """What change and read entries share: caller, status, project and location."""
+
+    auth: Mapping[str, Any]
+    meta: Mapping[str, Any]
+    status: Mapping[str, Any]
+    labels: Mapping[str, Any]
+    locations: list[str]
+    project: str
+    code: int
+
+
+def audit_fields(entry: Mapping[str, Any], pp: Mapping[str, Any]) -> AuditFields:
     status = obj(pp.get("status"), "protoPayload.status")
     labels = obj(obj(entry.get("resource"), "resource").get("labels"), "resource.labels")
     loc = obj(pp.get("resourceLocation"), "protoPayload.resourceLocation")
-    locations = strs(loc.get("currentLocations"), "resourceLocation.currentLocations")
     project = text(labels.get("project_id"))
     if not project and text(entry.get("logName")).startswith("projects/"):
         project = text(entry.get("logName")).split("/")[1]
     code = status.get("code", 0)
     if not isinstance(code, int) or isinstance(code, bool):
         raise RecordError(f"expected an integer, got {code!r}", "protoPayload.status.code")
+    return AuditFields(
+        auth=obj(pp.get("authenticationInfo"), "protoPayload.authenticationInfo"),
+        meta=obj(pp.get("requestMetadata"), "protoPayload.requestMetadata"),
+        status=status,
+        labels=labels,
+        locations=strs(loc.get("currentLocations"), "resourceLocation.currentLocations"),
+        project=project,
+        code=code,
+    )
+
+
+def parse(entry: Mapping[str, Any]) -> GcpEntry | None:
+    """Extract the common fields; None when the entry is not a firewall change."""
+    pp, method = audit_method(entry)
+    low = method.lower()
+    if not any(s in low for s in SERVICES) or low.rsplit(".", 1)[-1] not in VERBS:
+        return None  # not a firewall method, or one that changes nothing (get, list, ...)
+    op = obj(entry.get("operation"), "operation")
+    f = audit_fields(entry, pp)
     return GcpEntry(
         method=method,
         op_id=text(op.get("id")),
@@ -106,14 +135,14 @@ def parse(entry: Mapping[str, Any]) -> GcpEntry | None:
         last=bool(op.get("last")),
         time=parse_time(entry.get("timestamp"), "timestamp"),
         insert_id=text(entry.get("insertId")),
-        project=project,
-        region=locations[0] if locations else "",
+        project=f.project,
+        region=f.locations[0] if f.locations else "",
         resource=text(pp.get("resourceName")),
-        principal=text(auth.get("principalEmail")),
-        caller_ip=text(meta.get("callerIp")),
+        principal=text(f.auth.get("principalEmail")),
+        caller_ip=text(f.meta.get("callerIp")),
         request=obj(pp.get("request"), "protoPayload.request"),
-        status_code=code,
-        status_message=text(status.get("message")),
+        status_code=f.code,
+        status_message=text(f.status.get("message")),
     )
 
 

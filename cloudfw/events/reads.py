@@ -23,8 +23,8 @@ from cloudfw.events.aws import principal as aws_principal
 from cloudfw.events.aws import principal_of
 from cloudfw.events.azure import error_code, field_value, first_of
 from cloudfw.events.azure import principal as azure_principal
-from cloudfw.events.errors import RecordError
-from cloudfw.events.normal import obj, parse_time, strs, text
+from cloudfw.events.gcp import audit_fields, audit_method
+from cloudfw.events.normal import obj, parse_time, text
 from cloudfw.model import EnumerationEvent, SourceRef
 
 if TYPE_CHECKING:  # loaded (with msgspec) only by runs that ask for reads
@@ -216,36 +216,22 @@ def is_gcp_read(method: str) -> bool:
 def gcp_read(entry: Mapping[str, Any], origin: SourceRef | None = None) -> EnumerationEvent | None:
     """A Cloud Audit Log entry -> EnumerationEvent when its method reads firewall rules or
     policies; None otherwise."""
-    pp = obj(entry.get("protoPayload") or entry.get("proto_payload"), "protoPayload")
-    method = text(pp.get("methodName"))
-    if not method:
-        raise RecordError("missing", "protoPayload.methodName")
+    pp, method = audit_method(entry)
     if not is_gcp_read(method):
         return None
-    auth = obj(pp.get("authenticationInfo"), "protoPayload.authenticationInfo")
-    meta = obj(pp.get("requestMetadata"), "protoPayload.requestMetadata")
-    status = obj(pp.get("status"), "protoPayload.status")
-    labels = obj(obj(entry.get("resource"), "resource").get("labels"), "resource.labels")
-    loc = obj(pp.get("resourceLocation"), "protoPayload.resourceLocation")
-    locations = strs(loc.get("currentLocations"), "resourceLocation.currentLocations")
-    project = text(labels.get("project_id"))
-    if not project and text(entry.get("logName")).startswith("projects/"):
-        project = text(entry.get("logName")).split("/")[1]
-    code = status.get("code", 0)
-    if not isinstance(code, int) or isinstance(code, bool):
-        raise RecordError(f"expected an integer, got {code!r}", "protoPayload.status.code")
-    error = RPC_CODES.get(code) or text(status.get("message")) or str(code) if code else ""
+    f = audit_fields(entry, pp)
+    error = RPC_CODES.get(f.code) or text(f.status.get("message")) or str(f.code) if f.code else ""
     return EnumerationEvent(
         provider="gcp",
-        account=project,
-        region=locations[0] if locations else text(labels.get("location")),
+        account=f.project,
+        region=f.locations[0] if f.locations else text(f.labels.get("location")),
         time=parse_time(entry.get("timestamp"), "timestamp"),
         event_name=method,
         resource_id=text(pp.get("resourceName")),
-        principal=text(auth.get("principalEmail")) or text(auth.get("principalSubject")),
-        source_ip=text(meta.get("callerIp")),
-        user_agent=text(meta.get("callerSuppliedUserAgent")),
-        success=code == 0,
+        principal=text(f.auth.get("principalEmail")) or text(f.auth.get("principalSubject")),
+        source_ip=text(f.meta.get("callerIp")),
+        user_agent=text(f.meta.get("callerSuppliedUserAgent")),
+        success=f.code == 0,
         error_code=error,
         event_id=text(entry.get("insertId")),
         origin=origin,
