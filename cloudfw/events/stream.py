@@ -282,38 +282,35 @@ class EventReader:
                     for out in self._emit(ev):
                         self._keep(origin, rec)
                         yield out
-            elif kind == "azure":
-                if self._reads:
-                    r = reads.azure_read(rec, SourceRef("record", loc, record=index))
-                    if r is not None:
-                        if self._admit_read(r):
-                            yield r
-                        return
-                if not self._changes:
-                    return
-                a = azure.parse(rec)
-                if a is not None:
-                    origin = SourceRef("record", loc, record=index)
-                    self._keep(origin, rec)
-                    for ev in self._azure.add(a, origin):
-                        yield from self._emit(ev)
-            elif kind == "gcp":
-                if self._reads:
-                    r = reads.gcp_read(rec, SourceRef("record", loc, record=index))
-                    if r is not None:
-                        if self._admit_read(r):
-                            yield r
-                        return
-                if not self._changes:
-                    return
-                g = gcp.parse(rec)
-                if g is not None:
-                    origin = SourceRef("record", loc, record=index)
-                    self._keep(origin, rec)
-                    for ev in self._gcp.add(g, origin):
-                        yield from self._emit(ev)
+            elif kind in ("azure", "gcp"):
+                yield from self._folded(kind, rec, loc, index)
         except RECORD_ERRORS as e:
             self.stats.add(Problem(loc, str(e) or type(e).__name__, index))
+
+    def _folded(self, kind: str, rec: Any, loc: str, index: str) -> Iterator[Event]:
+        """An Activity Log or Audit Log record: a read, or part of an operation that its
+        provider's folder turns into change events once the operation's records are in."""
+        read: Any
+        parse: Any
+        folder: Any
+        if kind == "azure":
+            read, parse, folder = reads.azure_read, azure.parse, self._azure
+        else:
+            read, parse, folder = reads.gcp_read, gcp.parse, self._gcp
+        if self._reads:
+            r = read(rec, SourceRef("record", loc, record=index))
+            if r is not None:
+                if self._admit_read(r):
+                    yield r
+                return
+        if not self._changes:
+            return
+        entry = parse(rec)
+        if entry is not None:
+            origin = SourceRef("record", loc, record=index)
+            self._keep(origin, rec)
+            for ev in folder.add(entry, origin):
+                yield from self._emit(ev)
 
     def _keep(self, origin: SourceRef, rec: Any) -> None:
         if self.options.raw_sink is not None and isinstance(rec, Mapping):
