@@ -188,13 +188,17 @@ def run_checks(
     catalog: ServiceCatalog,
     *,
     other_checks: Collection[str] = (),
+    ctx: Context | None = None,
 ) -> list[Finding]:
     """Every finding of every enabled check, in snapshot order (rule set by rule set), then the
     per-scope ``unlogged`` findings. Raises `PolicyError` for an invalid ``policy``; drift ids
-    (`FOREIGN_CHECKS`) and ``other_checks`` in the policy are left to their owners."""
+    (`FOREIGN_CHECKS`) and ``other_checks`` in the policy are left to their owners. ``ctx``: a
+    `Context` of ``catalog`` to share with other calls (its caches keep what they saw alive:
+    share it over a bounded batch, e.g. a chunk of hosts)."""
     host_ids = frozenset(HOST_CHECKS)
     enabled = resolve_policy(policy, catalog, other_checks=(*other_checks, *host_ids))
-    ctx = Context(catalog)
+    if ctx is None or ctx.catalog is not catalog:
+        ctx = Context(catalog)
     out: list[Finding] = []
     exp = _Exposure.of(enabled)
     for rs in snapshot.rulesets:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import IntEnum
 from functools import wraps
 from pathlib import Path
-from typing import NoReturn, ParamSpec, TypeVar
+from typing import BinaryIO, NoReturn, ParamSpec, TypeVar
 
 import typer
 
@@ -107,6 +108,28 @@ def write_output(text: str, output: Path | None) -> None:
         fail(f"{output}: is a directory (name a file in it, e.g. {output / 'report.json'})")
     output.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(output, text.encode("utf-8"))
+
+
+@contextmanager
+def open_output(output: Path | None) -> Iterator[BinaryIO]:
+    """Where a report is written piece by piece: stdout, or ``output`` through a temporary file
+    renamed into place once all is written (`write_output`'s guarantees)."""
+    if output is None:
+        sys.stdout.flush()
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    if output.is_dir():
+        fail(f"{output}: is a directory (name a file in it, e.g. {output / 'report.json'})")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(f".{output.name}.tmp{os.getpid()}")
+    try:
+        with tmp.open("wb") as fh:
+            yield fh
+        os.replace(tmp, output)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 class StderrProgress:

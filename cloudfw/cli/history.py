@@ -5,7 +5,7 @@ Also the glue `audit` uses to record a run and to keep only new findings (`--new
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -15,6 +15,7 @@ import typer
 from tabulate import tabulate
 
 from cloudfw.cli.common import fail, handle_errors, write_output
+from cloudfw.model import Finding
 from cloudfw.model.report import Report
 
 if TYPE_CHECKING:
@@ -58,12 +59,29 @@ def record_audit(
     """Record the audit (unless ``no_store``) and, with ``new_only``, drop the findings the
     previous scan of the same scope already had. ``rows`` are the audited rules (`rule_rows`),
     for `cloudfw diff`. Returns the report to render."""
+    known = record_findings(report, lambda: report.findings, rows, store, no_store, new_only, kind)
+    if known is None:
+        return report
+    return replace(report, findings=tuple(f for f in report.findings if f.key not in known))
+
+
+def record_findings(
+    report: Report,
+    findings: Callable[[], Iterable[Finding]],
+    rows: Iterable[RuleRow],
+    store: Path | None,
+    no_store: bool,
+    new_only: bool,
+    kind: str = "audit",
+) -> frozenset[str] | None:
+    """`record_audit` for findings that are not in ``report`` (``findings`` gives them, in
+    order, each time it is called). Returns the keys ``--new-only`` drops (None: keep all)."""
     from cloudfw.store import Store, audit_scope
 
     if no_store:
         if new_only:
             fail("--new-only needs the scan history: drop --no-store")
-        return report
+        return None
     scope = audit_scope(report.coverage)
     with Store(store_path(store)) as db:
         previous = db.previous_scan(kind, scope)
@@ -72,25 +90,28 @@ def record_audit(
             scope,
             report.snapshot_digest,
             report.coverage,
-            report.findings,
+            findings(),
             rows,
             tool_version=report.tool_version,
             suppressed=report.suppressed,
         )
         typer.echo(f"recorded scan {scan_id} in {db.path}", err=True)
         if not new_only:
-            return report
+            return None
         if previous is None:
             typer.echo("no previous scan of this scope: every finding is new", err=True)
-            return report
-        known = db.finding_keys(previous.id)
-    fresh = tuple(f for f in report.findings if f.key not in known)
+            return None
+        known = frozenset(db.finding_keys(previous.id))
+    total = fresh = 0
+    for f in findings():
+        total += 1
+        fresh += f.key not in known
     typer.echo(
-        f"--new-only: {len(fresh)} of {len(report.findings)} findings are new since scan "
+        f"--new-only: {fresh} of {total} findings are new since scan "
         f"{previous.id} ({previous.started_at})",
         err=True,
     )
-    return replace(report, findings=fresh)
+    return known
 
 
 history_app = typer.Typer(name="history", invoke_without_command=True)

@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import nullcontext
+from dataclasses import replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cloudfw.cli.audit import CatalogOpt, FailOnOpt, OutputOpt
-from cloudfw.cli.common import exit_code, fail, handle_errors, parse_severity, write_output
-from cloudfw.cli.history import NewOnlyOpt, NoStoreOpt, StoreOpt, record_audit
+from cloudfw.cli.common import (
+    Exit,
+    exit_code,
+    fail,
+    handle_errors,
+    open_output,
+    parse_severity,
+    write_output,
+)
+from cloudfw.cli.history import NewOnlyOpt, NoStoreOpt, StoreOpt, record_findings
 from cloudfw.cli.host import host_app
 from cloudfw.cli.runner import load_policy
+from cloudfw.cli.scope_opts import DaskOpt, executor
+
+if TYPE_CHECKING:
+    from cloudfw.hosts.fleet import FleetAudit
+    from cloudfw.model import Finding, Severity
 
 SCRIPTS = {
     "macos": "collect-posix.sh",
@@ -50,8 +66,9 @@ def audit(
         typer.Option(
             "--format",
             "-f",
-            help="Report format: table | json. An input format name "
-            "(iptables, pf, ...) is accepted here too and forces that parser.",
+            help="Report format: table | json | jsonl (one finding per line, then a summary "
+            "line) | csv | sarif | ... An input format name (iptables, pf, ...) is accepted here "
+            "too and forces that parser.",
         ),
     ] = "table",
     input_format: Annotated[
@@ -69,6 +86,7 @@ def audit(
     workers: Annotated[
         int, typer.Option("--workers", min=1, max=64, help="Processes auditing hosts in parallel.")
     ] = 1,
+    dask: DaskOpt = None,
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
     new_only: NewOnlyOpt = False,
@@ -86,6 +104,12 @@ def audit(
       cloudfw host audit web-01.tar.gz db-01/
       cloudfw host audit fleet/ --baseline hosts.yaml --format json -o report.json
       cloudfw host audit rules.v4 --input-format iptables --fail-on medium
+      cloudfw host audit fleet/ --workers 8 -f jsonl | jq -c 'select(.severity=="high")'
+      cloudfw host audit fleet/ --dask tcp://scheduler:8786 -f json -o report.json
+
+    Hosts are audited in chunks on this machine (--workers processes) or as tasks on a Dask
+    cluster (--dask; every worker needs cloudfw and must see the same input paths). Findings
+    wait on disk, not in memory: json and jsonl are written as they are merged.
 
     Every run is recorded in the scan history (see `cloudfw history`; --no-store turns it off).
 
@@ -93,42 +117,79 @@ def audit(
     3 incomplete (a file or bundle could not be read: the error names file:line, the other
     hosts are still audited and the report's coverage lists it).
     """
-    from cloudfw.export import RENDERERS, render
-    from cloudfw.hosts.audit import HostAuditRequest, audit_hosts
+    from cloudfw.export import RENDERERS
+    from cloudfw.hosts.audit import HostAuditRequest
+    from cloudfw.hosts.fleet import audit_fleet
     from cloudfw.hosts.parsers import BY_NAME
 
     if fmt in BY_NAME and input_format is None:
         fmt, input_format = "table", fmt
-    if fmt not in RENDERERS:
+    if fmt not in RENDERERS and fmt != "jsonl":
         fail(
-            f"unknown --format {fmt!r} (report formats: {', '.join(sorted(RENDERERS))}; "
-            f"input formats: {', '.join(BY_NAME)})"
+            f"unknown --format {fmt!r} (report formats: {', '.join(sorted([*RENDERERS, 'jsonl']))}"
+            f"; input formats: {', '.join(BY_NAME)})"
         )
     if input_format is not None and input_format not in BY_NAME:
         fail(f"unknown --input-format {input_format!r} (known: {', '.join(BY_NAME)})")
     _check_inputs(snapshots)
     loaded = load_policy(baseline, catalog)
     threshold = parse_severity(fail_on) if fail_on else loaded.policy.fail_on
-    report = audit_hosts(
-        HostAuditRequest(
-            paths=tuple(snapshots),
-            policy=loaded.policy,
-            catalog=loaded.catalog,
-            now=datetime.now(UTC),
-            baseline=loaded.baseline,
-            fmt=input_format,
-            workers=workers,
-        )
+    req = HostAuditRequest(
+        paths=tuple(snapshots),
+        policy=loaded.policy,
+        catalog=loaded.catalog,
+        now=datetime.now(UTC),
+        baseline=loaded.baseline,
+        fmt=input_format,
+        workers=workers,
     )
-    report = record_audit(report, (), store, no_store, new_only, kind="host-audit")
-    write_output(render(report, fmt), output)
-    for c in report.coverage:
+    parallel = dask is not None or workers > 1
+    with executor(dask, workers, workers) if parallel else nullcontext(None) as ex:
+        fleet = audit_fleet(req, ex)
+    try:
+        code = _write(fleet, fmt, output, threshold, store, no_store, new_only)
+    finally:
+        fleet.close()
+    for c in fleet.report.coverage:
         if not c.ok:
             where = "" if c.reason.startswith(c.scope) else f"{c.scope}: "
             typer.echo(f"cloudfw: error: {where}{c.reason}", err=True)
     if output is not None:
         typer.echo(f"wrote {output}", err=True)
-    raise typer.Exit(int(exit_code(report, threshold)))
+    raise typer.Exit(int(code))
+
+
+def _write(
+    fleet: FleetAudit,
+    fmt: str,
+    output: Path | None,
+    threshold: Severity,
+    store: Path | None,
+    no_store: bool,
+    new_only: bool,
+) -> Exit:
+    """Record the run, write the report; the exit code."""
+    from cloudfw.export import render
+    from cloudfw.export.stream import STREAMED, write_json, write_jsonl
+
+    report = fleet.report
+    drop = record_findings(report, fleet.findings, (), store, no_store, new_only, "host-audit")
+
+    def findings() -> Iterator[Finding]:
+        return (f for f in fleet.findings() if drop is None or f.key not in drop)
+
+    if fmt not in STREAMED:
+        full = replace(report, findings=tuple(findings()))
+        write_output(render(full, fmt), output)
+        return exit_code(full, threshold)
+    with open_output(output) as out:
+        counts = write_json(report, findings, out) if fmt == "json" else write_jsonl(
+            report, findings(), out)  # fmt: skip
+    if not report.complete:
+        return Exit.INCOMPLETE
+    if counts.gravest is not None and counts.gravest >= threshold:
+        return Exit.FINDINGS
+    return Exit.CLEAN
 
 
 def _check_inputs(paths: list[Path]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copyreg
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
@@ -37,6 +37,12 @@ class UnitFailure:
 class Batch(Protocol[R_co]):
     def results(self) -> Sequence[R_co | UnitFailure]:
         """Every unit's result, or its failure, in the order the units were given. Blocks."""
+        ...
+
+    def stream(self) -> Iterator[tuple[int, R_co | UnitFailure]]:
+        """``(unit index, result or failure)`` in the order units finish, each given out once
+        and not kept (for callers that must not hold every result at once). Use either this or
+        `results`, once."""
         ...
 
 

@@ -14,7 +14,7 @@ raises, is retried ``RETRIES`` times and then comes back as a `UnitFailure`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, TypeVar, cast
 
 from cloudfw.executor.base import ExecutorError, UnitFailure, Work, describe_failure
@@ -55,18 +55,25 @@ class DaskBatch(Generic[R]):
 
     def results(self) -> list[R | UnitFailure]:
         out: list[R | UnitFailure | None] = [None] * len(self._units)
+        for k, res in self.stream():
+            out[k] = res
+        return cast(list[R | UnitFailure], out)
+
+    def stream(self) -> Iterator[tuple[int, R | UnitFailure]]:
+        """``(unit index, result or failure)`` as tasks finish (each released at once)."""
         for fut in self._pending:
             k = self._index.pop(fut.key)
+            res: R | UnitFailure
             try:
-                out[k] = fut.result()
+                res = fut.result()
             except Exception as exc:  # the unit raised, or KilledWorker after the retries
-                out[k] = UnitFailure(k, describe_failure(exc), type(exc).__name__)
+                res = UnitFailure(k, describe_failure(exc), type(exc).__name__)
             fut.release()
             if self._on_done is not None:
-                self._on_done(k, not isinstance(out[k], UnitFailure))
+                self._on_done(k, not isinstance(res, UnitFailure))
             if self._next < len(self._units):
                 self._submit_next()
-        return cast(list[R | UnitFailure], out)
+            yield k, res
 
 
 class DaskExecutor:

@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor as _PoolExecutor
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -53,21 +53,33 @@ class LocalBatch(Generic[R]):
 
     def results(self) -> list[R | UnitFailure]:
         out: list[R | UnitFailure | None] = [None] * len(self._futures)
-        index = {id(f): k for k, f in enumerate(self._futures)}
+        for k, res in self.stream():
+            out[k] = res
+        return cast(list[R | UnitFailure], out)  # every future completed: no None is left
+
+    def stream(self) -> Iterator[tuple[int, R | UnitFailure]]:
+        """``(unit index, result or failure)`` as units finish; a result is not kept here once
+        given out (a caller that spools results holds one at a time)."""
+        futures: list[Future[R] | None] = list(self._futures)
+        self._futures = []
+        index = {id(f): k for k, f in enumerate(futures)}
         try:
-            for fut in as_completed(self._futures):
+            for fut in as_completed([f for f in futures if f is not None]):
                 k = index[id(fut)]
+                futures[k] = None
+                res: R | UnitFailure
                 try:
-                    out[k] = fut.result()
+                    res = fut.result()
                 except BrokenProcessPool:
-                    out[k] = UnitFailure(k, "a worker process died (out of memory? killed?)")
+                    res = UnitFailure(k, "a worker process died (out of memory? killed?)")
                 except Exception as exc:
-                    out[k] = UnitFailure(k, describe_failure(exc), type(exc).__name__)
+                    res = UnitFailure(k, describe_failure(exc), type(exc).__name__)
+                del fut
                 if self._on_done is not None:
-                    self._on_done(k, not isinstance(out[k], UnitFailure))
+                    self._on_done(k, not isinstance(res, UnitFailure))
+                yield k, res
         finally:
             self._pool.shutdown(wait=True, cancel_futures=True)
-        return cast(list[R | UnitFailure], out)  # every future completed: no None is left
 
 
 class LocalExecutor:

@@ -22,6 +22,7 @@ from pathlib import Path
 from cloudfw import __version__
 from cloudfw.baseline import apply_exceptions, drift_findings
 from cloudfw.checks import run_checks
+from cloudfw.checks.base import Context
 from cloudfw.hosts.assemble import HostState, assemble
 from cloudfw.hosts.bundle import MANIFEST, HostInput, InputError, iter_inputs
 from cloudfw.hosts.errors import HostError
@@ -134,6 +135,7 @@ class _UnitResult:
     warnings: list[str] = field(default_factory=list)
     digests: list[str] = field(default_factory=list)
     kept: list[RuleSet] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)  # the hosts audited
     hosts: int = 0
     rulesets: int = 0
     rules: int = 0
@@ -157,6 +159,7 @@ def _audit_unit(
     catalog: ServiceCatalog,
     now: datetime,
     keep: bool,
+    ctx: Context | None = None,
 ) -> _UnitResult:
     res = _UnitResult()
     for item in iter_inputs([path], fmt):
@@ -174,10 +177,11 @@ def _audit_unit(
                     res.coverage.append(Coverage(PROVIDER, st.host, CoverageStatus.ERROR, why))
                 continue
             res.hosts += 1
+            res.names.append(st.host)
             res.rulesets += len(rss)
             res.rules += sum(len(rs.rules) for rs in rss)
             snap = Snapshot(tuple(rss), (), now, __version__)
-            res.findings.extend(run_checks(snap, policy, catalog))  # host checks included
+            res.findings.extend(run_checks(snap, policy, catalog, ctx=ctx))  # host checks too
             if keep:
                 res.kept.extend(rss)
     return res

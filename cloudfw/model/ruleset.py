@@ -24,9 +24,11 @@ from dataclasses import dataclass
 from cloudfw.model.asset import Asset, Attachment
 from cloudfw.model.iface import EVERY_IFACE, IfaceMatch, IfaceTable, Interface, facing_classes
 from cloudfw.model.rule import Action, Direction, EvalSemantics, Logging, Rule
+from cloudfw.model.shape import Memo, Shape, shape_of
 from cloudfw.model.space import EVERYTHING, Box, Space
 
 DEFAULT_KEY = "(default)"
+_ALLOWED: Memo[tuple[Shape, Direction, frozenset[str]], Space] = Memo(256)
 
 SortKey = Callable[[Rule], tuple[int, ...]]
 
@@ -128,7 +130,12 @@ class RuleSet:
         return tuple(seen)
 
     def allowed(self, direction: Direction, targets: frozenset[str] = frozenset()) -> Space:
-        """The space this enforcement point lets through in ``direction`` for ``targets``."""
+        """The space this enforcement point lets through in ``direction`` for ``targets``
+        (computed once per rule-set shape: hosts of one role share it)."""
+        key = (shape_of(self), direction, targets)
+        return _ALLOWED.get(key, lambda: self._allowed(direction, targets))
+
+    def _allowed(self, direction: Direction, targets: frozenset[str]) -> Space:
         if not self.enabled:
             return Space((Box(EVERYTHING.protocols, EVERYTHING.ports, EVERYTHING.peers,
                               EVERYTHING.local, DEFAULT_KEY),))  # fmt: skip

@@ -133,13 +133,13 @@ def build_ruleset(
     host: str,
     accept: bool,
     hook: str = "",
+    flat: Flattened | None = None,
 ) -> RuleSet:
     """Flatten one base chain into a CHAIN_FIRST_MATCH rule set. ``other`` is the address family
-    this chain never sees (IPv6 for iptables), kept out by a leading rule; None for dual-stack."""
+    this chain never sees (IPv6 for iptables), kept out by a leading rule; None for dual-stack.
+    ``flat``: the chain's `flatten` (when the caller already has it)."""
     default = Action.ALLOW if accept else Action.DENY
-    flat: list[_Flat] = []
-    logs = [False]
-    _walk(table, chain, [_EVERY], chain, (), flat, logs, location, default)
+    walked, logged = flatten(table, chain, location, accept) if flat is None else flat
     rules: list[Rule] = []
     if other is not None:
         fam = "IPv6" if other == ANY_V6 else "IPv4"
@@ -153,7 +153,7 @@ def build_ruleset(
                 description=f"{fam} traffic is filtered by {tool}, not by this chain",
             )
         )
-    for n, f in enumerate(flat, 1):
+    for n, f in enumerate(walked, 1):
         box, in_iface, out_iface = f.cond
         peers, local = (box.peers, box.local)
         if direction is Direction.EGRESS:
@@ -188,8 +188,21 @@ def build_ruleset(
         rules=tuple(rules),
         default_ingress=default if direction is Direction.INGRESS else Action.DENY,
         default_egress=default if direction is Direction.EGRESS else Action.DENY,
-        logging=Logging.ON if logs[0] else Logging.OFF,
+        logging=Logging.ON if logged else Logging.OFF,
     )
+
+
+Flattened = tuple[list["_Flat"], bool]  # the walk of a base chain, and whether it logs
+
+
+def flatten(table: ChainTable, chain: str, location: str, accept: bool) -> Flattened:
+    """The rules of base chain ``chain`` with every jump walked (``location`` only names the
+    file in errors: the result does not depend on it)."""
+    flat: list[_Flat] = []
+    logs = [False]
+    default = Action.ALLOW if accept else Action.DENY
+    _walk(table, chain, [_EVERY], chain, (), flat, logs, location, default)
+    return flat, logs[0]
 
 
 def _walk(

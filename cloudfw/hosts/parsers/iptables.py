@@ -27,7 +27,9 @@ from cloudfw.hosts.parsers.chains import (
     NEUTRAL_MODULES,
     ChainRule,
     ChainTable,
+    Flattened,
     build_ruleset,
+    flatten,
 )
 from cloudfw.hosts.parsers.netmatch import icmp_from, ports_from
 from cloudfw.hosts.parsers.xtables import (
@@ -51,6 +53,7 @@ from cloudfw.model import (
     PortError,
     parse_protocol,
 )
+from cloudfw.model.shape import Memo
 
 NAME = "iptables"
 BUILTINS = {"INPUT": Direction.INGRESS, "FORWARD": Direction.INGRESS, "OUTPUT": Direction.EGRESS}
@@ -87,28 +90,58 @@ def parse(data: bytes, location: str, host: str, family: int = 0) -> list[HostPa
     if family == 0:
         m = _HEADER.search(text[:4096])
         family = 6 if m and m.group(1) == "ip6tables" else 4
-    tables = _read_tables(lines, location, family)
+    key = (_NOISE.sub(lambda m: m.group(1) or "#", text), family)
+    read = _READ.get(key, lambda: _Read(lines, location, family))
     part = HostPart(host=host, sources=[location])
-    if "filter" not in tables:
-        tables["filter"] = _table("filter")
+    if not read.had_filter:
         part.warnings.append(
             f"{location}: no *filter table: INPUT, FORWARD and OUTPUT are taken as ACCEPT with no "
             "rules (what a host whose filter table is not loaded has)"
         )
     tool = "ip6tables" if family == 6 else "iptables"
     other = ANY_V4 if family == 6 else ANY_V6
-    filt = tables["filter"]
-    _state_via(filt, tables)
+    filt = read.filt
     for chain, direction in BUILTINS.items():
         policy = filt.policies[chain]
         rtype = f"{tool}:filter/{chain}"
-        rs = build_ruleset(filt, chain, direction, rtype, other, location, host, policy == "ACCEPT")
+        flat = read.flat(chain, location, policy == "ACCEPT")
+        rs = build_ruleset(
+            filt, chain, direction, rtype, other, location, host, policy == "ACCEPT", flat=flat
+        )
         if chain in filt.undeclared:
             tags = (*rs.asset.tags, ("declared", UNDECLARED))
             rs = replace(rs, asset=replace(rs.asset, tags=tuple(sorted(tags))))
         part.rulesets.append(rs)
     return [part]
 
+
+class _Read:
+    """The tables of one file content, read and with `_state_via` applied, and the walks of its
+    base chains: they depend on the content only (never on the file's name or host), so hosts
+    whose files say the same share them (`_READ`). Not changed once built."""
+
+    __slots__ = ("_flat", "filt", "had_filter")
+
+    def __init__(self, lines: list[str], location: str, family: int) -> None:
+        tables = _read_tables(lines, location, family)
+        self.had_filter = "filter" in tables
+        if not self.had_filter:
+            tables["filter"] = _table("filter")
+        self.filt = tables["filter"]
+        _state_via(self.filt, tables)
+        self._flat: dict[str, Flattened] = {}
+
+    def flat(self, chain: str, location: str, accept: bool) -> Flattened:
+        hit = self._flat.get(chain)
+        if hit is None:
+            hit = self._flat[chain] = flatten(self.filt, chain, location, accept)
+        return hit
+
+
+#: file contents that read the same: comment lines and chain counters blanked (`_read_tables`
+#: skips comments and reads a chain line's name and policy only), line numbers kept
+_NOISE = re.compile(r"^(?:#.*|(:\S+[ \t]+\S+)[ \t]+\[\d+:\d+\][ \t]*)$", re.M)
+_READ: Memo[tuple[str, int], _Read] = Memo(32)
 
 #: what opens new connections to a state match that admits them only via another table
 VIA = {"UNTRACKED": ("raw", {"NOTRACK"}), "DNAT": ("nat", {"DNAT", "REDIRECT", "NETMAP"})}
