@@ -41,6 +41,7 @@ from cloudfw.model.encode import asset_order
 from cloudfw.model.report import Report
 from cloudfw.model.serde import DecodeError, ruleset_from_dict, snapshot_from_dict
 from cloudfw.pipeline import AuditRequest, Partial, finish_audit, partial_audit
+from cloudfw.snaplines import LineDecoder
 from cloudfw.snapshotio import TAIL, Key, NotLineLayout, canonical, lines_digest, read_header
 from cloudfw.store.scans import RuleRow, rule_rows
 
@@ -185,13 +186,16 @@ def audit_shard(job: ShardUnit) -> _Done | _Unfit:
     context: list[RuleSet] = []
     accounts: set[tuple[str, str]] = set()
     order: list[Key] = []
+    decoder = LineDecoder()
     try:
         with job.path.open("rb") as f:
             for body in _lines(f, spans[k], k == len(spans) - 1):
-                d = orjson.loads(body)
-                if canonical(d) != body:  # canonical lines are the digest's bytes
-                    return _Unfit("a line is not canonical JSON")
-                rs = ruleset_from_dict(d, "$.rulesets[?]")
+                rs = decoder.decode(body)  # None unless canonical and of the common shapes
+                if rs is None:
+                    d = orjson.loads(body)
+                    if canonical(d) != body:  # canonical lines are the digest's bytes
+                        return _Unfit("a line is not canonical JSON")
+                    rs = ruleset_from_dict(d, "$.rulesets[?]")
                 a, scope = rs.asset, rs.log_scope
                 if scope is not None and (scope.provider, scope.account) != (a.provider, a.account):
                     return _Unfit(f"{a.uid}: log scope in another account")

@@ -5,7 +5,8 @@ warnings) on the first line, then one rule set per line, each in canonical JSON 
 sorted by asset identity (provider, account, region, type, id), then ``]}``. It is one ordinary
 JSON document (any JSON tool reads it, ``jq .`` pretty-prints it), diffable line by line per rule
 set, and cloudfw streams it back one rule set at a time, so only one rule set's JSON tree is ever
-alive and the digest is hashed as the lines go by (the lines are the digest's own bytes); one
+alive and the digest is hashed as the lines go by (the lines are the digest's own bytes; lines
+as the writer makes them are decoded straight into the model by `cloudfw.snaplines`); one
 account's rule sets are adjacent, which `cloudfw.sharded` relies on. Any other layout of the same
 document (hand-written, pretty-printed) is read as one document instead.
 """
@@ -37,6 +38,7 @@ from cloudfw.model.serde import (
     snapshot_from_dict,
     snapshot_to_dict,
 )
+from cloudfw.snaplines import LineDecoder
 
 Key = tuple[str, ...]  # `asset_order` of a rule set: the digest's (and the files') order
 MAX_SNAPSHOT_BYTES = 4 * 1024**3
@@ -99,12 +101,17 @@ def _read_lines(path: Path) -> Snapshot | None:
         base = snapshot_from_dict(head)
         digest = _StreamDigest(head)
         rulesets: list[RuleSet] = []
+        lines = LineDecoder()
         try:
             for body in layout_bodies(f):
-                d = _object(body)
-                rs = ruleset_from_dict(d, f"$.rulesets[{len(rulesets)}]")
+                rs = lines.decode(body)  # a canonical line: its bytes are its digest bytes
+                if rs is not None:
+                    digest.add(asset_order(rs.asset), body)
+                else:
+                    d = _object(body)
+                    rs = ruleset_from_dict(d, f"$.rulesets[{len(rulesets)}]")
+                    digest.add(asset_order(rs.asset), canonical(d))
                 rulesets.append(rs)
-                digest.add(asset_order(rs.asset), d)
         except NotLineLayout:
             return None
     keys: list[Key] = [asset_order(rs.asset) for rs in rulesets]
@@ -181,7 +188,7 @@ class _StreamDigest:
         self._last: Key | None = None
         self._sorted = True
 
-    def add(self, key: Key, doc: dict[str, Any]) -> None:
+    def add(self, key: Key, canonical_bytes: bytes) -> None:
         if not self._sorted:
             return
         if self._last is not None:
@@ -190,7 +197,7 @@ class _StreamDigest:
                 return
             self._hash.update(b",")
         self._last = key
-        self._hash.update(canonical(doc))
+        self._hash.update(canonical_bytes)
 
     def hexdigest(self) -> str:
         if not self._sorted:

@@ -193,13 +193,10 @@ class Context:
             return hit
         seen: dict[str, dict[str, object]] = {}
         for r in rs.rules:
+            if not r.unresolved or r.action is not Action.LOG:
+                continue  # the cheap tests first: most rules are neither
             placeholder = r.protocols == ALL_PROTOCOLS and r.peers.universal and r.local.universal
-            if (
-                r.action is Action.LOG
-                and r.unresolved
-                and placeholder
-                and r.description not in seen
-            ):
+            if placeholder and r.description not in seen:
                 seen[r.description] = {"rule": r.key, "what": r.description, "why": r.unresolved}
         out = list(seen.values())
         self.memo.put("opaque", (rs,), out)

@@ -198,7 +198,23 @@ def rule_fast(d: Any) -> Rule | None:
                       description, origin, builtin)  # fmt: skip
 
 
+core_of = _core_cached  # the shared parsed fields of one rule shape, for other fast readers
+
 _SEMANTICS = {m.value: m for m in EvalSemantics}
+_RuleSetEnums = tuple[EvalSemantics, Action, Action, Logging]
+
+
+def ruleset_enums(semantics: str, din: str, dout: str, logging: str) -> _RuleSetEnums | None:
+    """A rule set's enum fields from their (string) values; None when one is not a value."""
+    sem, i, o, log = (
+        _SEMANTICS.get(semantics),
+        _ACTIONS.get(din),
+        _ACTIONS.get(dout),
+        _LOGGING.get(logging),
+    )
+    if sem is None or i is None or o is None or log is None:
+        return None
+    return sem, i, o, log
 
 
 @lru_cache(maxsize=4096)
