@@ -19,7 +19,16 @@ from __future__ import annotations
 
 from cloudfw.checks.base import Context, make_finding, resource_label, short_list
 from cloudfw.checks.meta import REDUNDANT_RULE, SHADOWED_RULE
-from cloudfw.model import Action, Boxes, Direction, EvalSemantics, Finding, Rule, RuleSet
+from cloudfw.model import (
+    Action,
+    Boxes,
+    Direction,
+    EvalSemantics,
+    Finding,
+    ProfileSpaces,
+    Rule,
+    RuleSet,
+)
 from cloudfw.model.space import Box
 
 UNORDERED = frozenset({EvalSemantics.ALLOW_UNION, EvalSemantics.APP_LEVEL})
@@ -106,12 +115,20 @@ def dead_rules(rs: RuleSet, ctx: Context) -> list[Finding]:
         return []
     out: list[Finding] = []
     boxes = Boxes(rs.iface_table())
+    spaces = ProfileSpaces(rs)
     for direction in (Direction.INGRESS, Direction.EGRESS):
         rules = rs.rules_for(direction)
         if not rules or len(rules) > MAX_RULES:
             continue
         verdicts: dict[str, list[Verdict | None]] = {}
+        walked: set[tuple[int, ...]] = set()
         for profile in rs.target_profiles():
+            # profiles that select the same rules walk the same order: judged once (a repeated
+            # verdict changes nothing below)
+            selected = spaces.selection(direction, profile)
+            if selected in walked:
+                continue
+            walked.add(selected)
             order = rs.evaluation_order(direction, profile)
             dead = _walk(order, boxes)
             for r in order:
