@@ -45,8 +45,7 @@ def main() -> int:
         ("baseline validate", "baseline_bench", "--groups", "2000" if q else "20000"),
         ("store bytes per scan", "store_bench", "--groups", "1000" if q else "10000"),
         ("host audit", "host_bench", "--hosts", "10000" if a.full else ("200" if q else "1000")),
-        ("import asset inventory", "import_bench", "--rules", "100000" if q else "1000000",
-         "--audit-rules", "10000" if q else "20000"),
+        ("import asset inventory", "import_bench", "--rules", "100000" if q else "1000000"),
         ("aws organization, in-process vs Dask", "org_bench", *(["--quick"] if q else [])),
     ]  # fmt: skip
     if a.with_prowler:

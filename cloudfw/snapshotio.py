@@ -19,7 +19,7 @@ import hashlib
 import io
 import os
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -247,34 +247,49 @@ def _bulk_allocation() -> Iterator[None]:
             gc.enable()
 
 
-def encode_snapshot(snapshot: Snapshot) -> bytes:
-    """The line layout (see the module docstring)."""
+def encode_lines(snapshot: Snapshot) -> Iterator[bytes]:
+    """The line layout (see the module docstring), one line at a time: only one rule set's
+    JSON is ever built."""
     rulesets = sorted(snapshot.rulesets, key=lambda rs: asset_order(rs.asset))
     doc = snapshot_to_dict(replace(snapshot, rulesets=()))
     del doc["rulesets"]
-    body = b",\n".join(canonical(ruleset_to_dict(rs)) for rs in rulesets)
-    return orjson.dumps(doc)[:-1] + _HEAD_END + body + (b"\n" if rulesets else b"") + TAIL + b"\n"
+    yield orjson.dumps(doc)[:-1] + _HEAD_END
+    last = len(rulesets) - 1
+    for i, rs in enumerate(rulesets):
+        yield canonical(ruleset_to_dict(rs)) + (b",\n" if i < last else b"\n")
+    yield TAIL + b"\n"
+
+
+def encode_snapshot(snapshot: Snapshot) -> bytes:
+    """The line layout (see the module docstring), as one byte string."""
+    return b"".join(encode_lines(snapshot))
 
 
 def write_snapshot(snapshot: Snapshot, path: Path) -> None:
-    """Write atomically (`write_atomic`)."""
-    data = encode_snapshot(snapshot)
-    if path.suffix == ".gz":
-        data = gzip.compress(data)
+    """Write atomically (`write_atomic`), streaming: line by line (gzip-compressed for a
+    ``.gz`` path), so the file's bytes are never all in memory."""
     try:
-        write_atomic(path, data)
+        write_atomic(path, encode_lines(snapshot), compress=path.suffix == ".gz")
     except OSError as exc:
         raise SnapshotFileError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write through a temporary file renamed into place: a killed run never leaves a
-    half-written file behind, and a failed write leaves no temporary file either."""
+def write_atomic(path: Path, data: bytes | Iterable[bytes], *, compress: bool = False) -> None:
+    """Write ``data`` (bytes, or chunks of them; gzip-compressed if ``compress``) through a
+    temporary file renamed into place: a killed run never leaves a half-written file behind,
+    and a failed write leaves no temporary file either."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    chunks = [data] if isinstance(data, bytes) else data
     try:
-        tmp.write_bytes(data)
+        with tmp.open("wb") as raw:
+            out: io.BufferedIOBase = raw
+            if compress:
+                out = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0)
+            with out:
+                for chunk in chunks:
+                    out.write(chunk)
         os.replace(tmp, path)
-    except OSError:
+    except BaseException:
         tmp.unlink(missing_ok=True)
         raise
 

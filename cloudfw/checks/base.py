@@ -21,6 +21,7 @@ from cloudfw.model import (
     EvalSemantics,
     Finding,
     Intervals,
+    ProfileSpaces,
     Rule,
     RuleSet,
     Severity,
@@ -321,15 +322,20 @@ def allowed_public(
 
 
 def allowed_public_both(
-    rs: RuleSet, targets: frozenset[str], shares: ShareCache, egress: bool = True
+    rs: RuleSet,
+    targets: frozenset[str],
+    shares: ShareCache,
+    egress: bool = True,
+    spaces: ProfileSpaces | None = None,
 ) -> tuple[list[tuple[Box, Share]], list[tuple[Box, Share]]]:
     """`allowed_public` for ingress and for egress (empty unless ``egress``).
 
     For order-free rule sets (security groups) that are enabled and deny by default, the allowed
     space is exactly one box per enabled allow rule (`RuleSet.allowed`'s union), so only the rules
     with a public peer are turned into boxes, in one pass over the rules; this is the hot path of
-    large estates. Everything else asks the model. `tests/checks` holds a property test that both
-    paths agree.
+    large estates. Everything else asks the model (through ``spaces`` when given: one space per
+    distinct rule selection of a target-selected rule set's profiles). `tests/checks` holds a
+    property test that both paths agree.
     """
     if (
         rs.semantics in ORDER_FREE
@@ -354,9 +360,10 @@ def allowed_public_both(
                 out = ingress if r.direction is Direction.INGRESS else outward
                 out.append((rule_box(r), s))
         return ingress, outward if egress else []
+    allowed = rs.allowed if spaces is None else spaces.allowed  # the same space, memoised
     return (
-        public_boxes(rs.allowed(Direction.INGRESS, targets).boxes, shares),
-        public_boxes(rs.allowed(Direction.EGRESS, targets).boxes, shares) if egress else [],
+        public_boxes(allowed(Direction.INGRESS, targets).boxes, shares),
+        public_boxes(allowed(Direction.EGRESS, targets).boxes, shares) if egress else [],
     )
 
 

@@ -26,6 +26,7 @@ from cloudfw.model import (
     Direction,
     EvalSemantics,
     Finding,
+    ProfileSpaces,
     Rule,
     RuleSet,
 )
@@ -172,12 +173,20 @@ def _verdicts(rs: RuleSet) -> tuple[tuple[Direction, tuple[Dead, ...]], ...]:
     rule set's shape (not of its asset or the rules' origins), so computed once per shape."""
     out: list[tuple[Direction, tuple[Dead, ...]]] = []
     boxes = Boxes(rs.iface_table())
+    spaces = ProfileSpaces(rs)
     for direction in (Direction.INGRESS, Direction.EGRESS):
         rules = rs.rules_for(direction)
         if not rules or len(rules) > MAX_RULES:
             continue
         verdicts: dict[str, list[Verdict | None]] = {}
+        walked: set[tuple[int, ...]] = set()
         for profile in rs.target_profiles():
+            # profiles that select the same rules walk the same order: judged once (a repeated
+            # verdict changes nothing below)
+            selected = spaces.selection(direction, profile)
+            if selected in walked:
+                continue
+            walked.add(selected)
             order = rs.evaluation_order(direction, profile)
             dead = _walk(order, boxes)
             for r in order:

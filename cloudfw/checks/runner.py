@@ -21,7 +21,15 @@ from cloudfw.checks.hygiene import default_group_open, default_pass, unlogged
 from cloudfw.checks.ifaces import Views, annotate, views_of
 from cloudfw.checks.ordering import dead_rules
 from cloudfw.checks.params import Params, resolve_policy
-from cloudfw.model import EVERY_IFACE, Direction, EvalSemantics, Finding, RuleSet, Snapshot
+from cloudfw.model import (
+    EVERY_IFACE,
+    Direction,
+    EvalSemantics,
+    Finding,
+    ProfileSpaces,
+    RuleSet,
+    Snapshot,
+)
 from cloudfw.policy.catalog import ServiceCatalog
 from cloudfw.policy.config import PolicyConfig
 
@@ -120,17 +128,22 @@ def _ruleset_findings(
     found: Found = {}
     want_in = ii is not None or wps is not None or "ingress" in directions
     want_out = aa is not None and "egress" in directions
+    spaces = ProfileSpaces(rs)
+    # Findings depend on a profile only through the rules it selects: profiles that select the
+    # same rules (in both directions judged) share one evaluation.
+    judged: dict[tuple[object, ...], list[tuple[list[Finding], str]]] = {}
     for profile in rs.target_profiles():
         if not want_in and not want_out:
             break
-        pub, pub_out = allowed_public_both(rs, profile, ctx.shares, egress=want_out)
-        if want_in:
-            for view in views.inbound:
-                _add(found, _ingress(rs, _on(pub, view.bits), ctx, exp), profile, view.label)
-        if want_out and aa is not None:
-            for view in views.outbound:
-                batch = allow_all(rs, _on(pub_out, view.bits), Direction.EGRESS, ctx, aa)
-                _add(found, batch, profile, view.label)
+        key = (
+            spaces.selection(Direction.INGRESS, profile) if want_in else None,
+            spaces.selection(Direction.EGRESS, profile) if want_out else None,
+        )
+        batches = judged.get(key)
+        if batches is None:
+            batches = judged[key] = _profile_findings(rs, profile, ctx, exp, views, spaces)
+        for batch, label in batches:
+            _add(found, batch, profile, label)
     out = [state_qualified(f, rs) for f in _merge(found, views)] if found else []
     if "default-group-open" in enabled:
         out.extend(default_group_open(rs, ctx))
@@ -142,6 +155,26 @@ def _ruleset_findings(
             f.evidence["not_evaluated"] = list(opaque)
     if "shadowed-rule" in enabled or "redundant-rule" in enabled:
         out.extend(f for f in dead_rules(rs, ctx) if f.check in enabled)
+    return out
+
+
+def _profile_findings(
+    rs: RuleSet, profile: Profile, ctx: Context, exp: _Exposure, views: Views, spaces: ProfileSpaces
+) -> list[tuple[list[Finding], str]]:
+    """The exposure checks' findings for one target profile: (findings, view label) batches."""
+    ii, aa, wps, directions = exp.ii, exp.aa, exp.wps, exp.directions
+    want_in = ii is not None or wps is not None or "ingress" in directions
+    want_out = aa is not None and "egress" in directions
+    pub, pub_out = allowed_public_both(rs, profile, ctx.shares, egress=want_out, spaces=spaces)
+    out: list[tuple[list[Finding], str]] = []
+    if want_in:
+        out.extend(
+            (_ingress(rs, _on(pub, view.bits), ctx, exp), view.label) for view in views.inbound
+        )
+    if want_out and aa is not None:
+        for view in views.outbound:
+            batch = allow_all(rs, _on(pub_out, view.bits), Direction.EGRESS, ctx, aa)
+            out.append((batch, view.label))
     return out
 
 

@@ -15,9 +15,9 @@ layers in front of that rule set are known (it sits on at least one asset's path
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from cloudfw.exposure.stack import AssetExposure, Blocked, Exposure
+from cloudfw.exposure.stack import AssetExposure, Exposure
 from cloudfw.model import ALL_PORTS, ALL_PROTOCOLS, Finding, Intervals, RuleSet, Severity
 from cloudfw.policy.catalog import ServiceCatalog
 
@@ -31,22 +31,50 @@ def _hits(protos: Intervals, ports: Intervals, endpoints: Endpoints) -> bool:
     return any(protos.intersects(p) and ports.intersects(q) for p, q in endpoints)
 
 
-def _opens(e: Exposure, rs_id: str, keys: frozenset[str]) -> bool:
-    return any(h.ruleset == rs_id and h.rule in keys for h in e.path)
+@dataclass
+class _Behind:
+    """The asset results whose path goes through one rule set, indexed by the rules that open
+    (internet exposures) or are blocked (`Blocked.opened_by`) on a rule set of that resource id:
+    each finding then visits only the exposures its own rules open, not every asset's."""
+
+    results: list[AssetExposure]
+    opens: dict[str, list[tuple[int, int]]] | None = None  # rule -> (result, exposure) positions
+    blocks: dict[str, list[tuple[int, int]]] | None = None  # rule -> (result, blocked) positions
+
+    def index(self, rs_id: str) -> None:
+        if self.opens is not None:
+            return
+        opens: dict[str, list[tuple[int, int]]] = {}
+        blocks: dict[str, list[tuple[int, int]]] = {}
+        for i, r in enumerate(self.results):
+            for j, e in enumerate(r.exposures):
+                rules = {h.rule for h in e.path if h.ruleset == rs_id}
+                if rules and e.internet:
+                    for rule in rules:
+                        opens.setdefault(rule, []).append((i, j))
+            for k, b in enumerate(r.blocked):
+                if b.opened_by.ruleset == rs_id:
+                    blocks.setdefault(b.opened_by.rule, []).append((i, k))
+        self.opens, self.blocks = opens, blocks
 
 
-def _blocks(b: Blocked, rs_id: str, keys: frozenset[str]) -> bool:
-    return b.opened_by.ruleset == rs_id and b.opened_by.rule in keys
-
-
-def _index(results: Sequence[AssetExposure]) -> dict[str, list[AssetExposure]]:
+def _index(results: Sequence[AssetExposure]) -> dict[str, _Behind]:
     """Rule-set uid -> the asset results whose path goes through it."""
-    out: dict[str, list[AssetExposure]] = {}
+    out: dict[str, _Behind] = {}
     for r in results:
         for layer in r.path.layers:
             for rs in layer.rulesets:
-                out.setdefault(rs.asset.uid, []).append(r)
+                out.setdefault(rs.asset.uid, _Behind([])).results.append(r)
     return out
+
+
+def _positions(
+    index: dict[str, list[tuple[int, int]]], keys: frozenset[str]
+) -> list[tuple[int, int]]:
+    """The positions any of ``keys`` holds, in result order (each once)."""
+    if len(keys) == 1:
+        return index.get(next(iter(keys)), [])
+    return sorted({p for k in keys for p in index.get(k, ())})
 
 
 def grade_findings(
@@ -64,38 +92,42 @@ def _endpoints(f: Finding, catalog: ServiceCatalog) -> Endpoints | None:
     return None if svc is None else tuple((e.protocols, e.ports) for e in svc.endpoints)
 
 
-def _grade(f: Finding, index: dict[str, list[AssetExposure]], catalog: ServiceCatalog) -> Finding:
+def _grade(f: Finding, index: dict[str, _Behind], catalog: ServiceCatalog) -> Finding:
     if f.base_check not in GRADED:
         return f
-    behind = index.get(f.asset.uid)
+    found = index.get(f.asset.uid)
     eps = _endpoints(f, catalog)
-    if not behind or eps is None:
+    if not found or eps is None:
         return f
+    behind = found.results
     rs_id, keys = f.asset.resource_id, frozenset(f.rule_keys)
+    found.index(rs_id)
+    assert found.opens is not None and found.blocks is not None
     reachable: list[tuple[AssetExposure, Exposure]] = []
     unknown: list[AssetExposure] = []
     blockers: list[str] = []
     private: list[str] = []
-    for r in behind:
-        open_here = [
-            e
-            for e in r.exposures
-            if e.internet and _opens(e, rs_id, keys) and _hits(e.protocols, e.ports, eps)
-        ]
-        if open_here and r.path.public is True:
+    open_at: dict[int, list[Exposure]] = {}
+    for i, j in _positions(found.opens, keys):
+        e = behind[i].exposures[j]
+        if _hits(e.protocols, e.ports, eps):
+            open_at.setdefault(i, []).append(e)
+    for i, open_here in open_at.items():  # in result order, as `_positions` returns them
+        r = behind[i]
+        if r.path.public is True:
             reachable.extend((r, e) for e in open_here)
-        elif open_here and r.path.public is None:
+        elif r.path.public is None:
             unknown.append(r)
-        elif open_here:
+        else:
             private.append(r.path.asset.resource_id)
-        for b in r.blocked:
-            if _blocks(b, rs_id, keys) and _hits(b.protocols, b.ports, eps):
-                bb = b.blocked_by
-                what = "return path" if b.reason == "return-path" else "rule"
-                blockers.append(
-                    f"{r.path.asset.resource_id}: blocked by {bb.layer} {bb.ruleset} "
-                    f"{what} {bb.rule}"
-                )
+    for i, k in _positions(found.blocks, keys):
+        r, b = behind[i], behind[i].blocked[k]
+        if _hits(b.protocols, b.ports, eps):
+            bb = b.blocked_by
+            what = "return path" if b.reason == "return-path" else "rule"
+            blockers.append(
+                f"{r.path.asset.resource_id}: blocked by {bb.layer} {bb.ruleset} {what} {bb.rule}"
+            )
     blockers = sorted(set(blockers))
     assets = sorted({r.path.asset.resource_id for r in behind})
     ev: dict[str, object] = {

@@ -29,6 +29,7 @@ from cloudfw.model import (
     AddressSet,
     Direction,
     Intervals,
+    ProfileSpaces,
     RuleSet,
 )
 from cloudfw.model.ports import TCP, UDP
@@ -118,6 +119,7 @@ class Stacker:
     _allowed: dict[tuple[int, Direction, frozenset[str]], tuple[Box, ...]] = field(
         default_factory=dict
     )
+    _spaces: dict[int, ProfileSpaces] = field(default_factory=dict)
     _ret: dict[tuple[int, int, frozenset[str]], AddressSet] = field(default_factory=dict)
     _evals: dict[tuple[object, ...], _Eval] = field(default_factory=dict)
     _local: dict[int, bool] = field(default_factory=dict)
@@ -143,9 +145,13 @@ class Stacker:
         key = (id(rs), direction, targets)
         hit = self._allowed.get(key)
         if hit is None:
+            spaces = self._spaces.get(id(rs))
+            if spaces is None or spaces.rs is not rs:
+                spaces = self._spaces[id(rs)] = ProfileSpaces(rs)
             # a host firewall's interface bindings: only what may use an internet-facing
             # interface counts, and stacked with other layers it holds every interface
-            hit = rs.allowed(direction, targets).on_ifaces(rs.internet_bits(direction)).boxes
+            space = spaces.allowed(direction, targets)  # once per distinct rule selection
+            hit = space.on_ifaces(rs.internet_bits(direction)).boxes
             self._allowed[key] = hit
         return hit
 

@@ -33,6 +33,7 @@ from cloudfw.model.ports import (
     parse_protocol,
     port_range,
 )
+from cloudfw.model.profiles import ProfileSpaces
 from cloudfw.model.rule import Action, Direction, EvalSemantics, Logging, Rule
 from cloudfw.model.ruleset import DEFAULT_KEY, Boxes, RuleSet, rule_box
 from cloudfw.model.snapshot import Coverage, CoverageStatus, Snapshot
@@ -75,6 +76,7 @@ __all__ = [
     "Peer",
     "PortError",
     "PortSpec",
+    "ProfileSpaces",
     "Rule",
     "RuleSet",
     "Severity",

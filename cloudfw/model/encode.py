@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
-from cloudfw.model.addr import ANY
+from cloudfw.model.addr import ANY, AddressSet
 from cloudfw.model.asset import Asset, Attachment, SourceRef
 from cloudfw.model.iface import IfaceMatch, Interface
 from cloudfw.model.intervals import Intervals
@@ -42,6 +43,13 @@ def asset_to_dict(a: Asset) -> dict[str, Any]:
     return d
 
 
+@lru_cache(maxsize=8192)
+def _tokens(a: AddressSet) -> tuple[str, ...]:
+    """`AddressSet.to_tokens`, once per distinct set: an estate repeats a few thousand address
+    lists over millions of rules, and each encoding summarizes CIDR blocks."""
+    return a.to_tokens()
+
+
 def rule_to_dict(r: Rule) -> dict[str, Any]:
     d: dict[str, Any] = {
         "key": r.key,
@@ -49,10 +57,10 @@ def rule_to_dict(r: Rule) -> dict[str, Any]:
         "action": r.action.value,
         "protocol": encode_intervals(r.protocols, ALL_PROTOCOLS),
         "ports": encode_intervals(r.ports, ALL_PORTS),
-        "peers": list(r.peers.to_tokens()),
+        "peers": list(_tokens(r.peers)),
     }
     if r.local != ANY:
-        d["local"] = list(r.local.to_tokens())
+        d["local"] = list(_tokens(r.local))
     if r.order:
         d["order"] = r.order
     if r.layer:

@@ -144,6 +144,11 @@ class RuleSet:
             for r in self.rules
             if r.direction is direction and r.enabled and r.applies_to(targets)
         ]
+        return self.space_of(direction, rules)
+
+    def space_of(self, direction: Direction, rules: list[Rule]) -> Space:
+        """What `allowed` lets through when ``rules`` (enabled ``direction`` rules of this
+        enabled rule set, in rule-set order) are the ones that apply."""
         default = self.default_for(direction)
         boxes = Boxes(self.iface_table())
         if self.semantics in (EvalSemantics.ALLOW_UNION, EvalSemantics.APP_LEVEL):

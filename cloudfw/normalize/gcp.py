@@ -281,7 +281,7 @@ def _rulesets(project: str, n: _Net, hier: list[tuple[str, list[PolicyRule]]]) -
         full = layers + stack
         rules: list[Rule] = []
         for i, (_, lrules) in enumerate(full):
-            rules.extend(replace(r, layer=i) for r in lrules)
+            rules.extend(r if r.layer == i else replace(r, layer=i) for r in lrules)
         rules.extend(implied_rules(len(full)))
         asset = Asset(
             provider="gcp",
