@@ -89,8 +89,9 @@ def aws_env(endpoint: str) -> dict[str, str]:
     return env
 
 
-def build_estate(endpoint: str, n: int) -> None:
-    """The estate from the reference notes: N SGs x 10 ingress rules, one writer thread."""
+def build_estate(endpoint: str, n: int, rules: int = 10) -> None:
+    """The estate from the reference notes: N SGs x ``rules`` ingress rules (10 there; at least
+    the pattern's own), one writer thread."""
     import boto3
 
     kw: dict[str, Any] = {
@@ -136,7 +137,7 @@ def build_estate(endpoint: str, n: int) -> None:
             if c6:
                 p["Ipv6Ranges"] = [{"CidrIpv6": c6}]
             perms.append(p)
-        while len(perms) < 10:
+        while len(perms) < rules:
             k = len(perms)
             perms.append(
                 {
