@@ -116,6 +116,7 @@ def main() -> None:
         f"  --jobs 1: {r['single_wall_s']:.2f} s, peak RSS {r['single_peak_mb']:.0f} MB\n"
         f"  (target < 10 s, < 2048 MB)"
     )
+    print(f"RESULT: name=audit_vs_target_10s value={r['audit_wall_s']:.2f} floor=10 ratio={r['audit_wall_s'] / 10:.3f}")  # fmt: skip # noqa: E501
 
 
 if __name__ == "__main__":

@@ -6,9 +6,10 @@ Seeds moto's server (127.0.0.1) with the estate of `benchmarks.prowler_compare` 
 then runs, interleaved, ``--repeat`` times each:
 
 * the floor: a fresh ``python`` that imports boto3 and pages through exactly the calls cloudfw's
-  collector makes for one region (GetCallerIdentity; DescribeSecurityGroups,
-  DescribeSecurityGroupRules, DescribeNetworkAcls, DescribeVpcs, DescribeSubnets,
-  DescribeFlowLogs, DescribeNetworkInterfaces; Network Firewall ListFirewalls), and nothing else;
+  collector makes for one region, with the same retry mode and timeouts (GetCallerIdentity;
+  DescribeSecurityGroups, DescribeSecurityGroupRules, DescribeNetworkAcls, DescribeVpcs,
+  DescribeSubnets, DescribeFlowLogs, DescribeNetworkInterfaces; Network Firewall
+  ListFirewalls), and nothing else;
 * ``cloudfw collect aws --region us-east-1 --out snapshot.json``: the same calls, plus
   normalization and writing the snapshot.
 
@@ -37,13 +38,17 @@ from pathlib import Path
 from benchmarks.prowler_compare import REGION, aws_env, build_estate
 
 ROOT = Path(__file__).resolve().parents[1]
-#: the calls `cloudfw.providers.aws.fetch.read_region` and `.nfw.read_network_firewall` make
+#: the calls `cloudfw.providers.aws.fetch.read_region` and `.nfw.read_network_firewall` make,
+#: with the retries and timeouts cloudfw's clients have (`cloudfw.providers.aws.tuning`)
 FLOOR = f"""
 import boto3
+from botocore.config import Config
+c = Config(retries={{"mode": "adaptive", "total_max_attempts": 8}}, connect_timeout=5,
+           read_timeout=60)
 s = boto3.session.Session()
-s.client("sts", region_name="{REGION}").get_caller_identity()
-ec2 = s.client("ec2", region_name="{REGION}")
-nfw = s.client("network-firewall", region_name="{REGION}")
+s.client("sts", region_name="{REGION}", config=c).get_caller_identity()
+ec2 = s.client("ec2", region_name="{REGION}", config=c)
+nfw = s.client("network-firewall", region_name="{REGION}", config=c)
 n = 0
 for op, key in (("describe_security_groups", "SecurityGroups"),
                 ("describe_security_group_rules", "SecurityGroupRules"),

@@ -107,6 +107,7 @@ def main() -> None:
             f"  audit --import of {n:,} of them: {wall:.2f} s, {n / wall:,.0f} rules/s, peak RSS "
             f"{peak:.0f} MB ({findings:,} findings, exit {rc})"
         )
+        print(f"RESULT: name=audit_import_vs_target_15s value={wall:.2f} floor=15 ratio={wall / 15:.3f}")  # fmt: skip # noqa: E501
 
 
 if __name__ == "__main__":
