@@ -151,6 +151,7 @@ def main() -> None:
         f"{r['single_cpu_s']:.2f} CPU s, peak RSS {r['single_peak_mb']:.0f} MB\n"
         f"  (targets: default <= 2x, --jobs 1 <= 3x the floor; peak RSS < 1024 MB)"
     )
+    print(f"RESULT: name=audit_vs_target_10s value={r['audit_wall_s']:.2f} floor=10 ratio={r['audit_wall_s'] / 10:.3f}")  # fmt: skip # noqa: E501
 
 
 if __name__ == "__main__":

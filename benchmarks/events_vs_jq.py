@@ -174,6 +174,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="cloudfw-events-bench-") as tmp:
         r = run(args.records, args.per_file, args.scale, Path(tmp), not args.skip_jq)
     print(json.dumps(r, indent=2) if args.json else report(r))
+    if "jq" in r:
+        print(f"RESULT: name=events_vs_jq value={r['cloudfw']['wall']:.2f} floor={r['jq']['wall']:.2f} ratio={r['cloudfw']['wall'] / r['jq']['wall']:.3f}")  # fmt: skip # noqa: E501
 
 
 if __name__ == "__main__":

@@ -162,6 +162,8 @@ def main() -> None:
     args = ap.parse_args()
     result = run(args.hosts, args.workers, args.variants, args.drift, args.format)
     sys.stdout.write(json.dumps(result, indent=2) + "\n")
+    at = args.hosts / 500  # the wall time at the target's 500 hosts/s
+    print(f"RESULT: name=host_audit_vs_500_hosts_per_s value={result['audit_wall_s']} floor={at:.2f} ratio={result['audit_wall_s'] / at:.3f}")  # fmt: skip # noqa: E501
 
 
 if __name__ == "__main__":

@@ -80,6 +80,7 @@ def main() -> None:
             f"  import --out SNAPSHOT: {wall:.2f} s wall, {cpu:.2f} s CPU, "
             f"{a.rules / wall:,.0f} rules/s, peak RSS {peak:.0f} MB (exit {rc})"
         )
+        print(f"RESULT: name=audit_import_vs_target_15s value={wall:.2f} floor=15 ratio={wall / 15:.3f}")  # fmt: skip # noqa: E501
 
 
 if __name__ == "__main__":

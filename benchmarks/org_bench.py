@@ -8,7 +8,7 @@ bound for cloudfw's side; the projection at the end scales the measured unit tim
 slots / units) to 5,000 accounts x 17 regions on 50 workers of 8 threads, assuming AWS (not
 moto) answers in ~150 ms per call as the issue states.
 
-    python -m benchmarks.org_bench [--accounts 20 100] [--quick]
+    python -m benchmarks.org_bench [--accounts 20 100 500] [--quick]
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def _same(a: Path, b: Path) -> bool:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--accounts", type=int, nargs="+", default=[20, 100])
+    ap.add_argument("--accounts", type=int, nargs="+", default=[20, 100, 500])
     ap.add_argument("--quick", action="store_true", help="20 accounts only")
     a = ap.parse_args()
     sizes = [20] if a.quick else a.accounts
@@ -130,6 +130,8 @@ def main() -> int:
         unit_s = local * SLOTS / units
         print(f"{n:>8} {units:>6} {seed:>7.1f} {local:>13.1f} {remote:>10.1f} "
               f"{remote / local:>6.2f} {unit_s * 1000:>8.0f} {same}", flush=True)  # fmt: skip
+        print(f"RESULT: name=org_dask_{n}_accounts value={remote:.2f} floor={local:.2f} "
+              f"ratio={remote / local:.3f}", flush=True)  # fmt: skip
     big_units, big_slots = 5000 * 17, 50 * 8
     print(f"\nprojection: 5,000 accounts x 17 regions = {big_units:,} units on 50 workers x 8 "
           f"threads: {big_units * unit_s / big_slots / 60:.0f} min at the measured "

@@ -7,13 +7,17 @@ to an ENI; one VPC with a flow log and an allow-all NACL), then runs
 * ``cloudfw audit --provider aws --region us-east-1 --format ocsf`` and
 * ``prowler aws --checks <SG/NACL/flow-log checks> --scan-unused-services`` (``--with-prowler``)
 
-against it, and prints the wall-time ratio and a finding-by-finding comparison: found by both,
-only cloudfw, only Prowler, with an explanation for every "only Prowler" case.
+against it at each size (200, 2,000 and 10,000 SGs by default), and prints the wall-time ratio,
+the ratio with the moto floor subtracted from both (the bare boto3 describe calls of
+`benchmarks.collect_floor`, measured on the same server: what moto itself costs), and a
+finding-by-finding comparison: found by both, only cloudfw, only Prowler, with an explanation
+for every "only Prowler" case.
 
 Prowler lives in its own virtualenv (about 2.3 GB, ~5.5 min to install): ``--install-prowler``
 creates it under the user cache dir when missing.
 
-    python -m benchmarks.prowler_compare [--groups 2000] [--with-prowler] [--install-prowler]
+    python -m benchmarks.prowler_compare [--groups 200 2000 10000] [--with-prowler]
+        [--install-prowler]
 """
 
 from __future__ import annotations
@@ -89,8 +93,9 @@ def aws_env(endpoint: str) -> dict[str, str]:
     return env
 
 
-def build_estate(endpoint: str, n: int) -> None:
-    """The estate from the reference notes: N SGs x 10 ingress rules, one writer thread."""
+def build_estate(endpoint: str, n: int, rules: int = 10) -> None:
+    """The estate from the reference notes: N SGs x ``rules`` ingress rules (10 there; at least
+    the pattern's own), one writer thread."""
     import boto3
 
     kw: dict[str, Any] = {
@@ -136,7 +141,7 @@ def build_estate(endpoint: str, n: int) -> None:
             if c6:
                 p["Ipv6Ranges"] = [{"CidrIpv6": c6}]
             perms.append(p)
-        while len(perms) < 10:
+        while len(perms) < rules:
             k = len(perms)
             perms.append(
                 {
@@ -311,7 +316,8 @@ def compare(cf: set[Key], pr: set[Key], cloudfw_on: dict[str, set[str]]) -> dict
 
 def main(argv: Iterable[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    ap.add_argument("--groups", type=int, default=2000)
+    ap.add_argument("--groups", type=int, nargs="+", default=[200, 2000, 10000],
+                    help="estate sizes (SGs), each on a fresh moto server")  # fmt: skip
     ap.add_argument("--with-prowler", action="store_true", help="also run Prowler and compare")
     ap.add_argument("--install-prowler", action="store_true", help="create its venv if missing")
     ap.add_argument("--prowler-venv", type=Path, default=None)
@@ -325,31 +331,47 @@ def main(argv: Iterable[str] | None = None) -> None:
     args = ap.parse_args(list(argv) if argv is not None else None)
     if args.reanalyse is not None:
         cf, cloudfw_on = cloudfw_findings(args.reanalyse / "cloudfw.ocsf.json")
-        pr, statuses = prowler_findings(args.reanalyse / "prowler")
+        pr, _statuses = prowler_findings(args.reanalyse / "prowler")
         print(json.dumps(compare(cf, pr, cloudfw_on), indent=2, default=list))
         return
-
-    from cloudfw.standins import moto
 
     os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
     exe = None
     if args.with_prowler:
         exe = ensure_prowler(args.prowler_venv or prowler_venv_default(), args.install_prowler)
-    server = moto.start()
     # Prowler calls a few EC2 actions moto lacks (HTTP 500); their tracebacks are noise here
     logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
+    for groups in args.groups:
+        result = _one_size(groups, exe, args.keep)
+        print(json.dumps(result, indent=2, default=list))
+        if "ratio_minus_floor" in result:  # cloudfw's time over Prowler's, moto's taken off both
+            ours, theirs = (
+                result["cloudfw_s"] - result["floor_s"],
+                result["prowler_s"] - result["floor_s"],
+            )
+            print(f"RESULT: name=prowler_minus_floor_{groups} value={ours:.2f} floor={theirs:.2f} "
+                  f"ratio={ours / max(theirs, 1e-3):.3f}")  # fmt: skip
+
+
+def _one_size(groups: int, exe: Path | None, keep: Path | None) -> dict[str, Any]:
+    """One estate of ``groups`` SGs: the boto3 floor (`benchmarks.collect_floor`), cloudfw, and
+    Prowler when given; the ratio with the floor (what moto itself costs) subtracted from both."""
+    from benchmarks.collect_floor import floor_run
+    from cloudfw.standins import moto
+
+    server = moto.start()
     with tempfile.TemporaryDirectory(prefix="cloudfw-prowler-") as tmp:
-        work = args.keep or Path(tmp)
+        work = (keep / str(groups)) if keep else Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         try:
             t0 = time.perf_counter()
-            build_estate(server.endpoint, args.groups)
-            print(
-                f"seeded {args.groups} SGs on {server.endpoint} in {time.perf_counter() - t0:.1f} s"
-            )
+            build_estate(server.endpoint, groups)
+            print(f"seeded {groups} SGs on {server.endpoint} in {time.perf_counter() - t0:.1f} s")
+            floor = floor_run(server.endpoint)[0]
             cf_wall = run_cloudfw(server.endpoint, work / "cloudfw.ocsf.json")
-            print(f"cloudfw audit: {cf_wall:.1f} s wall")
-            result: dict[str, Any] = {"groups": args.groups, "cloudfw_s": round(cf_wall, 2)}
+            print(f"boto3 floor: {floor:.1f} s wall; cloudfw audit: {cf_wall:.1f} s wall")
+            result: dict[str, Any] = {"groups": groups, "cloudfw_s": round(cf_wall, 2),
+                                      "floor_s": round(floor, 2)}  # fmt: skip
             if exe is not None:
                 pr_wall = run_prowler(exe, server.endpoint, work / "prowler")
                 print(f"prowler:       {pr_wall:.1f} s wall")
@@ -358,6 +380,8 @@ def main(argv: Iterable[str] | None = None) -> None:
                 result.update(
                     prowler_s=round(pr_wall, 2),
                     ratio=round(pr_wall / cf_wall, 2),
+                    # what each tool adds to the API's own cost (moto's time for the same calls)
+                    ratio_minus_floor=round((pr_wall - floor) / max(cf_wall - floor, 1e-3), 2),
                     prowler_statuses=dict(sorted(statuses.items())),
                     **compare(cf, pr, cloudfw_on),
                 )
@@ -365,7 +389,7 @@ def main(argv: Iterable[str] | None = None) -> None:
                 print("Prowler not run (pass --with-prowler): no comparison")
         finally:
             server.stop()
-    print(json.dumps(result, indent=2, default=list))
+    return result
 
 
 if __name__ == "__main__":

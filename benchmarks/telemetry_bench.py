@@ -126,6 +126,8 @@ def main() -> None:
             g = time.perf_counter() - t0
             print(f"grep -ciE (filter only, {size_mb:.0f} MB): {g:.2f}s;"
                   f" cloudfw/grep time ratio {rows[-1][2] / g:.1f}x")  # fmt: skip
+            print(f"RESULT: name=telemetry_detect_vs_grep value={rows[-1][2]:.2f} floor={g:.2f} "
+                  f"ratio={rows[-1][2] / g:.3f}")  # fmt: skip
         print(f"machine: {resource.getpagesize()}-byte pages, python {sys.version.split()[0]}")
 
 

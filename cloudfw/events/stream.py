@@ -13,24 +13,34 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, Any, ClassVar
 
-from cloudfw.events import aws, azure, gcp, reads
-from cloudfw.events.errors import EventsError, Problem, RecordError
-from cloudfw.events.files import DEFAULT_BUFFER_LIMIT, READ_ERRORS, FileDamage, Skipped, iter_raw
+from cloudfw.events import azure, gcp
+from cloudfw.events.decode import (
+    CHANGE,
+    ENTRY,
+    READ,
+    Count,
+    Decoded,
+    Decoder,
+    DecodeSpec,
+    Op,
+)
+from cloudfw.events.decode import CHANGES as CHANGES  # re-exported: what --kind may ask for
+from cloudfw.events.decode import ENUMERATION as ENUMERATION
+from cloudfw.events.decode import RECORD_ERRORS as RECORD_ERRORS
+from cloudfw.events.errors import EventsError, Problem
+from cloudfw.events.files import DEFAULT_BUFFER_LIMIT, READ_ERRORS
 from cloudfw.events.files import open_maybe_gzip as open_maybe_gzip
 from cloudfw.model import ChangeEvent, CloudfwError, EnumerationEvent, SourceRef
 
 if TYPE_CHECKING:
-    from cloudfw.events.trailread import AwsRead
+    from cloudfw.executor import Executor
 
 SKIP_DIRS = frozenset({"CloudTrail-Digest", "CloudTrail-Insight", "CloudTrail-Insights"})
 SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".gz", ".log")
 MAX_KEPT_PROBLEMS = 1000
-#: what `cloudfw events --kind` may ask for: firewall changes, firewall reads, or both
-CHANGES, ENUMERATION = "changes", "enumeration"
 Event = ChangeEvent | EnumerationEvent
-RECORD_ERRORS = (CloudfwError, ValueError, TypeError, AttributeError, KeyError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,11 +121,16 @@ class ReadOptions:
     raw_sink: Callable[[SourceRef, Mapping[str, Any]], None] | None = None
 
 
-def _opener(path: Path) -> Callable[[], IO[bytes]]:
-    def open_() -> IO[bytes]:
-        return path.open("rb")
+@dataclass(frozen=True, slots=True)
+class LocalFile:
+    """Opens a local file: a picklable opener, so the file can be decoded by another process
+    (or, on a shared file system, another machine)."""
 
-    return open_
+    path: str
+    portable: ClassVar[bool] = True  # `cloudfw.events.fanout` may send it to a worker
+
+    def __call__(self) -> IO[bytes]:
+        return open(self.path, "rb")
 
 
 def local_units(path: str) -> Iterator[StreamUnit]:
@@ -123,7 +138,7 @@ def local_units(path: str) -> Iterator[StreamUnit]:
     insight folders skipped), in a stable order."""
     p = Path(path)
     if p.is_file():
-        yield StreamUnit(str(p), _opener(p))
+        yield StreamUnit(str(p), LocalFile(str(p)))
         return
     if not p.is_dir():
         raise EventsError(f"{path}: no such file or directory")
@@ -132,33 +147,22 @@ def local_units(path: str) -> Iterator[StreamUnit]:
         for name in sorted(files):
             if name.endswith(SUFFIXES) and not name.startswith("."):
                 fp = Path(root, name)
-                yield StreamUnit(str(fp), _opener(fp))
-
-
-def _detect(rec: Any) -> str:
-    if isinstance(rec, list):
-        return "lake"
-    if not isinstance(rec, Mapping):
-        return ""
-    if "CloudTrailEvent" in rec:
-        return "lookup"
-    if "protoPayload" in rec or "logName" in rec or "proto_payload" in rec:
-        return "gcp"
-    if any(k in rec for k in ("operationName", "operation_name", "correlationId", "resultType")):
-        return "azure"
-    if any(k in rec for k in ("eventVersion", "eventName", "eventSource", "detail-type")):
-        return "aws"
-    if "userIdentity" in rec or "awsRegion" in rec:
-        return "aws"
-    return ""
+                yield StreamUnit(str(fp), LocalFile(str(fp)))
 
 
 class EventReader:
-    """Reads units into events. Use :func:`read_events` unless you need the stats live."""
+    """Reads units into events. Use :func:`read_events` unless you need the stats live.
 
-    def __init__(self, options: ReadOptions | None = None) -> None:
+    With an ``executor``, runs of local files and S3 objects are decoded on it, a window of
+    files at a time (`cloudfw.events.fanout`); their ops are applied here in input order, so
+    the events, their order and the counts are those of a read in this process."""
+
+    def __init__(
+        self, options: ReadOptions | None = None, executor: Executor | None = None
+    ) -> None:
         self.options = options or ReadOptions()
         self.stats = ReadStats()
+        self.executor = executor
         self._azure = azure.Folder()
         self._gcp = gcp.Folder()
         self._seen: set[tuple[str, str]] = set()
@@ -166,19 +170,10 @@ class EventReader:
         #: hundreds of thousands)
         self._read_ids: dict[str, set[str]] = {}
         kinds = self.options.kinds
-        self._changes = CHANGES in kinds
-        self._reads = ENUMERATION in kinds
-        self.stats.reads = self._reads
-        self._names = (aws.RELEVANT if self._changes else frozenset()) | (
-            reads.AWS_READS if self._reads else frozenset()
-        )
-        #: CloudTrail reads are decoded field by field (`cloudfw.events.trailread`)
-        self._views = reads.AWS_READS if self._reads else frozenset()
-        self._view_type: type | None = None
-        if self._reads:
-            from cloudfw.events.trailread import AwsRead
-
-            self._view_type = AwsRead
+        self.stats.reads = ENUMERATION in kinds
+        keep = self.options.raw_sink is not None
+        self.spec = DecodeSpec(kinds, self.options.buffer_limit, keep_raw=keep)
+        self._decoder = Decoder(self.spec)
 
     def read(self, units: Iterable[Unit]) -> Iterator[ChangeEvent]:
         """The change events (enumeration records, if the options ask for them, are read and
@@ -190,127 +185,87 @@ class EventReader:
     def read_all(self, units: Iterable[Unit]) -> Iterator[Event]:
         """Change events and enumeration records, as the options' ``kinds`` ask, in the order
         the inputs hold them (Azure and GCP operations when they complete)."""
-        for unit in units:
-            if isinstance(unit, UnitGroup):
-                yield from self._group(unit)
-            else:
-                yield from self._unit(unit)
+        items = self._items(units)
+        if self.executor is not None and self.options.raw_sink is None:
+            from cloudfw.events.fanout import decoded
+
+            for item in decoded(items, self.spec, self.executor):
+                yield from self._apply_item(item)
+        else:
+            for item in items:
+                yield from self._apply_item(item)
         for ev in (*self._azure.flush(), *self._gcp.flush()):
             yield from self._emit(ev)
 
-    def _group(self, group: UnitGroup) -> Iterator[Event]:
-        try:
-            it = iter(group.expand())
-            while True:
-                try:
-                    unit = next(it)
-                except StopIteration:
-                    return
-                yield from self._unit(unit)
-        except (CloudfwError, *READ_ERRORS) as e:  # a listing or paging that failed part-way
-            self.stats.units_failed += 1
-            msg = str(e)
-            loc = str(getattr(e, "location", "") or group.location)
-            self.stats.add(Problem(loc, msg.removeprefix(f"{loc}: ")))
+    def _items(self, units: Iterable[Unit]) -> Iterator[StreamUnit | RecordUnit | Problem]:
+        """Every input in order, groups expanded; a group whose expansion failed part-way is a
+        `Problem` where it failed."""
+        for unit in units:
+            if not isinstance(unit, UnitGroup):
+                yield unit
+                continue
+            try:
+                it = iter(unit.expand())
+                while True:
+                    try:
+                        sub = next(it)
+                    except StopIteration:
+                        break
+                    yield sub
+            except (CloudfwError, *READ_ERRORS) as e:  # a listing or paging that failed
+                msg = str(e)
+                loc = str(getattr(e, "location", "") or unit.location)
+                yield Problem(loc, msg.removeprefix(f"{loc}: "))
 
-    def _unit(self, unit: StreamUnit | RecordUnit) -> Iterator[Event]:
+    def _apply_item(self, item: StreamUnit | RecordUnit | Problem | Decoded) -> Iterator[Event]:
+        if isinstance(item, Problem):
+            self.stats.units_failed += 1
+            self.stats.add(item)
+            return
         self.stats.units += 1
-        loc = unit.location
-        try:
-            if isinstance(unit, RecordUnit):
-                for i, rec in enumerate(unit.records):
-                    yield from self._record(unit.kind, rec, loc, str(i))
-                return
-            skipped = Skipped()
+        if isinstance(item, Decoded):
             try:
-                with unit.open() as raw:
-                    stream = open_maybe_gzip(raw)
-                    limit = self.options.buffer_limit
-                    for r in iter_raw(stream, limit, self._names, skipped, self._views):
-                        yield from self._record(r.kind, r.data, loc, r.index)
+                for op in item.ops:
+                    yield from self._apply(op)
             finally:
-                self.stats.records += skipped.count
-        except FileDamage as e:
-            self.stats.units_failed += 1
-            self.stats.add(Problem(loc, str(e)))
-        except (CloudfwError, *READ_ERRORS) as e:
-            self.stats.units_failed += 1
-            self.stats.add(Problem(loc, f"{type(e).__name__}: {e}"))
+                self.stats.records += item.records
+            return
+        count = Count()
+        try:
+            for op in self._decoder.ops(item, count):
+                yield from self._apply(op)
+        finally:
+            self.stats.records += count.n
 
-    def _record(self, kind: str, rec: Any, loc: str, index: str) -> Iterator[Event]:
-        self.stats.records += 1
-        if rec.__class__ is self._view_type:  # a CloudTrail read, decoded field by field
+    def _apply(self, op: Op) -> Iterator[Event]:
+        tag = op[0]
+        if tag is READ:
+            if self._admit_read(op[1]):
+                yield op[1]
+        elif tag is CHANGE:
+            _, ev, loc, index, rec = op
             try:
-                here = SourceRef("record", loc, record=index)
-                view = reads.aws_view_read(cast("AwsRead", rec), here)
+                for out in self._emit(ev):
+                    if rec is not None:
+                        self._keep(SourceRef("record", loc, record=index), rec)
+                    yield out
             except RECORD_ERRORS as e:
                 self.stats.add(Problem(loc, str(e) or type(e).__name__, index))
-                return
-            if view is not None and self._admit_read(view):
-                yield view
-            return
-        if kind == "aws" and type(rec) is dict:  # fast path: most CloudTrail records are noise
-            name = rec.get("eventName")
-            if type(name) is str and name not in self._names and "detail-type" not in rec:
-                return
-        try:
-            if kind == "auto":
-                kind = _detect(rec)
-                if not kind:
-                    raise RecordError("not a CloudTrail, Activity Log or Audit Log record")
-            if not isinstance(rec, Mapping) and kind != "lake":
-                raise RecordError(f"expected a JSON object, got {type(rec).__name__}")
-            origin = None
-            if kind in ("aws", "lookup", "lake"):
-                if kind == "lookup":
-                    rec = aws.from_lookup(rec)
-                elif kind == "lake":
-                    rec = aws.from_lake_row(rec)
-                inner = aws.unwrap(rec)
-                if isinstance(inner.get("eventName"), str) and not (
-                    self._changes and aws.is_relevant(inner)
-                ):
-                    if self._reads and reads.is_aws_read(inner):
-                        origin = SourceRef("record", loc, record=index)
-                        read = reads.aws_read(inner, origin)
-                        if self._admit_read(read):
-                            yield read
-                    return
+        elif tag is ENTRY:
+            _, kind, entry, loc, index, rec = op
+            folder: Any = self._azure if kind == "azure" else self._gcp
+            try:
                 origin = SourceRef("record", loc, record=index)
-                ev = aws.normalize(rec, origin)
-                if ev is not None:
-                    for out in self._emit(ev):
-                        self._keep(origin, rec)
-                        yield out
-            elif kind in ("azure", "gcp"):
-                yield from self._folded(kind, rec, loc, index)
-        except RECORD_ERRORS as e:
-            self.stats.add(Problem(loc, str(e) or type(e).__name__, index))
-
-    def _folded(self, kind: str, rec: Any, loc: str, index: str) -> Iterator[Event]:
-        """An Activity Log or Audit Log record: a read, or part of an operation that its
-        provider's folder turns into change events once the operation's records are in."""
-        read: Any
-        parse: Any
-        folder: Any
-        if kind == "azure":
-            read, parse, folder = reads.azure_read, azure.parse, self._azure
-        else:
-            read, parse, folder = reads.gcp_read, gcp.parse, self._gcp
-        if self._reads:
-            r = read(rec, SourceRef("record", loc, record=index))
-            if r is not None:
-                if self._admit_read(r):
-                    yield r
-                return
-        if not self._changes:
-            return
-        entry = parse(rec)
-        if entry is not None:
-            origin = SourceRef("record", loc, record=index)
-            self._keep(origin, rec)
-            for ev in folder.add(entry, origin):
-                yield from self._emit(ev)
+                if rec is not None:
+                    self._keep(origin, rec)
+                for ev in folder.add(entry, origin):
+                    yield from self._emit(ev)
+            except RECORD_ERRORS as e:
+                self.stats.add(Problem(loc, str(e) or type(e).__name__, index))
+        else:  # PROBLEM
+            if op[2]:
+                self.stats.units_failed += 1
+            self.stats.add(op[1])
 
     def _keep(self, origin: SourceRef, rec: Any) -> None:
         if self.options.raw_sink is not None and isinstance(rec, Mapping):

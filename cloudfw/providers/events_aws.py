@@ -8,9 +8,11 @@ LookupEvents, through the read-only guarded session. Endpoints follow the standa
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -63,6 +65,7 @@ def s3_objects(
     downloaded whole. A listing failure raises EventSourceError naming the prefix."""
     bucket, prefix = parse_s3_url(url)
     s3 = client or _client(session_factory, "s3")
+    own = client is None and session_factory is None  # objects any process can open alike
     try:
         pages = s3.get_paginator("list_objects_v2").paginate(
             Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size}
@@ -72,9 +75,31 @@ def s3_objects(
                 key = str(obj["Key"])
                 if any(p in f"/{key}" for p in SKIP_PARTS) or not key.endswith(SUFFIXES):
                     continue
-                yield f"s3://{bucket}/{key}", _opener(s3, bucket, key)
+                opener = S3Object(bucket, key) if own else _opener(s3, bucket, key)
+                yield f"s3://{bucket}/{key}", opener
     except (ClientError, BotoCoreError) as e:
         raise EventSourceError(url, _describe(e)) from None
+
+
+_PROCESS_CLIENT: dict[int, Any] = {}
+
+
+@dataclass(frozen=True)
+class S3Object:
+    """Opens one object from the standard credential chain of the process that calls it: a
+    picklable opener (`cloudfw.events.fanout` decodes objects in workers; no credential is in
+    it). One client per process (a forked worker never reuses its parent's connections)."""
+
+    bucket: str
+    key: str
+    portable: ClassVar[bool] = True
+
+    def __call__(self) -> IO[bytes]:
+        s3 = _PROCESS_CLIENT.get(os.getpid())
+        if s3 is None:
+            _PROCESS_CLIENT.clear()
+            s3 = _PROCESS_CLIENT[os.getpid()] = _client(None, "s3")
+        return _opener(s3, self.bucket, self.key)()
 
 
 def _opener(s3: Any, bucket: str, key: str) -> Callable[[], IO[bytes]]:

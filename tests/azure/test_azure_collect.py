@@ -184,10 +184,12 @@ def test_progress_and_concurrency(standin: StartFn) -> None:
     rec = _Recorder()
     opts = CollectOptions(azure_endpoint=url, workers=3)
     collect(opts, rec, authentication_policy=StaticBearerPolicy())
-    assert rec.events == [
-        ("start", 3), (f"azure:{PROD}", True), (f"azure:{DENIED}", False),
-        (f"azure:{BROKEN}", False), ("done", None),
-    ]  # fmt: skip
+    # one advance per subscription as its unit ends (in any order; ``ok``: the unit ran, its
+    # coverage may still hold an error), between start and done
+    assert rec.events[0] == ("start", 3) and rec.events[-1] == ("done", None)
+    assert sorted(rec.events[1:-1]) == sorted(
+        [(f"azure:{PROD}", True), (f"azure:{DENIED}", True), (f"azure:{BROKEN}", True)]
+    )
 
 
 def test_snapshot_round_trips_through_serde(standin: StartFn) -> None:

@@ -1,17 +1,22 @@
 """Azure collector: NSGs, Azure Firewalls, Firewall Policies, flow logs and diagnostic settings.
 
-One scope unit per subscription (``azure:<subscription id>``), read concurrently with bounded
-workers. A subscription that cannot be read (403, 401, transport errors after retries) or that
+One scope unit per subscription (``azure:<subscription id>``), run on the executor (threads of
+this process by default, tasks of a Dask cluster with ``--dask``). A unit names its subscription
+and endpoint only: on a cluster, each task authenticates from its worker's own identity
+(``CLOUDFW_AZURE_TOKEN`` or azure-identity's default chain there), never from credentials shipped
+in the task. A subscription that cannot be read (403, 401, transport errors after retries) or that
 holds malformed resources gets an error coverage entry naming the reason; the others are still
 collected. Only GET requests are made (see `policies/iam/azure-reader-role.json`).
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import functools
 from dataclasses import dataclass
 
 from cloudfw import __version__
+from cloudfw.executor import Executor, UnitFailure, Work
+from cloudfw.executor.local import LocalExecutor
 from cloudfw.model import Coverage, CoverageStatus, RuleSet, Snapshot
 from cloudfw.normalize.azure import normalize_subscription
 from cloudfw.providers.azure.auth import Endpoint, resolve_credential, resolve_endpoint
@@ -45,6 +50,29 @@ def _reason(errors: list[str]) -> str:
     head = "; ".join(errors[:_REASON_ITEMS])
     more = len(errors) - _REASON_ITEMS
     return f"{head}; and {more} more (see warnings)" if more > 0 else head
+
+
+@dataclass(frozen=True)
+class SubscriptionUnit:
+    """Read one subscription. ``credential`` and ``policy`` are given only to units that run in
+    this process (None on a cluster: the worker resolves its own)."""
+
+    subscription: str
+    endpoint: Endpoint
+    credential: object | None = None
+    policy: object | None = None
+
+
+@functools.cache
+def _worker_credential() -> object:
+    """A cluster worker's own credential (one per process: the default chain caches tokens)."""
+    return resolve_credential(None, False)
+
+
+def collect_subscription(u: SubscriptionUnit) -> _Unit:
+    """The executor's function: one subscription, read and normalized."""
+    credential = u.credential if u.credential is not None else _worker_credential()
+    return _one(u.subscription, credential, u.endpoint, u.policy)
 
 
 def _one(sub: str, credential: object, endpoint: Endpoint, policy: object | None) -> _Unit:
@@ -102,6 +130,37 @@ def _under_groups(
         )
 
 
+def _fan_out(
+    options: CollectOptions,
+    progress: Progress,
+    subs: list[str],
+    cred: object,
+    endpoint: Endpoint,
+    policy: object | None,
+) -> list[_Unit]:
+    """Every subscription as an executor unit, in the order given; a unit that failed (a lost
+    worker) is that subscription's error coverage entry."""
+    ex: Executor = options.executor or LocalExecutor(threads=options.workers)
+    here = not ex.remote  # a cluster's workers use their own identity
+    units = [SubscriptionUnit(s, endpoint, cred if here else None, policy if here else None)
+             for s in subs]  # fmt: skip
+    progress.start(len(subs), "azure subscriptions")
+
+    def done(k: int, ok: bool) -> None:
+        progress.advance(f"{PROVIDER}:{subs[k]}", ok)
+
+    got = ex.submit(collect_subscription, units, Work.IO, done).results()
+    progress.done()
+    return [
+        _failed_unit(subs[k], r) if isinstance(r, UnitFailure) else r for k, r in enumerate(got)
+    ]
+
+
+def _failed_unit(sub: str, failure: UnitFailure) -> _Unit:
+    reason = f"unit failed: {failure.error}"
+    return _Unit((), Coverage(PROVIDER, f"{PROVIDER}:{sub}", CoverageStatus.ERROR, reason), ())
+
+
 def collect(
     options: CollectOptions,
     progress: Progress,
@@ -135,15 +194,7 @@ def collect(
         reason = "the credential can list no subscriptions; nothing was audited"
         cov = Coverage(PROVIDER, f"{PROVIDER}:subscriptions", CoverageStatus.ERROR, reason)
         return Snapshot((), (cov,), started, __version__, tuple(warnings))
-    progress.start(len(subs), "azure subscriptions")
-    units: list[_Unit] = []
-    with ThreadPoolExecutor(max_workers=max(1, min(options.workers, len(subs)))) as pool:
-        futures = [pool.submit(_one, s, cred, endpoint, authentication_policy) for s in subs]
-        for sub, fut in zip(subs, futures, strict=True):
-            unit = fut.result()
-            progress.advance(f"{PROVIDER}:{sub}", unit.coverage.ok)
-            units.append(unit)
-    progress.done()
+    units = _fan_out(options, progress, subs, cred, endpoint, authentication_policy)
     return Snapshot(
         rulesets=tuple(rs for u in units for rs in u.rulesets),
         coverage=tuple(group_failures) + tuple(u.coverage for u in units),

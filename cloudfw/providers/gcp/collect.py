@@ -1,14 +1,23 @@
-"""GCP collection: one scope unit per project, run concurrently with bounded workers."""
+"""GCP collection: one scope unit per project, run on the executor (threads of this process by
+default, tasks of a Dask cluster with ``--dask``).
+
+A unit names its project and endpoint only: on a cluster each task resolves its worker's own
+credentials (``CLOUDFW_GCP_TOKEN`` or Application Default Credentials there), never credentials
+shipped in the task. Organization-level reads (folder parents, hierarchical policies) are cached
+per process and run, so the projects of one process share them as before.
+"""
 
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from cloudfw import __version__
+from cloudfw.executor import Executor, UnitFailure, Work
+from cloudfw.executor.local import LocalExecutor
 from cloudfw.model import Coverage, CoverageStatus, RuleSet, Snapshot
 from cloudfw.normalize.gcp import ProjectInput, normalize_project
 from cloudfw.providers.base import CollectOptions, Progress
@@ -38,6 +47,38 @@ class _Result:
     coverage: Coverage
 
 
+@dataclass(frozen=True)
+class ProjectUnit:
+    """Read one project. ``credentials`` only for units that run in this process (None on a
+    cluster: the worker resolves its own)."""
+
+    run: str  # this run's id: the organization-level caches are per process and run
+    project: str
+    endpoint: str | None
+    retry_initial: float
+    credentials: object | None = None
+
+
+_RUNS: dict[str, _Shared] = {}
+_RUNS_LOCK = threading.Lock()
+
+
+def _shared(u: ProjectUnit) -> _Shared:
+    with _RUNS_LOCK:
+        got = _RUNS.get(u.run)
+        if got is None:
+            creds = u.credentials
+            if creds is None:
+                creds = resolve_credentials(None, u.endpoint)
+            got = _RUNS[u.run] = _Shared(u.endpoint, creds, u.retry_initial)
+        return got
+
+
+def collect_project(u: ProjectUnit) -> _Result:
+    """The executor's function: one project, read and normalized."""
+    return _safe_project(u.project, _shared(u))
+
+
 def collect(
     options: CollectOptions,
     progress: Progress,
@@ -55,7 +96,6 @@ def collect(
 
     endpoint = resolve_endpoint(options)
     creds = resolve_credentials(credentials, endpoint)
-    shared = _Shared(endpoint, creds, retry_initial)
     projects = list(dict.fromkeys(options.projects))
     unreadable: list[Coverage] = []
     if options.gcp_parents:  # narrowed by --project when both are given
@@ -73,18 +113,44 @@ def collect(
             return Snapshot((), (cov,), options.clock(), __version__)
         finally:
             rm.close()
-    progress.start(len(projects), "gcp projects")
-    results: dict[str, _Result] = {}
-    workers = max(1, min(options.workers, len(projects) or 1))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cloudfw-gcp") as pool:
-        futures = {p: pool.submit(_safe_project, p, shared) for p in projects}
-        for p, fut in futures.items():
-            results[p] = fut.result()
-            progress.advance(f"gcp:{p}", results[p].coverage.ok)
-    progress.done()
-    rulesets = tuple(rs for p in projects for rs in results[p].rulesets)
-    coverage = (*unreadable, *(results[p].coverage for p in projects))
+    results = _fan_out(options, progress, projects, endpoint, creds, retry_initial)
+    rulesets = tuple(rs for r in results for rs in r.rulesets)
+    coverage = (*unreadable, *(r.coverage for r in results))
     return Snapshot(rulesets, coverage, options.clock(), __version__)
+
+
+def _fan_out(
+    options: CollectOptions,
+    progress: Progress,
+    projects: list[str],
+    endpoint: str | None,
+    creds: object,
+    retry_initial: float,
+) -> list[_Result]:
+    """Every project as an executor unit, in the order given; a unit that failed (a lost
+    worker) is that project's error coverage entry."""
+    ex: Executor = options.executor or LocalExecutor(threads=options.workers)
+    run = uuid.uuid4().hex
+    here = None if ex.remote else creds  # a cluster's workers use their own identity
+    units = [ProjectUnit(run, p, endpoint, retry_initial, here) for p in dict.fromkeys(projects)]
+
+    def done(k: int, ok: bool) -> None:
+        progress.advance(f"gcp:{units[k].project}", ok)
+
+    progress.start(len(units), "gcp projects")
+    try:
+        got = ex.submit(collect_project, units, Work.IO, done).results()
+    finally:
+        with _RUNS_LOCK:
+            _RUNS.pop(run, None)  # this process's cache (a cluster's workers keep theirs)
+    progress.done()
+    return [_failed(u.project, r) if isinstance(r, UnitFailure) else r
+            for u, r in zip(units, got, strict=True)]  # fmt: skip
+
+
+def _failed(project: str, failure: UnitFailure) -> _Result:
+    reason = f"unit failed: {failure.error}"
+    return _Result((), Coverage("gcp", f"gcp:{project}", CoverageStatus.ERROR, reason))
 
 
 def _under(
