@@ -349,7 +349,7 @@ def iter_raw(
         lazy = _lazy_container(body, container, kind, aws_names, skipped, reads)
         try:
             head_rec = next(lazy, None)  # simdjson validates the whole document here
-        except ValueError:
+        except (ValueError, RuntimeError):  # RuntimeError: a number past 64 bits (BIGINT_ERROR)
             pass  # invalid JSON: orjson below locates the error, ijson salvages
         else:
             if head_rec is not None:

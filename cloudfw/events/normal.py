@@ -30,7 +30,10 @@ def parse_time(value: object, field: str) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, UTC)
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):  # out of datetime's range, or NaN
+            raise RecordError(f"epoch timestamp out of range: {value!r}", field) from None
     if not isinstance(value, str) or not value:
         raise RecordError(f"expected a timestamp, got {type(value).__name__}", field)
     text = value.strip()
@@ -43,9 +46,9 @@ def parse_time(value: object, field: str) -> datetime:
         text = f"{head}.{digits[:6].ljust(6, '0')}{tail}"
     try:
         t = datetime.fromisoformat(text)
-    except ValueError:
+        return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+    except (ValueError, OverflowError):  # unparseable, or an offset that leaves datetime's range
         raise RecordError(f"not a timestamp: {value!r}", field) from None
-    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 
 def protocol_name(value: object) -> str:

@@ -135,3 +135,14 @@ def test_a_truncated_cloudtrail_file_is_one_located_line(tmp_path: Path) -> None
     _, stats = read_path(path, buffer_limit=1024)
     (problem,) = stats.problems
     assert "\n" not in str(problem) and f"line {line}" in str(problem)
+
+
+@pytest.mark.parametrize("when", [1e300, -1e300, 10**30, "9999-12-31T23:59:59-23:00"])
+def test_a_timestamp_outside_datetimes_range_is_a_located_record_error(
+    tmp_path: Path, when: object
+) -> None:
+    write_gz(tmp_path / "t.json.gz", [ct_record(0), ct_record(1, eventTime=when), ct_record(2)])
+    events, stats = read_path(tmp_path)
+    assert [e.event_id for e in events] == ["ev-0", "ev-2"]
+    (problem,) = stats.problems
+    assert problem.record == "1" and problem.message.startswith("eventTime")

@@ -43,8 +43,18 @@ def test_usage_errors_are_one_line_with_a_hint() -> None:
 def test_version_and_completion() -> None:
     r = cli("--version")
     assert (r.returncode, r.stdout.strip()) == (0, f"cloudfw {__version__}")
-    comp = cli("--show-completion", "bash")
-    assert comp.returncode == 0 and "complete" in comp.stdout and "cloudfw" in comp.stdout
+    # typer detects the shell from the process's ancestors: run it under bash, as a user would
+    # (under a harness that is not a shell, detection fails with "Shell not supported")
+    comp = subprocess.run(
+        ["bash", "-c", '"$0" -m cloudfw --show-completion; exit $?', sys.executable],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=ROOT,
+    )
+    assert comp.returncode == 0, comp.stderr
+    assert "complete" in comp.stdout and "_CLOUDFW_COMPLETE" in comp.stdout
     assert "--install-completion" in cli("--help").stdout
 
 
