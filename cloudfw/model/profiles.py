@@ -59,7 +59,8 @@ class ProfileSpaces:
         key = (direction, self.selection(direction, targets))
         hit = self._spaces.get(key)
         if hit is None:
-            rules = self.rs.rules
-            hit = self.rs.space_of(direction, [rules[i] for i in key[1]])
+            # the first profile of a selection asks the rule set itself: the same space, and
+            # `RuleSet.allowed` is memoised per rule-set shape (hosts of one role share it)
+            hit = self.rs.allowed(direction, targets)
             self._spaces[key] = hit
         return hit
