@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -229,23 +230,42 @@ def _open(
     uri: bool,
     setup: Callable[[sqlite3.Connection], sqlite3.Connection],
 ) -> sqlite3.Connection:
-    """Connect, check that the file is a cloudfw store, then ``setup``; one-line errors."""
-    try:
-        conn = sqlite3.connect(
-            target, uri=uri, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
-        )
-    except sqlite3.Error as exc:
-        raise StoreError(f"{path}: cannot open the scan store: {exc}") from None
-    try:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        _check_identity(conn, path)
-        return setup(conn)
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        raise StoreError(f"{path}: corrupt or unreadable scan store: {exc}") from None
-    except StoreError:
-        conn.close()
-        raise
+    """Connect, check that the file is a cloudfw store, then ``setup``; one-line errors.
+
+    Opening races a writer that is closing (it may be switching the file between WAL and
+    rollback-journal mode, which SQLite reports as "database is locked" without waiting on the
+    busy timeout): a busy open is tried again until the busy timeout has passed."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn = sqlite3.connect(
+                target, uri=uri, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"{path}: cannot open the scan store: {exc}") from None
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            _check_identity(conn, path)
+            return setup(conn)
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if _busy(exc) and time.monotonic() < deadline:
+                time.sleep(0.05)
+                continue
+            raise StoreError(f"{path}: corrupt or unreadable scan store: {exc}") from None
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(f"{path}: corrupt or unreadable scan store: {exc}") from None
+        except StoreError:
+            conn.close()
+            raise
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return int(code) & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 def close_writer(conn: sqlite3.Connection) -> None:

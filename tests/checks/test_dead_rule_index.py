@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from checks_helpers import findings, rule, ruleset
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from cloudfw.checks.ordering import _walk
+from cloudfw.checks.deadwalk import Walked, profile_walks
+from cloudfw.checks.deadwalk import walk as _walk
 from cloudfw.model import (
     Action,
     AddressSet,
@@ -81,3 +82,53 @@ def test_rule_sets_of_one_shape_share_verdicts_but_keep_their_own_names() -> Non
     first, second = host("web-1"), host("web-2")
     assert "web-1.rules" in first[0] and "web-2.rules" in second[0]
     assert first[0].replace("web-1", "web-2") == second[0]
+
+
+TARGETS = [frozenset(), frozenset(), frozenset({"web"}), frozenset({"db"}),
+           frozenset({"web", "db"}), frozenset({"sa:svc@p.iam"})]  # fmt: skip
+
+
+@st.composite
+def targeted(draw: st.DrawFn, i: int, goto: bool) -> Rule:
+    """A rule of a target-selected rule set; a targeted one hands traffic on only if ``goto``."""
+    r = replace(
+        draw(rules(i)), targets=draw(st.sampled_from(TARGETS)), order=draw(st.integers(0, 12))
+    )
+    if r.targets and r.action is Action.GOTO_NEXT and not goto:
+        r = replace(r, action=draw(st.sampled_from([Action.ALLOW, Action.DENY])))
+    return r
+
+
+WEB = frozenset({"web"})
+# a targeted rule before an untargeted one that covers it; one in the layer after a goto_next
+BEFORE = (rule("u", order=5), replace(rule("t", order=1), targets=WEB))
+HANDED_ON = (rule("g", action=Action.GOTO_NEXT, order=5),
+             replace(rule("t", order=1, layer=1), targets=WEB))  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@example(BEFORE)
+@example(HANDED_ON)
+@given(st.booleans().flatmap(lambda goto: st.integers(min_value=1, max_value=30).flatmap(
+    lambda n: st.tuples(*(targeted(i, goto) for i in range(n))))))  # fmt: skip
+def test_profiles_judged_from_the_untagged_walk_equal_each_profile_walked_alone(
+    rs_rules: tuple[Rule, ...],
+) -> None:
+    """A target-selected rule set (tags, service accounts, layers, goto_next, log and unresolved
+    rules, equal priorities): sharing the untagged walk gives every profile's verdicts, in the
+    same order, that walking each profile from the start gives (and a targeted goto_next rule,
+    where sharing does not hold, walks every profile)."""
+    rs = ruleset(*rs_rules, semantics=EvalSemantics.POLICY_THEN_VPC)
+    boxes = Boxes(rs.iface_table())
+    shared = profile_walks(rs, Direction.INGRESS, boxes)
+    alone = profile_walks(rs, Direction.INGRESS, boxes, share=False)
+    assert set(shared) == set(alone)
+    assert _reported(shared) == _reported(alone)
+
+
+def _reported(walked: Walked) -> list[tuple[str, list[tuple[bool, tuple[str, ...]]]]]:
+    """What the check reports from a walk: a rule alive under some profile never is (the shared
+    walk does not judge it again), and a deciding rule is named once however its traffic was
+    cut into boxes."""
+    return [(k, [(v[0], tuple(dict.fromkeys(v[1]))) for v in vs if v is not None])
+            for k, vs in walked.items() if None not in vs]  # fmt: skip
