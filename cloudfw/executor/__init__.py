@@ -68,14 +68,18 @@ def run(
     return executor.submit(fn, units, work, on_done).results()
 
 
-def open_executor(dask: str | None, *, threads: int = 8, processes: int = 0) -> Executor:
+def open_executor(
+    dask: str | None, *, threads: int = 8, processes: int = 0, connect_timeout: float = 30.0
+) -> Executor:
     """The local executor, or a client of the Dask scheduler at ``dask`` (``tcp://host:port``).
-    ``processes`` 0: one per CPU. Raises `ExecutorError` when the scheduler cannot be reached."""
+    ``processes`` 0: one per CPU. Raises `ExecutorError` when the scheduler cannot be reached in
+    ``connect_timeout`` seconds (a scheduler that is still starting refuses connections for a
+    while, so a refusal is retried until then)."""
     allow_pickling_read_only_mappings()
     if dask:
         from cloudfw.executor.dask import DaskExecutor
 
-        return DaskExecutor(dask)
+        return DaskExecutor(dask, connect_timeout)
     from cloudfw.executor.local import LocalExecutor
 
     return LocalExecutor(threads=threads, processes=processes)

@@ -22,7 +22,6 @@ from cloudfw.executor.base import ExecutorError, UnitFailure, Work, describe_fai
 U = TypeVar("U")
 R = TypeVar("R")
 RETRIES = 1
-CONNECT_TIMEOUT = "30s"
 
 OnDone = Callable[[int, bool], None]
 
@@ -79,7 +78,7 @@ class DaskBatch(Generic[R]):
 class DaskExecutor:
     """A client of the scheduler at ``address``; every kind of work runs as cluster tasks."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, connect_timeout: float = 30.0) -> None:
         try:
             import distributed
         except ImportError:
@@ -89,7 +88,9 @@ class DaskExecutor:
         self.address = address
         try:
             dist: Any = distributed  # untyped
-            self._client: Any = dist.Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+            self._client: Any = dist.Client(
+                address, timeout=f"{connect_timeout}s", set_as_default=False
+            )
         except (OSError, TimeoutError, ValueError) as exc:
             raise ExecutorError(f"--dask {address}: cannot reach the scheduler: {exc}") from None
 

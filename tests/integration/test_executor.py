@@ -40,7 +40,7 @@ def test_a_worker_process_that_dies_fails_its_units_not_the_run() -> None:
 @pytest.mark.slow  # distributed retries the connection for its 30 s connect timeout
 def test_an_unreachable_scheduler_is_one_error() -> None:
     with pytest.raises(ExecutorError, match=r"--dask tcp://127\.0\.0\.1:9: cannot reach"):
-        open_executor("tcp://127.0.0.1:9")
+        open_executor("tcp://127.0.0.1:9", connect_timeout=2)
 
 
 @pytest.mark.slow
