@@ -17,7 +17,9 @@ the untagged walk is shared instead, by two facts of first-match evaluation:
   rules deciding part of rule X are those whose reaching traffic meets X's box, and X reaches
   what no earlier rule decided. So a profile's decided boxes are the untagged walk's boxes with
   its targeted rules' reaching boxes inserted at their places in the order, and subtracting them
-  in that order gives exactly what the profile's own walk gives.
+  in that order gives exactly what the profile's own walk gives. A rule dead untagged whose box
+  meets none of the profile's targeted rules' reaching boxes is decided by the same rules as
+  untagged, so only the few rules that do meet one are judged again.
 
 A targeted ``goto_next`` rule (a firewall-policy rule handing part of a tag's traffic on) breaks
 the first fact; such a rule set walks every profile from the start, as the reference does.
@@ -215,7 +217,7 @@ class _Untagged:
     """The untagged walk of a target-selected rule set, from which every other profile is judged
     (see the module docstring)."""
 
-    __slots__ = ("base", "boxes", "by_target", "dead", "full", "places")
+    __slots__ = ("base", "boxes", "by_target", "dead", "full", "places", "verdicts")
 
     def __init__(
         self,
@@ -231,6 +233,7 @@ class _Untagged:
         self.base = _Index([(*d[:3], place[id(order[d[3]])], d[4]) for d in keep.items])
         self.places = [d[3] for d in self.base.items]
         self.dead = [i for i, r in enumerate(full) if not r.targets and r.key in dead]
+        self.verdicts = dead
         self.by_target: dict[str, list[int]] = {}
         for i, r in enumerate(full):
             for t in r.targets:
@@ -249,9 +252,15 @@ class _Untagged:
                 verdicts.setdefault(r.key, []).append(None)
                 continue
             bounds = _bounds(rb)
+            earlier = own.candidates(rb, bounds)
+            if not r.targets and all(rb.intersect(d[0]) is None for d in earlier):
+                # no targeted rule of the profile takes any of its traffic: the same rules decide
+                # it as untagged
+                verdicts.setdefault(r.key, []).append(self.verdicts[r.key])
+                continue
             base = self.base.candidates(rb, bounds, bisect_left(self.places, pos))
             theirs = [d for d in base if d[1] is not Action.GOTO_NEXT or d[2] == r.layer]
-            cands = list(merge(theirs, own.candidates(rb, bounds), key=_place))
+            cands = list(merge(theirs, earlier, key=_place))
             by, reaching = _deciders(rb, cands)
             dead = r.action.terminal and not reaching and not r.builtin
             verdicts.setdefault(r.key, []).append(_verdict(r, by) if dead else None)
