@@ -126,6 +126,7 @@ class Context:
     indexes: dict[tuple[str, ...], ServiceIndex] = field(default_factory=dict)
 
     _tokens: dict[int, tuple[AddressSet, tuple[str, ...]]] = field(default_factory=dict)
+    _token_values: dict[AddressSet, tuple[str, ...]] = field(default_factory=dict)
     _summaries: dict[int, tuple[Rule, dict[str, object]]] = field(default_factory=dict)
     _by_key: dict[int, tuple[RuleSet, dict[str, list[Rule]]]] = field(default_factory=dict)
     _atts: dict[int, tuple[RuleSet, str, list[dict[str, object]]]] = field(default_factory=dict)
@@ -133,11 +134,15 @@ class Context:
     _all_index: ServiceIndex | None = None
 
     def tokens(self, peers: AddressSet) -> tuple[str, ...]:
-        """`peer_tokens`, cached per object."""
+        """`peer_tokens`, cached per object and per value (unions of the same peers are built
+        again for every profile that allows them)."""
         hit = self._tokens.get(id(peers))
         if hit is not None and hit[0] is peers:
             return hit[1]
-        toks = peer_tokens(peers)
+        toks = self._token_values.get(peers)
+        if toks is None:
+            toks = peer_tokens(peers)
+            self._token_values[peers] = toks
         self._tokens[id(peers)] = (peers, toks)
         return toks
 
