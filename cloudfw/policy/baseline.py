@@ -264,6 +264,8 @@ def _policy_field(text: str) -> list[PathPart]:
 
 def _entries(doc: YamlDoc, key: str, raw: list[Mapping[str, Any]]) -> tuple[Entry, ...]:
     out = []
+    approved = key == "approved"
+    shapes: dict[tuple[Any, ...], _Shape] = {}  # a large baseline repeats a few hundred shapes
     for i, e in enumerate(raw):
         path: list[PathPart] = [key, i]
         m = e["match"]
@@ -277,14 +279,36 @@ def _entries(doc: YamlDoc, key: str, raw: list[Mapping[str, Any]]) -> tuple[Entr
             hosts=m.get("hosts"),
         )
         rules = tuple(
-            _rule(doc, [*path, "rules", j], r, approved=key == "approved")
-            for j, r in enumerate(e["rules"])
+            _rule(doc, [*path, "rules", j], r, approved, shapes) for j, r in enumerate(e["rules"])
         )
-        out.append(Entry(e["id"], match, rules, doc.line(path), e.get("description", "")))
+        out.append(Entry(e["id"], match, rules, doc.line_of(e, path), e.get("description", "")))
     return tuple(out)
 
 
-def _rule(doc: YamlDoc, path: list[PathPart], r: Mapping[str, Any], approved: bool) -> RuleSpec:
+_Shape = tuple[Direction, Intervals, Intervals, AddressSet, Action]
+
+
+def _rule(
+    doc: YamlDoc,
+    path: list[PathPart],
+    r: Mapping[str, Any],
+    approved: bool,
+    shapes: dict[tuple[Any, ...], _Shape],
+) -> RuleSpec:
+    """A rule spec; its shape (all but ``rule_id`` and line) is checked and built once per
+    distinct raw text (the type is part of the key: ``6`` and ``6.0`` read differently)."""
+    proto, ports, peers = r["protocol"], r.get("ports", "all"), r["peers"]
+    key = (r["direction"], r.get("action", "allow"), proto, type(proto), ports, type(ports),
+           peers if isinstance(peers, str) else tuple(peers))  # fmt: skip
+    shape = shapes.get(key)
+    if shape is None:
+        shape = shapes[key] = _shape(doc, path, r, approved)
+    direction, protocols, port_set, peer_set, action = shape
+    return RuleSpec(direction, protocols, port_set, peer_set, action, r.get("rule_id", ""),
+                    doc.line_of(r, path))  # fmt: skip
+
+
+def _shape(doc: YamlDoc, path: list[PathPart], r: Mapping[str, Any], approved: bool) -> _Shape:
     action = Action(r.get("action", "allow"))
     if approved and not action.permits:
         msg = (
@@ -314,15 +338,7 @@ def _rule(doc: YamlDoc, path: list[PathPart], r: Mapping[str, Any], approved: bo
             raise doc.error(ppath, str(exc)) from None
         peers = one if peers is None else peers | one
     assert peers is not None  # tokens is not empty
-    return RuleSpec(
-        direction=Direction(r["direction"]),
-        protocols=protocols,
-        ports=ports,
-        peers=peers,
-        action=action,
-        rule_id=r.get("rule_id", ""),
-        line=doc.line(path),
-    )
+    return Direction(r["direction"]), protocols, ports, peers, action
 
 
 def _unique_ids(doc: YamlDoc, *groups: tuple[Entry, ...]) -> None:

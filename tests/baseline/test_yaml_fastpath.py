@@ -107,3 +107,10 @@ def test_fast_schema_check_agrees_with_jsonschema(case: Path) -> None:
     except fastjsonschema.JsonSchemaValueException:
         fast_ok = False
     assert fast_ok == (slow is None), (case.name, slow)
+
+
+def test_the_shipped_schema_is_valid() -> None:
+    """Loading checks it only on the error path (jsonschema is not imported for a valid file)."""
+    import jsonschema
+
+    jsonschema.Draft202012Validator.check_schema(load_schema("baseline"))
