@@ -278,37 +278,34 @@ def _entries(doc: YamlDoc, key: str, raw: list[Mapping[str, Any]]) -> tuple[Entr
             tags=dict(m.get("tags") or {}),
             hosts=m.get("hosts"),
         )
-        rules = tuple(
-            _rule(doc, [*path, "rules", j], r, approved, shapes) for j, r in enumerate(e["rules"])
-        )
-        out.append(Entry(e["id"], match, rules, doc.line_of(e, path), e.get("description", "")))
+        rules = []
+        for j, r in enumerate(e["rules"]):
+            shape_key = _shape_key(r)
+            shape = shapes.get(shape_key)
+            if shape is None:
+                shape = shapes[shape_key] = _shape(doc, [*path, "rules", j], r, approved)
+            line = doc.line_of(r, [*path, "rules", j])
+            rules.append(RuleSpec(*shape, rule_id=r.get("rule_id", ""), line=line))
+        out.append(Entry(e["id"], match, tuple(rules), doc.line_of(e, path),
+                         e.get("description", "")))  # fmt: skip
     return tuple(out)
 
 
-_Shape = tuple[Direction, Intervals, Intervals, AddressSet, Action]
+_Shape = tuple[Direction, Intervals, Intervals, AddressSet, Action]  # RuleSpec's first fields
 
 
-def _rule(
-    doc: YamlDoc,
-    path: list[PathPart],
-    r: Mapping[str, Any],
-    approved: bool,
-    shapes: dict[tuple[Any, ...], _Shape],
-) -> RuleSpec:
-    """A rule spec; its shape (all but ``rule_id`` and line) is checked and built once per
-    distinct raw text (the type is part of the key: ``6`` and ``6.0`` read differently)."""
+def _shape_key(r: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The raw values a rule's shape (all of it but ``rule_id`` and line) is built from, so it
+    is checked and built once per distinct text; with their types (``6`` and ``6.0`` read
+    differently). The schema has made them hashable."""
     proto, ports, peers = r["protocol"], r.get("ports", "all"), r["peers"]
-    key = (r["direction"], r.get("action", "allow"), proto, type(proto), ports, type(ports),
-           peers if isinstance(peers, str) else tuple(peers))  # fmt: skip
-    shape = shapes.get(key)
-    if shape is None:
-        shape = shapes[key] = _shape(doc, path, r, approved)
-    direction, protocols, port_set, peer_set, action = shape
-    return RuleSpec(direction, protocols, port_set, peer_set, action, r.get("rule_id", ""),
-                    doc.line_of(r, path))  # fmt: skip
+    peers_key = peers if isinstance(peers, str) else tuple(peers)
+    return (r["direction"], r.get("action", "allow"), proto, type(proto), ports, type(ports),
+            peers_key)  # fmt: skip
 
 
 def _shape(doc: YamlDoc, path: list[PathPart], r: Mapping[str, Any], approved: bool) -> _Shape:
+    """Check and build a rule's shape; every error names the rule's field at ``path``."""
     action = Action(r.get("action", "allow"))
     if approved and not action.permits:
         msg = (

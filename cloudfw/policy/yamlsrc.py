@@ -2,12 +2,13 @@
 
 Every user-facing YAML error names ``file:line`` and the dotted field path
 (``approved[0].rules[1].ports``). `load_yaml` builds the data straight from libyaml's event
-stream, resolving scalars as SafeLoader does and remembering where each mapping and list starts,
-and rejects what SafeLoader would silently accept: duplicate keys and non-string keys. Anything
-unusual (anchors, merge keys, explicit collection tags, a syntax error, a bad key) takes the
-slow, exact path: PyYAML composes the node tree (which carries every start mark) and constructs
-from it, so errors read exactly the same either way. The node tree is also composed, lazily,
-when an error needs the line of a scalar or a key; a valid 25 MB baseline never composes it.
+stream, resolving scalars as SafeLoader does (once per distinct plain text: a large baseline
+repeats a few hundred) and remembering where each mapping and list starts, and rejects what
+SafeLoader would silently accept: duplicate keys and non-string keys. Anything unusual (aliases,
+merge keys, explicit collection tags, a syntax error, a bad key) takes the slow, exact path:
+PyYAML composes the node tree (which carries every start mark) and constructs from it, so errors
+read exactly the same either way. The node tree is also composed, lazily, when an error needs
+the line of a scalar or a key; a valid 25 MB baseline never composes it.
 """
 
 from __future__ import annotations
@@ -237,6 +238,7 @@ def _build(loader: _Loader, helper: _Loader) -> tuple[Any, dict[int, int]] | Non
         raise _Unusual
     lines: dict[int, int] = {}
     plain: dict[str, Any] = {}
+    keys: dict[str, str] = {}  # plain keys known to be strings
     stack: list[tuple[Any, bool, str | None]] = []
     cur: Any = None
     is_map = False
@@ -244,21 +246,20 @@ def _build(loader: _Loader, helper: _Loader) -> tuple[Any, dict[int, int]] | Non
     while True:
         ev: Any = get()
         kind = type(ev)
-        if kind is _SCALAR:
-            if ev.anchor is not None:
-                raise _Unusual
+        if kind is _SCALAR:  # (an anchor changes nothing unless an alias uses it)
             text: str = ev.value
             tag = ev.tag
             if is_map and key is None:  # a key: a string, and new in its mapping
-                if tag not in _KEY_TAGS or text in cur:
-                    raise _Unusual  # a merge key, a tagged key, a duplicate: `_compose` words it
+                if text in cur:
+                    raise _Unusual  # a duplicate: `_compose` names both lines
                 if tag is None and ev.implicit[0]:
-                    text = plain.get(text, _MISS)
-                    if text is _MISS:
-                        text = _plain(ev.value, helper, plain)
-                    if type(text) is not str:
-                        raise _Unusual  # a key that resolves to a non-string (1, on, ~)
-                key = text
+                    key = keys.get(text)
+                    if key is None:
+                        key = _plain_key(text, helper, keys)
+                elif tag in _KEY_TAGS:
+                    key = text
+                else:
+                    raise _Unusual  # a tagged key (!!int 1)
                 continue
             if tag is None:
                 if ev.implicit[0]:
@@ -273,8 +274,8 @@ def _build(loader: _Loader, helper: _Loader) -> tuple[Any, dict[int, int]] | Non
                 node = yaml.ScalarNode(tag, text, None, None, ev.style)
                 value = helper.construct_object(node)
         elif kind is _MAP or kind is _SEQ:
-            if ev.anchor is not None or ev.tag not in _PLAIN_TAGS or (is_map and key is None):
-                raise _Unusual  # an anchor, an explicit collection tag, a complex key
+            if ev.tag not in _PLAIN_TAGS or (is_map and key is None):
+                raise _Unusual  # an explicit collection tag (!!set), a complex key
             stack.append((cur, is_map, key))
             cur, is_map, key = ({} if kind is _MAP else []), kind is _MAP, None
             lines[id(cur)] = ev.start_mark.line + 1
@@ -294,6 +295,15 @@ def _build(loader: _Loader, helper: _Loader) -> tuple[Any, dict[int, int]] | Non
     if not isinstance(get(), yaml.DocumentEndEvent) or not isinstance(get(), yaml.StreamEndEvent):
         raise _Unusual  # more than one document: `_compose` says so
     return value, lines
+
+
+def _plain_key(text: str, helper: _Loader, keys: dict[str, str]) -> str:
+    """A plain key met for the first time: a string, or `_Unusual` (``1``, ``on``, ``~``, the
+    merge key ``<<``) for `_compose` to word."""
+    if helper.resolve(yaml.ScalarNode, text, (True, False)) != _STR:  # type: ignore[no-untyped-call]
+        raise _Unusual
+    keys[text] = text
+    return text
 
 
 def _plain(text: str, helper: _Loader, plain: dict[str, Any]) -> Any:
