@@ -11,7 +11,7 @@ from baseline_support import load
 from cloudfw.policy.config import PolicyError
 from cloudfw.policy.yamlsrc import _compose, _fast, line_of
 
-ENTRIES, RULES = 2_000, 3
+ENTRIES, RULES = 1_000, 3
 PORTS = ("22", "443", "1024-65535", "all")
 DEEP = ENTRIES - 7  # the faulty entry, far past anything a small test would reach
 
