@@ -1,4 +1,4 @@
-"""A large baseline in the layout `baseline capture` writes (thousands of entries whose rules
+"""A large baseline in the layout `baseline capture` writes (a thousand entries whose rules
 repeat a few shapes): it takes the fast YAML path and the per-shape spec memo, yet every line it
 keeps is the line PyYAML's node tree gives, every spec is the one a lone entry builds, and a fault
 deep inside is still one located line naming file, line and field."""
@@ -58,7 +58,7 @@ def test_a_large_baseline_keeps_every_line_and_builds_every_spec() -> None:
                       for s in alone.approved[0].rules]  # fmt: skip
 
 
-# Each fault sits in a rule whose shape, but for the fault, is one of the shapes met thousands of
+# Each fault sits in a rule whose shape, but for the fault, is one of the shapes met hundreds of
 # times before it (so a memo keyed too loosely would let it through).
 R = "r_id"  # placeholder for the faulty rule's line in the expected message
 P = f"approved[{DEEP}].rules[1]"
