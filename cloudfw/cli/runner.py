@@ -50,6 +50,7 @@ def known_check_ids() -> set[str]:
 
 def load_policy(baseline_path: Path | None, catalog_path: Path | None = None) -> LoadedPolicy:
     from cloudfw.checks import validate_policy
+    from cloudfw.cli.common import batch_gc
     from cloudfw.policy.baseline import load_baseline
     from cloudfw.policy.catalog import load_catalog
     from cloudfw.policy.config import PolicyConfig
@@ -57,11 +58,12 @@ def load_policy(baseline_path: Path | None, catalog_path: Path | None = None) ->
     catalog = load_catalog(catalog_path)
     if baseline_path is None:
         return LoadedPolicy(catalog, None, PolicyConfig())
-    baseline = load_baseline(
-        baseline_path,
-        known_checks=known_check_ids(),
-        validate_policy=lambda p: validate_policy(p, catalog),
-    )
+    with batch_gc():  # a 200,000-approval baseline is ~2 million acyclic objects
+        baseline = load_baseline(
+            baseline_path,
+            known_checks=known_check_ids(),
+            validate_policy=lambda p: validate_policy(p, catalog),
+        )
     return LoadedPolicy(catalog, baseline, baseline.policy)
 
 

@@ -264,6 +264,8 @@ def _policy_field(text: str) -> list[PathPart]:
 
 def _entries(doc: YamlDoc, key: str, raw: list[Mapping[str, Any]]) -> tuple[Entry, ...]:
     out = []
+    approved = key == "approved"
+    shapes: dict[tuple[Any, ...], _Shape] = {}  # a large baseline repeats a few hundred shapes
     for i, e in enumerate(raw):
         path: list[PathPart] = [key, i]
         m = e["match"]
@@ -276,15 +278,34 @@ def _entries(doc: YamlDoc, key: str, raw: list[Mapping[str, Any]]) -> tuple[Entr
             tags=dict(m.get("tags") or {}),
             hosts=m.get("hosts"),
         )
-        rules = tuple(
-            _rule(doc, [*path, "rules", j], r, approved=key == "approved")
-            for j, r in enumerate(e["rules"])
-        )
-        out.append(Entry(e["id"], match, rules, doc.line(path), e.get("description", "")))
+        rules = []
+        for j, r in enumerate(e["rules"]):
+            shape_key = _shape_key(r)
+            shape = shapes.get(shape_key)
+            if shape is None:
+                shape = shapes[shape_key] = _shape(doc, [*path, "rules", j], r, approved)
+            line = doc.line_of(r, [*path, "rules", j])
+            rules.append(RuleSpec(*shape, rule_id=r.get("rule_id", ""), line=line))
+        out.append(Entry(e["id"], match, tuple(rules), doc.line_of(e, path),
+                         e.get("description", "")))  # fmt: skip
     return tuple(out)
 
 
-def _rule(doc: YamlDoc, path: list[PathPart], r: Mapping[str, Any], approved: bool) -> RuleSpec:
+_Shape = tuple[Direction, Intervals, Intervals, AddressSet, Action]  # RuleSpec's first fields
+
+
+def _shape_key(r: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The raw values a rule's shape (all of it but ``rule_id`` and line) is built from, so it
+    is checked and built once per distinct text; with their types (``6`` and ``6.0`` read
+    differently). The schema has made them hashable."""
+    proto, ports, peers = r["protocol"], r.get("ports", "all"), r["peers"]
+    peers_key = peers if isinstance(peers, str) else tuple(peers)
+    return (r["direction"], r.get("action", "allow"), proto, type(proto), ports, type(ports),
+            peers_key)  # fmt: skip
+
+
+def _shape(doc: YamlDoc, path: list[PathPart], r: Mapping[str, Any], approved: bool) -> _Shape:
+    """Check and build a rule's shape; every error names the rule's field at ``path``."""
     action = Action(r.get("action", "allow"))
     if approved and not action.permits:
         msg = (
@@ -314,15 +335,7 @@ def _rule(doc: YamlDoc, path: list[PathPart], r: Mapping[str, Any], approved: bo
             raise doc.error(ppath, str(exc)) from None
         peers = one if peers is None else peers | one
     assert peers is not None  # tokens is not empty
-    return RuleSpec(
-        direction=Direction(r["direction"]),
-        protocols=protocols,
-        ports=ports,
-        peers=peers,
-        action=action,
-        rule_id=r.get("rule_id", ""),
-        line=doc.line(path),
-    )
+    return Direction(r["direction"]), protocols, ports, peers, action
 
 
 def _unique_ids(doc: YamlDoc, *groups: tuple[Entry, ...]) -> None:

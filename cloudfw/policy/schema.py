@@ -4,7 +4,7 @@ The schemas live in ``cloudfw/data/*.schema.json``. A document is first checked 
 compiled to Python (fastjsonschema: a 25 MB baseline in well under a second); only when that
 finds a violation does jsonschema walk the document for every error, and of those the one
 reported is the first in the file (lowest line), the deepest path winning ties, so the user fixes
-errors top down.
+errors top down. jsonschema is imported only then (a valid document never needs it).
 """
 
 from __future__ import annotations
@@ -14,14 +14,16 @@ import re
 from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-import jsonschema
-from jsonschema.exceptions import ValidationError
 
 from cloudfw.policy.config import PolicyError
 from cloudfw.policy.yamlsrc import PathPart, YamlDoc, format_path
+
+if TYPE_CHECKING:
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 _TYPE_NAMES = {
     dict: "a mapping",
@@ -48,13 +50,22 @@ def load_schema(name: str) -> Mapping[str, Any]:
     """Read ``cloudfw/data/<name>.schema.json`` (cached; read on first use, not at import)."""
     text = resources.files("cloudfw").joinpath(f"data/{name}.schema.json").read_text("utf-8")
     schema: Mapping[str, Any] = json.loads(text)
-    jsonschema.Draft202012Validator.check_schema(schema)
     return schema
 
 
 @lru_cache(maxsize=8)
 def _compiled(name: str) -> Any:
     return fastjsonschema.compile(dict(load_schema(name)))
+
+
+@lru_cache(maxsize=8)
+def _validator(name: str) -> jsonschema.Draft202012Validator:
+    """The walking validator, for locating errors (the schema itself checked first)."""
+    import jsonschema
+
+    schema = load_schema(name)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
 
 
 def validate_doc(doc: YamlDoc, schema_name: str) -> None:
@@ -64,7 +75,7 @@ def validate_doc(doc: YamlDoc, schema_name: str) -> None:
         return
     except fastjsonschema.JsonSchemaValueException as exc:
         fast_error = exc
-    validator = jsonschema.Draft202012Validator(load_schema(schema_name))
+    validator = _validator(schema_name)
     best: tuple[tuple[int, int], PolicyError] | None = None
     for err in validator.iter_errors(doc.data):
         field_path, line_path, key, message = _describe(err)

@@ -2,12 +2,13 @@
 
 Every user-facing YAML error names ``file:line`` and the dotted field path
 (``approved[0].rules[1].ports``). `load_yaml` builds the data straight from libyaml's event
-stream, resolving scalars as SafeLoader does and remembering where each mapping and list starts,
-and rejects what SafeLoader would silently accept: duplicate keys and non-string keys. Anything
-unusual (anchors, merge keys, explicit collection tags, a syntax error, a bad key) takes the
-slow, exact path: PyYAML composes the node tree (which carries every start mark) and constructs
-from it, so errors read exactly the same either way. The node tree is also composed, lazily,
-when an error needs the line of a scalar or a key; a valid 25 MB baseline never composes it.
+stream, resolving scalars as SafeLoader does (once per distinct plain text: a large baseline
+repeats a few hundred) and remembering where each mapping and list starts, and rejects what
+SafeLoader would silently accept: duplicate keys and non-string keys. Anything unusual (aliases,
+merge keys, explicit collection tags, a syntax error, a bad key) takes the slow, exact path:
+PyYAML composes the node tree (which carries every start mark) and constructs from it, so errors
+read exactly the same either way. The node tree is also composed, lazily, when an error needs
+the line of a scalar or a key; a valid 25 MB baseline never composes it.
 """
 
 from __future__ import annotations
@@ -80,6 +81,12 @@ class YamlDoc:
             if hit is not None:
                 return hit
         return line_of(self.root, path)
+
+    def line_of(self, obj: Any, path: Path_) -> int:
+        """`line` of ``path`` when ``obj`` is the mapping or list of ``data`` found there, by
+        identity when the fast path kept container lines (no walk from the root)."""
+        hit = self.lines.get(id(obj)) if self.lines is not None else None
+        return self.line(path) if hit is None else hit
 
     def key_line(self, path: Path_) -> int:
         """1-based line of the *key* of the last mapping step in ``path`` (or ``line``)."""
@@ -214,11 +221,15 @@ def _fast(text: str) -> tuple[Any, dict[int, int]] | None:
 _SCALAR, _MAP, _SEQ = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
 _MAP_END, _SEQ_END = yaml.MappingEndEvent, yaml.SequenceEndEvent
 _PLAIN_TAGS = (None, "!")
+_KEY_TAGS = (None, "!", _STR)
+_MISS: Any = object()
 
 
 def _build(loader: _Loader, helper: _Loader) -> tuple[Any, dict[int, int]] | None:
-    """One pass over the events with an explicit stack of open containers (a mapping's slot
-    holds the key waiting for its value)."""
+    """One pass over the events. ``cur`` is the open container (``is_map`` says which kind,
+    ``key`` the mapping key waiting for its value); the enclosing ones wait on ``stack``.
+    Plain scalars are resolved once per distinct text (``plain``: text -> value), which also
+    shares one string object between the many equal values of a large baseline."""
     get: Any = loader.get_event  # events typed loosely: the C parser's marks are its own class
     first, doc = get(), get()
     if not isinstance(first, yaml.StreamStartEvent) or isinstance(doc, yaml.StreamEndEvent):
@@ -226,78 +237,82 @@ def _build(loader: _Loader, helper: _Loader) -> tuple[Any, dict[int, int]] | Non
     if not isinstance(doc, yaml.DocumentStartEvent):
         raise _Unusual
     lines: dict[int, int] = {}
-    cache: dict[str, Any] = {}
-    stack: list[tuple[Any, list[str | None]]] = []
-    result: Any = None
-    done = False
-    while not done:
+    plain: dict[str, Any] = {}
+    keys: dict[str, str] = {}  # plain keys known to be strings
+    stack: list[tuple[Any, bool, str | None]] = []
+    cur: Any = None
+    is_map = False
+    key: str | None = None
+    while True:
         ev: Any = get()
         kind = type(ev)
-        if kind is _MAP_END or kind is _SEQ_END:
-            value = stack.pop()[0]
-        elif kind is _SCALAR:
-            if ev.anchor is not None:
-                raise _Unusual
-            if stack and type(stack[-1][0]) is dict and stack[-1][1][0] is None:
-                stack[-1][1][0] = _key(ev, helper, cache, stack[-1][0])
+        if kind is _SCALAR:  # (an anchor changes nothing unless an alias uses it)
+            text: str = ev.value
+            tag = ev.tag
+            if is_map and key is None:  # a key: a string, and new in its mapping
+                if text in cur:
+                    raise _Unusual  # a duplicate: `_compose` names both lines
+                if tag is None and ev.implicit[0]:
+                    key = keys.get(text)
+                    if key is None:
+                        key = _plain_key(text, helper, keys)
+                elif tag in _KEY_TAGS:
+                    key = text
+                else:
+                    raise _Unusual  # a tagged key (!!int 1)
                 continue
-            value = _scalar(ev, helper, cache)
+            if tag is None:
+                if ev.implicit[0]:
+                    value = plain.get(text, _MISS)
+                    if value is _MISS:
+                        value = _plain(text, helper, plain)
+                else:  # quoted, or a block scalar: a string
+                    value = text
+            elif tag == "!":
+                value = text
+            else:  # an explicit scalar tag (!!int '0x10'): construct, or leave a bad value
+                node = yaml.ScalarNode(tag, text, None, None, ev.style)
+                value = helper.construct_object(node)
         elif kind is _MAP or kind is _SEQ:
-            if ev.anchor is not None or ev.tag not in _PLAIN_TAGS:
-                raise _Unusual
-            if stack and type(stack[-1][0]) is dict and stack[-1][1][0] is None:
-                raise _Unusual  # a complex (non-scalar) key
-            container: Any = {} if kind is _MAP else []
-            lines[id(container)] = ev.start_mark.line + 1
-            stack.append((container, [None]))
+            if ev.tag not in _PLAIN_TAGS or (is_map and key is None):
+                raise _Unusual  # an explicit collection tag (!!set), a complex key
+            stack.append((cur, is_map, key))
+            cur, is_map, key = ({} if kind is _MAP else []), kind is _MAP, None
+            lines[id(cur)] = ev.start_mark.line + 1
             continue
+        elif kind is _MAP_END or kind is _SEQ_END:
+            value = cur
+            cur, is_map, key = stack.pop()
         else:
-            raise _Unusual  # an alias, a second document, ...
+            raise _Unusual  # an alias, ...
         if not stack:
-            result, done = value, True
-        elif type(stack[-1][0]) is dict:
-            slot = stack[-1][1]
-            stack[-1][0][slot[0]] = value
-            slot[0] = None
+            break  # ``value`` is the document's root
+        if is_map:
+            cur[key] = value
+            key = None
         else:
-            stack[-1][0].append(value)
+            cur.append(value)
     if not isinstance(get(), yaml.DocumentEndEvent) or not isinstance(get(), yaml.StreamEndEvent):
         raise _Unusual  # more than one document: `_compose` says so
-    return result, lines
+    return value, lines
 
 
-def _key(ev: Any, helper: _Loader, cache: dict[str, Any], mapping: Any) -> str:
-    name: str = ev.value
-    if ev.tag not in (None, "!", _STR) or (
-        ev.tag is None and ev.implicit[0] and _resolve(name, helper, cache) != _STR
-    ):
-        raise _Unusual  # a merge key, or a key that is not a string
-    if name in mapping:
-        raise _Unusual  # a duplicate key: `_compose` names both lines
-    return name
+def _plain_key(text: str, helper: _Loader, keys: dict[str, str]) -> str:
+    """A plain key met for the first time: a string, or `_Unusual` (``1``, ``on``, ``~``, the
+    merge key ``<<``) for `_compose` to word."""
+    if helper.resolve(yaml.ScalarNode, text, (True, False)) != _STR:  # type: ignore[no-untyped-call]
+        raise _Unusual
+    keys[text] = text
+    return text
 
 
-def _resolve(value: str, helper: _Loader, cache: dict[str, Any]) -> str:
-    tag = cache.get(value)
-    if tag is None:
-        tag = helper.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
-        cache[value] = tag
-    return str(tag)
-
-
-def _scalar(ev: Any, helper: _Loader, cache: dict[str, Any]) -> Any:
-    if ev.tag is None:
-        if not ev.implicit[0]:  # quoted, or a block scalar: a string
-            return ev.value
-        tag = _resolve(ev.value, helper, cache)
-    elif ev.tag == "!":
-        return ev.value
-    else:
-        tag = ev.tag
-    if tag == _STR:
-        return ev.value
-    node = yaml.ScalarNode(tag, ev.value, None, None, ev.style)  # a bad value: the exact path
-    return helper.construct_object(node)
+def _plain(text: str, helper: _Loader, plain: dict[str, Any]) -> Any:
+    """A plain scalar met for the first time, as SafeLoader resolves and constructs it; kept in
+    ``plain`` (text -> value) for the next time."""
+    tag = helper.resolve(yaml.ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+    value = text if tag == _STR else helper.construct_object(yaml.ScalarNode(tag, text))
+    plain[text] = value
+    return value
 
 
 def _check_keys(node: yaml.Node | None, source: str) -> None:

@@ -70,6 +70,7 @@ def test_fast_path_builds_what_safeloader_builds(tree: object, flow: bool) -> No
         "1: x\n",  # non-string key
         "on: x\n",  # a YAML 1.1 boolean key
         "base: &b {x: 1}\nother:\n  <<: *b\n  y: 2\n",  # anchors and a merge key
+        "a: &x 1\nb: &y {c: [&z 2]}\n",  # anchors no alias uses: the fast path keeps them
         "a: !!set {x: null}\n",  # an explicit collection tag
         "--- a\n--- b\n",  # two documents
         "a: [1, 2\n",  # a syntax error
@@ -107,3 +108,10 @@ def test_fast_schema_check_agrees_with_jsonschema(case: Path) -> None:
     except fastjsonschema.JsonSchemaValueException:
         fast_ok = False
     assert fast_ok == (slow is None), (case.name, slow)
+
+
+def test_the_shipped_schema_is_valid() -> None:
+    """Loading checks it only on the error path (jsonschema is not imported for a valid file)."""
+    import jsonschema
+
+    jsonschema.Draft202012Validator.check_schema(load_schema("baseline"))
