@@ -124,7 +124,6 @@ def _assumed(
         metadata=first, refresh_using=fetch, method=_Fixed.METHOD
     )
     core = botocore.session.Session()
-    core.register_component("data_loader", home._session.get_component("data_loader"))
     core.get_component("credential_provider").insert_before("env", _Fixed(creds))
     return read_only_session(lambda: boto3.session.Session(botocore_session=core))
 
