@@ -71,8 +71,8 @@ def account_regions(u: RegionsUnit) -> list[str] | str:
     """The account's enabled regions, or why they cannot be known."""
     config = client_config(u.tuning)
     try:
-        ec2 = SESSIONS.client(u.run, u.target, u.factory, "ec2", u.region, config)
-        regions = call(ec2, "describe_regions")["Regions"]
+        with SESSIONS.clients(u.run, u.target, u.factory, u.region, config, "ec2") as (ec2,):
+            regions = call(ec2, "describe_regions")["Regions"]
     except AwsCallError as exc:
         return str(exc)
     except (BotoCoreError, ValueError, CollectError) as exc:
@@ -93,14 +93,16 @@ def collect_region(u: RegionUnit, region: str) -> _Outcome:
     """Enter the account (assume its role, cached per process) and read ``region``."""
     account = u.target.account
     config = client_config(u.tuning)
+    services = ("ec2", "network-firewall")
     try:
-        ec2 = SESSIONS.client(u.run, u.target, u.factory, "ec2", region, config)
-        nfw = SESSIONS.client(u.run, u.target, u.factory, "network-firewall", region, config)
+        with SESSIONS.clients(u.run, u.target, u.factory, region, config, *services) as both:
+            return _collect_region(both, u.tuning, account, region)
+    except ReadOnlyViolation:
+        raise
     except AwsCallError as exc:
         return _failed(account, region, str(exc))
     except (BotoCoreError, ValueError, CollectError) as exc:
         return _failed(account, region, describe_error(exc))
-    return _collect_region((ec2, nfw), u.tuning, account, region)
 
 
 def run(

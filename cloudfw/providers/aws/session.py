@@ -22,6 +22,7 @@ from cloudfw.providers.aws.tuning import AwsTuning
 from cloudfw.providers.base import CollectError, is_loopback
 
 READ_ONLY_PREFIXES = ("Describe", "List", "Get", "Lookup")
+MAX_POOL = 64  # connections a client keeps (botocore's default is 10)
 GUARD_ID = "cloudfw-read-only-guard"
 
 SessionFactory = Callable[[], boto3.session.Session]
@@ -105,6 +106,7 @@ def client_config(tuning: AwsTuning) -> Config:
         connect_timeout=tuning.connect_timeout,
         read_timeout=tuning.read_timeout,
         user_agent_extra="cloudfw",
+        max_pool_connections=MAX_POOL,  # a client of assumed roles serves a process's threads
     )
 
 
