@@ -3,7 +3,7 @@ inputs it is given; the clock is injected.
 
 Hosts are audited one at a time (no rule set is kept once its host is audited): parse each
 file, merge the host's parts, run the same checks as the cloud audit (`run_checks`) plus the
-host checks and, given a baseline, the host's drift (`partial_drift`) and the exceptions. Only
+host checks and, given a baseline, the host's drift (`DriftIndex`) and the exceptions. Only
 the baseline's ``required`` entries that matched no host at all (`gone`) wait for the end: a
 unit says which entries its hosts matched. A file that cannot be read becomes a coverage error
 naming ``file:line``; the other hosts are still audited.
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from cloudfw import __version__
 from cloudfw.baseline import apply_exceptions
-from cloudfw.baseline.drift import gone_findings, partial_drift
+from cloudfw.baseline.drift import DriftIndex, gone_findings
 from cloudfw.baseline.meta import REVOKED
 from cloudfw.checks import run_checks
 from cloudfw.checks.base import Context
@@ -181,10 +181,10 @@ def audit_unit(
     policy: PolicyConfig,
     catalog: ServiceCatalog,
     now: datetime,
-    baseline: Baseline | None,
+    drift: DriftIndex | None,
     ctx: Context | None = None,
 ) -> UnitResult:
-    """Audit the hosts of one input (findings not folded)."""
+    """Audit the hosts of one input (findings not folded); ``drift``: the baseline's, if any."""
     res = UnitResult()
     off = policy.disabled()
     for item in iter_inputs([path], fmt):
@@ -207,13 +207,13 @@ def audit_unit(
             res.rules += sum(len(rs.rules) for rs in rss)
             snap = Snapshot(tuple(rss), (), now, __version__)
             res.findings.extend(run_checks(snap, policy, catalog, ctx=ctx))  # host checks too
-            if baseline is not None:
-                drift, matched = partial_drift(rss, baseline)
-                res.findings.extend(f for f in drift if f.base_check not in off)
+            if drift is not None:
+                found, matched = drift.partial(rss)
+                res.findings.extend(f for f in found if f.base_check not in off)
                 res.matched |= matched
                 res.providers.update(rs.asset.provider for rs in rss)
-    if baseline is not None:
-        res.findings, res.suppressed = apply_exceptions(res.findings, baseline, now.date())
+    if drift is not None:
+        res.findings, res.suppressed = apply_exceptions(res.findings, drift.baseline, now.date())
         res.revoked = {
             k for f in res.findings if f.base_check == REVOKED.id and (k := fold_key(f)) is not None
         }
@@ -273,8 +273,9 @@ def make_report(
 def audit_hosts(req: HostAuditRequest) -> Report:
     """The whole audit in this process, every finding in memory."""
     total = UnitResult()
+    drift = DriftIndex(req.baseline) if req.baseline is not None else None
     for path in expand(req.paths):
-        total.add(audit_unit(path, req.fmt, req.policy, req.catalog, req.now, req.baseline))
+        total.add(audit_unit(path, req.fmt, req.policy, req.catalog, req.now, drift))
     return held_report(req, total)
 
 

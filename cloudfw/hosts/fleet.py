@@ -3,12 +3,13 @@
 The inputs are cut into chunks of a few dozen; each chunk is one unit of CPU work on the
 executor (this machine's worker processes, or tasks on a Dask cluster with ``--dask``). A chunk
 carries what auditing its hosts needs (policy, catalog, the baseline if any), audits its hosts
-(`audit_unit`: checks, the hosts' drift, the baseline's exceptions), folds their findings
-(`fold` merges only findings of one host) and sorts them (`report_order`); the parent spools
-each chunk's run to disk as it arrives (`Spool`) and merges the runs back in the report's total
-order when the report is written. The parent holds the coverage, warnings, digests and
-suppressed findings (a few lines per host), never the fleet's findings. With a baseline, the
-required entries no chunk's hosts matched are judged last (`gone`), one more sorted run.
+(`audit_unit`: checks, the hosts' drift, the baseline's exceptions; the baseline's entries
+indexed once per chunk), folds their findings (`fold` merges only findings of one host) and
+sorts them (`report_order`); the parent spools each chunk's run to disk as it arrives
+(`Spool`) and merges the runs back in the report's total order when the report is written.
+The parent holds the coverage, warnings, digests and suppressed findings (a few lines per
+host), never the fleet's findings. With a baseline, the required entries no chunk's hosts
+matched are judged last (`gone`), one more sorted run.
 
 One case keeps the whole audit in memory: a host named by several inputs in different chunks
 (its findings fold together), or a gone entry's finding that would fold with a chunk's. The
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from cloudfw.baseline.drift import DriftIndex
 from cloudfw.checks.base import Context
 from cloudfw.executor import Executor, UnitFailure, Work
 from cloudfw.hosts.audit import (
@@ -65,10 +67,9 @@ def audit_chunk(chunk: Chunk) -> UnitResult:
     folded unless the chunk says not to."""
     total = UnitResult()
     ctx = Context(chunk.catalog)  # shared by the chunk's hosts (catalog indexes, labels)
+    drift = DriftIndex(chunk.baseline) if chunk.baseline is not None else None
     for path in chunk.paths:
-        total.add(
-            audit_unit(path, chunk.fmt, chunk.policy, chunk.catalog, chunk.now, chunk.baseline, ctx)
-        )
+        total.add(audit_unit(path, chunk.fmt, chunk.policy, chunk.catalog, chunk.now, drift, ctx))
     if chunk.folded:
         total.findings = sorted(fold(total.findings), key=report_order)
         total.suppressed.sort(key=report_order)

@@ -125,9 +125,10 @@ class _Run:
         self.roles = read_only_session(lambda: boto3.session.Session(botocore_session=core))
         self.clients: dict[tuple[str, str], Any] = {}
 
-    def client(self, role: bool, service: str, region: str, config: Any) -> Any:
+    def client(self, assumed: bool, service: str, region: str, config: Any) -> Any:
+        """A shared client of assumed roles, or a new one of the home identity's own account."""
         with self.lock:
-            if not role:
+            if not assumed:
                 return make_client(self.home, service, region, config)
             got = self.clients.get((service, region))
             if got is None:
@@ -154,7 +155,7 @@ class Sessions:
         self._cache: OrderedDict[tuple[str, str | None, str | None], _Entry] = OrderedDict()
 
     def _run(self, run: str, factory: Factory) -> _Run:
-        key = (run, id(factory))
+        key = (run, id(factory))  # one factory per run (None on a cluster's workers)
         with self._lock:
             got = self._runs.get(key)
             if got is None:
@@ -178,9 +179,9 @@ class Sessions:
         block (in the calling thread). Raises `AwsCallError` when the role cannot be assumed
         (the message names the role, AssumeRole and the error code)."""
         state = self._run(run, factory)
-        role = target.role_arn is not None
-        got = tuple(state.client(role, s, region, config) for s in services)
-        if not role:
+        assumed = target.role_arn is not None
+        got = tuple(state.client(assumed, s, region, config) for s in services)
+        if not assumed:
             yield got
             return
         token = _ENTERED.set(self._credentials(run, target, state, region, config))
