@@ -3,7 +3,7 @@ otherwise run where there is such an alternative. Never part of `make test`.
 
     python benchmarks/run.py            # the issue-sized runs that finish in minutes
     python benchmarks/run.py --quick    # smaller inputs, for a smoke run
-    python benchmarks/run.py --full     # also 10,000 hosts and 500 accounts (~1 h on 2 cores)
+    python benchmarks/run.py --full     # also 10,000 hosts
     python benchmarks/run.py --with-prowler   # also Prowler side by side (installs it: 2.3 GB)
 
 Each benchmark prints its headline figures as ``RESULT: name=... value=... floor=... ratio=...``
@@ -97,7 +97,7 @@ def main() -> int:
         # acceptance size
         ("import asset inventory", "import_bench", "--rules", "1000" if q else "2000"),
         ("aws organization, in-process vs Dask", "org_bench",
-         *(["--quick"] if q else ["--accounts", "20", "100", *(["500"] if a.full else [])])),
+         *(["--quick"] if q else ["--accounts", "20", "100", "500"])),
         ("aws collect vs its boto3 floor", "collect_floor", *(["--quick"] if q else [])),
     ]  # fmt: skip
     if a.with_prowler:

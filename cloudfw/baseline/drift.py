@@ -41,16 +41,29 @@ def partial_drift(
     """The drift of some of a snapshot's rule sets: every finding about them, and which
     required entries (indices into ``baseline.required``) matched one of them. A sharded audit
     runs this per shard; `gone_findings` then judges the entries no shard matched."""
-    out: list[Finding] = []
-    index = EntryIndex(baseline.approved)
-    required = EntryIndex(baseline.required)
-    matched: set[int] = set()
-    for rs in rulesets:
-        out.extend(_approved_drift(rs, index.matching(rs.asset), baseline))
-        for i in required.matching_indices(rs.asset):
-            matched.add(i)
-            out.extend(_revoked_in(rs, baseline.required[i], baseline))
-    return out, frozenset(matched)
+    return DriftIndex(baseline).partial(rulesets)
+
+
+class DriftIndex:
+    """A baseline's entries indexed once (`EntryIndex`), for `partial_drift` of many batches
+    of rule sets in turn (a host audit judges host after host)."""
+
+    def __init__(self, baseline: Baseline) -> None:
+        self.baseline = baseline
+        self._approved = EntryIndex(baseline.approved)
+        self._required = EntryIndex(baseline.required)
+
+    def partial(self, rulesets: Iterable[RuleSet]) -> tuple[list[Finding], frozenset[int]]:
+        """`partial_drift` of ``rulesets``."""
+        baseline = self.baseline
+        out: list[Finding] = []
+        matched: set[int] = set()
+        for rs in rulesets:
+            out.extend(_approved_drift(rs, self._approved.matching(rs.asset), baseline))
+            for i in self._required.matching_indices(rs.asset):
+                matched.add(i)
+                out.extend(_revoked_in(rs, baseline.required[i], baseline))
+        return out, frozenset(matched)
 
 
 def gone_findings(

@@ -141,7 +141,6 @@ def audit(
         now=datetime.now(UTC),
         baseline=loaded.baseline,
         fmt=input_format,
-        workers=workers,
     )
     parallel = dask is not None or workers > 1
     with executor(dask, workers, workers) if parallel else nullcontext(None) as ex:

@@ -1,26 +1,29 @@
 """The host audit: snapshot files and bundles in, a `Report` out. Pure apart from reading the
 inputs it is given; the clock is injected.
 
-Hosts are audited one at a time (memory stays flat however many hosts there are): parse each
+Hosts are audited one at a time (no rule set is kept once its host is audited): parse each
 file, merge the host's parts, run the same checks as the cloud audit (`run_checks`) plus the
-host checks. A baseline's drift is computed over all hosts at the end (its ``required`` entries
-must see every host), so rule sets are kept only when a baseline is given. A file that cannot be
-read becomes a coverage error naming ``file:line``; the other hosts are still audited.
+host checks and, given a baseline, the host's drift (`DriftIndex`) and the exceptions. Only
+the baseline's ``required`` entries that matched no host at all (`gone`) wait for the end: a
+unit says which entries its hosts matched. A file that cannot be read becomes a coverage error
+naming ``file:line``; the other hosts are still audited.
+
+`audit_hosts` is the whole audit in this process, in memory; `cloudfw.hosts.fleet` runs the
+same units on the executor and keeps the findings on disk.
 """
 
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from functools import partial
+from datetime import datetime
 from pathlib import Path
 
 from cloudfw import __version__
-from cloudfw.baseline import apply_exceptions, drift_findings
+from cloudfw.baseline import apply_exceptions
+from cloudfw.baseline.drift import DriftIndex, gone_findings
+from cloudfw.baseline.meta import REVOKED
 from cloudfw.checks import run_checks
 from cloudfw.checks.base import Context
 from cloudfw.hosts.assemble import HostState, assemble
@@ -29,7 +32,7 @@ from cloudfw.hosts.errors import HostError
 from cloudfw.hosts.parsers import parse_file
 from cloudfw.hosts.parsers.base import PROVIDER
 from cloudfw.model import CloudfwError, Coverage, CoverageStatus, Finding, RuleSet, Snapshot
-from cloudfw.model.fold import fold
+from cloudfw.model.fold import FoldKey, fold, fold_key
 from cloudfw.model.report import Report, report_order
 from cloudfw.policy.baseline import Baseline
 from cloudfw.policy.catalog import ServiceCatalog
@@ -125,20 +128,40 @@ class HostAuditRequest:
     now: datetime
     baseline: Baseline | None = None
     fmt: str | None = None
-    workers: int = 1
 
 
 @dataclass
-class _UnitResult:
+class UnitResult:
+    """What auditing some inputs gave: findings (baseline exceptions applied, not folded unless
+    the unit says so), and what the report and the baseline's end need of them."""
+
     findings: list[Finding] = field(default_factory=list)
+    suppressed: list[Finding] = field(default_factory=list)  # muted by a baseline exception
     coverage: list[Coverage] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     digests: list[str] = field(default_factory=list)
-    kept: list[RuleSet] = field(default_factory=list)
     names: list[str] = field(default_factory=list)  # the hosts audited
     hosts: int = 0
     rulesets: int = 0
     rules: int = 0
+    matched: set[int] = field(default_factory=set)  # baseline.required entries a host matched
+    providers: set[str] = field(default_factory=set)  # of the rule sets audited
+    revoked: set[FoldKey] = field(default_factory=set)  # fold keys of the revoked findings kept
+
+    def add(self, other: UnitResult) -> None:
+        """Append ``other`` (the next unit in input order) to this one."""
+        self.findings.extend(other.findings)
+        self.suppressed.extend(other.suppressed)
+        self.coverage.extend(other.coverage)
+        self.warnings.extend(other.warnings)
+        self.digests.extend(other.digests)
+        self.names.extend(other.names)
+        self.hosts += other.hosts
+        self.rulesets += other.rulesets
+        self.rules += other.rules
+        self.matched |= other.matched
+        self.providers |= other.providers
+        self.revoked |= other.revoked
 
 
 def expand(paths: Iterable[Path]) -> list[Path]:
@@ -152,16 +175,18 @@ def expand(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-def _audit_unit(
+def audit_unit(
     path: Path,
     fmt: str | None,
     policy: PolicyConfig,
     catalog: ServiceCatalog,
     now: datetime,
-    keep: bool,
+    drift: DriftIndex | None,
     ctx: Context | None = None,
-) -> _UnitResult:
-    res = _UnitResult()
+) -> UnitResult:
+    """Audit the hosts of one input (findings not folded); ``drift``: the baseline's, if any."""
+    res = UnitResult()
+    off = policy.disabled()
     for item in iter_inputs([path], fmt):
         batch = read_input(item, fmt)
         res.coverage.extend(batch.coverage)
@@ -182,66 +207,62 @@ def _audit_unit(
             res.rules += sum(len(rs.rules) for rs in rss)
             snap = Snapshot(tuple(rss), (), now, __version__)
             res.findings.extend(run_checks(snap, policy, catalog, ctx=ctx))  # host checks too
-            if keep:
-                res.kept.extend(rss)
+            if drift is not None:
+                found, matched = drift.partial(rss)
+                res.findings.extend(f for f in found if f.base_check not in off)
+                res.matched |= matched
+                res.providers.update(rs.asset.provider for rs in rss)
+    if drift is not None:
+        res.findings, res.suppressed = apply_exceptions(res.findings, drift.baseline, now.date())
+        res.revoked = {
+            k for f in res.findings if f.base_check == REVOKED.id and (k := fold_key(f)) is not None
+        }
     return res
 
 
-_JOB: list[Callable[[Path], _UnitResult]] = []  # set before forking workers; inherited
+def gone(
+    req: HostAuditRequest, matched: Collection[int], providers: Collection[str]
+) -> tuple[list[Finding], list[Finding]]:
+    """(kept, suppressed): the revoked findings of the baseline's required entries that no
+    audited rule set matched (none without a baseline)."""
+    if req.baseline is None:
+        return [], []
+    off = req.policy.disabled()
+    found = [f for f in gone_findings(req.baseline, matched, providers) if f.base_check not in off]
+    return apply_exceptions(found, req.baseline, req.now.date())
 
 
-def _run_leaf(path: Path) -> _UnitResult:
-    return _JOB[0](path)
+def providers(total: UnitResult) -> frozenset[str]:
+    """The providers the audit collected (`providers_of` a snapshot of every unit)."""
+    return frozenset(total.providers) | {c.provider for c in total.coverage}
 
 
-def _units(req: HostAuditRequest) -> Iterator[_UnitResult]:
-    job = partial(_audit_unit, fmt=req.fmt, policy=req.policy, catalog=req.catalog, now=req.now,
-                  keep=req.baseline is not None)  # fmt: skip
-    leaves = expand(req.paths)
-    if req.workers <= 1 or len(leaves) < 2:
-        yield from map(job, leaves)
-        return
-    # fork: the job (catalog, policy) is inherited, not pickled; only results travel back
-    _JOB[:] = [job]
-    ctx = multiprocessing.get_context("fork")
-    chunk = max(1, min(64, len(leaves) // (4 * req.workers)))
-    try:
-        with ProcessPoolExecutor(max_workers=req.workers, mp_context=ctx) as pool:
-            yield from pool.map(_run_leaf, leaves, chunksize=chunk)
-    finally:
-        _JOB.clear()
+def held_report(req: HostAuditRequest, total: UnitResult) -> Report:
+    """The report of every unit, merged in input order, their findings not yet folded."""
+    kept, suppressed = gone(req, total.matched, providers(total))
+    findings = sorted(fold(total.findings + kept), key=report_order)
+    return make_report(
+        req, total, findings, sorted(total.suppressed + suppressed, key=report_order)
+    )
 
 
-def audit_hosts(req: HostAuditRequest) -> Report:
-    total = _UnitResult()
+def make_report(
+    req: HostAuditRequest,
+    total: UnitResult,
+    findings: Sequence[Finding],
+    suppressed: Sequence[Finding],
+) -> Report:
     digest = hashlib.sha256()
-    for res in _units(req):
-        total.findings.extend(res.findings)
-        total.coverage.extend(res.coverage)
-        total.warnings.extend(res.warnings)
-        total.kept.extend(res.kept)
-        total.hosts += res.hosts
-        total.rulesets += res.rulesets
-        total.rules += res.rules
-        for d in res.digests:
-            digest.update(d.encode() + b"\n")
-    findings = total.findings
-    suppressed: list[Finding] = []
-    if req.baseline is not None:
-        snap = Snapshot(tuple(total.kept), tuple(total.coverage), req.now, __version__)
-        off = req.policy.disabled()
-        findings.extend(f for f in drift_findings(snap, req.baseline) if f.base_check not in off)
-        today: date = req.now.date()
-        findings, suppressed = apply_exceptions(findings, req.baseline, today)
-    findings = fold(findings)
+    for d in total.digests:
+        digest.update(d.encode() + b"\n")
     return Report(
-        findings=tuple(sorted(findings, key=report_order)),
+        findings=tuple(findings),
         coverage=tuple(total.coverage),
         generated_at=req.now,
         tool_version=__version__,
         snapshot_digest=digest.hexdigest(),
         baseline=req.baseline.path if req.baseline is not None else "",
-        suppressed=tuple(sorted(suppressed, key=report_order)),
+        suppressed=tuple(suppressed),
         warnings=tuple(total.warnings),
         rulesets=total.rulesets,
         rules=total.rules,
@@ -249,4 +270,25 @@ def audit_hosts(req: HostAuditRequest) -> Report:
     )
 
 
-__all__ = ["HostAuditRequest", "HostBatch", "HostError", "audit_hosts", "expand", "load_snapshot"]
+def audit_hosts(req: HostAuditRequest) -> Report:
+    """The whole audit in this process, every finding in memory."""
+    total = UnitResult()
+    drift = DriftIndex(req.baseline) if req.baseline is not None else None
+    for path in expand(req.paths):
+        total.add(audit_unit(path, req.fmt, req.policy, req.catalog, req.now, drift))
+    return held_report(req, total)
+
+
+__all__ = [
+    "HostAuditRequest",
+    "HostBatch",
+    "HostError",
+    "UnitResult",
+    "audit_hosts",
+    "audit_unit",
+    "expand",
+    "gone",
+    "held_report",
+    "load_snapshot",
+    "make_report",
+]

@@ -28,7 +28,7 @@ from cloudfw.model.finding import Finding
 PROFILE_OF = "profile_of"
 MAX_PARAMS = 3
 
-Key = tuple[str, str, tuple[str, ...], str]
+FoldKey = tuple[str, str, tuple[str, ...], str]
 
 
 def _group(f: Finding) -> str:
@@ -40,14 +40,18 @@ def _param(check: str) -> str:
     return check.partition("[")[2].removesuffix("]")
 
 
+def fold_key(f: Finding) -> FoldKey | None:
+    """What findings that `fold` merges share; None for a finding that is never merged (of no
+    rule: a logging gap, a disabled firewall, is about its rule set)."""
+    return (f.base_check, _group(f), f.rule_keys, f.direction) if f.rule_keys else None
+
+
 def fold(findings: Iterable[Finding]) -> list[Finding]:
     """Merge the findings of one rule and check family (see the module docstring); the others
     come back unchanged, in their order."""
-    groups: dict[Key, list[Finding]] = {}
+    groups: dict[FoldKey, list[Finding]] = {}
     for i, f in enumerate(findings):
-        # a finding of no rule (logging, a disabled firewall) is about its rule set: never merged
-        key = (f.base_check, _group(f), f.rule_keys, f.direction) if f.rule_keys else (
-            f"#{i}", "", (), "")  # fmt: skip
+        key = fold_key(f) or (f"#{i}", "", (), "")
         groups.setdefault(key, []).append(f)
     return [_merge(fs) for fs in groups.values()]
 

@@ -36,7 +36,7 @@ from cloudfw.providers.aws.org import discover
 from cloudfw.providers.aws.scope import AwsScope
 from cloudfw.providers.aws.session import ReadOnlyViolation, client_config, credentials_client
 from cloudfw.providers.aws.tuning import AwsTuning
-from cloudfw.providers.base import CollectOptions, NullProgress
+from cloudfw.providers.base import CollectError, CollectOptions, NullProgress
 from cloudfw.standins import moto
 
 _register_all()
@@ -163,13 +163,17 @@ def test_clients_of_assumed_sessions_are_read_only(org: Org) -> None:
     member = next(a for a in org.accounts if a != org.denied)
     target = Target(member, f"arn:aws:iam::{member}:role/{ROLE}")
     config = client_config(AwsTuning())
-    ec2 = SESSIONS.client("read-only-test", target, None, "ec2", "us-east-1", config)
-    assert ec2.describe_security_groups()["SecurityGroups"]
-    with pytest.raises(ReadOnlyViolation, match="ec2:CreateSecurityGroup"):
-        ec2.create_security_group(GroupName="must-not-exist", Description="x")
-    sts = SESSIONS.client("read-only-test", target, None, "sts", "us-east-1", config)
-    with pytest.raises(ReadOnlyViolation, match="sts:AssumeRole"):
-        sts.assume_role(RoleArn=target.role_arn, RoleSessionName="x")
+    with SESSIONS.clients("read-only-test", target, None, "us-east-1", config, "ec2", "sts") as (
+        ec2,
+        sts,
+    ):
+        assert ec2.describe_security_groups()["SecurityGroups"]
+        with pytest.raises(ReadOnlyViolation, match="ec2:CreateSecurityGroup"):
+            ec2.create_security_group(GroupName="must-not-exist", Description="x")
+        with pytest.raises(ReadOnlyViolation, match="sts:AssumeRole"):
+            sts.assume_role(RoleArn=target.role_arn, RoleSessionName="x")
+    with pytest.raises(CollectError, match="outside an account"):
+        ec2.describe_security_groups()  # never with another account's keys
     import boto3
 
     creds = credentials_client(boto3.session.Session(), "us-east-1", config)

@@ -1,6 +1,7 @@
 """A fleet's host audit in flat memory (`cloudfw.hosts.fleet`): findings spooled per chunk and
-merged back give the in-memory report byte for byte, on worker processes and on a Dask
-cluster; ``--format jsonl`` carries the same findings and summary."""
+merged back give the in-memory report byte for byte, with and without a baseline (its drift,
+exceptions and gone entries judged per chunk), on worker processes and on a Dask cluster;
+``--format jsonl`` carries the same findings and summary."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import io
 import json
 import re
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -30,6 +33,31 @@ from benchmarks.host_bench import write_fleet
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 STAMP = re.compile(rb'"generated_at": ?"[^"]*"')
+FIX = Path(__file__).resolve().parents[2] / "fixtures" / "hosts"
+# every kind of drift: approved, pinned (modified), required (missing, and gone: no etcd host),
+# exceptions active and expired
+BASELINE = """\
+version: 1
+approved:
+  - id: kubelet
+    match: {provider: host, hosts: 'node-0000*'}
+    rules: [{direction: ingress, protocol: tcp, ports: '10250,30000-32767', peers: ['0.0.0.0/0']}]
+  - id: pinned
+    match: {provider: host, hosts: 'node-0001*'}
+    rules: [{rule_id: 'INPUT#8', direction: ingress, protocol: tcp, ports: '22', peers: [any]}]
+required:
+  - id: deny-telnet
+    match: {provider: host, hosts: 'node-0002*'}
+    rules: [{direction: ingress, action: deny, protocol: tcp, ports: '23', peers: [any]}]
+  - id: etcd
+    match: {provider: host, hosts: 'etcd-*'}
+    rules: [{direction: ingress, protocol: tcp, ports: '2379', peers: ['10.0.0.0/8']}]
+exceptions:
+  - {check: unlogged, resource: 'node-0000*', reason: noisy, ticket: T-1, expires: 2099-01-01}
+  - {check: internet-ingress, resource: 'node-0001*', reason: old, ticket: T-2, expires: 2020-01-01}
+  - {check: unexpectedly-authorized, resource: 'node-0002*', reason: ok, ticket: T-3,
+     expires: 2099-01-01}
+"""
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +65,13 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("fleet")
     write_fleet(d, 24, 3, 0.2)  # 3 variants, some hosts with a rule of their own
     return d
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("baseline") / "hosts.yaml"
+    path.write_text(BASELINE)
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +87,9 @@ def app() -> typer.Typer:
     return a
 
 
-def _req(*paths: Path, workers: int = 1) -> HostAuditRequest:
-    loaded = load_policy(None, None)
-    return HostAuditRequest(paths, loaded.policy, loaded.catalog, NOW, workers=workers)
+def _req(*paths: Path, baseline: Path | None = None) -> HostAuditRequest:
+    loaded = load_policy(baseline, None)
+    return HostAuditRequest(paths, loaded.policy, loaded.catalog, NOW, loaded.baseline)
 
 
 def _streamed(req: HostAuditRequest, processes: int = 0) -> bytes:
@@ -74,10 +109,46 @@ def test_spooled_json_is_the_in_memory_report_byte_for_byte(fleet: Path) -> None
     want = render_json(audit_hosts(_req(fleet))).encode()
     assert b'"shadowed-rule"' in want or b'"internet-ingress' in want
     assert _streamed(_req(fleet)) == want  # in this process, several chunks
-    assert _streamed(_req(fleet, workers=2), processes=2) == want  # on worker processes
+    assert _streamed(_req(fleet), processes=2) == want  # on worker processes
 
 
-def test_one_host_in_two_chunks_folds_as_one(fleet: Path, tmp_path: Path) -> None:
+def test_a_baseline_audit_spooled_is_the_in_memory_report(fleet: Path, baseline: Path) -> None:
+    req = _req(fleet, baseline=baseline)
+    want = render_json(audit_hosts(req)).encode()
+    doc = json.loads(want)
+    checks = {f["check"].partition("[")[0] for f in doc["findings"]}
+    assert {"unexpectedly-authorized", "modified", "revoked", "unlogged"} <= checks
+    assert {f["check"] for f in doc["suppressed"]} == {"unlogged", "unexpectedly-authorized"}
+    assert any(f["resource_id"] == "etcd-*" for f in doc["findings"])  # gone: judged last
+    assert any("expired_exception" in f["evidence"] for f in doc["findings"])
+    assert _streamed(req) == want
+    assert _streamed(req, processes=2) == want
+
+
+def test_a_gone_entry_folds_with_a_chunks_finding_as_in_memory(tmp_path: Path) -> None:
+    # "tagged" names the gateway's exact asset but a tag it lacks: gone, on that very asset and
+    # with the rule id that "any" finds missing there; the two findings fold into one
+    base = tmp_path / "b.yaml"
+    spec = (
+        "[{rule_id: etcd-in, direction: ingress, protocol: tcp, ports: '2379',"
+        " peers: ['10.0.0.0/8']}]"
+    )
+    base.write_text(
+        "version: 1\nrequired:\n"
+        "  - id: tagged\n    match: {provider: host, account: bsd-gw-01, resource_type: pf,"
+        " resource: 'bsd-gw-01:pf', tags: {tier: edge}}\n"
+        f"    rules: {spec}\n"
+        f"  - id: any\n    match: {{provider: host, hosts: 'bsd-gw-*'}}\n    rules: {spec}\n"
+    )
+    req = _req(FIX / "loose", FIX / "win-srv-01", baseline=base)
+    want = render_json(audit_hosts(req)).encode()
+    revoked = [f for f in json.loads(want)["findings"] if f["check"] == "revoked"]
+    assert [f["resource_id"] for f in revoked] == ["bsd-gw-01:pf"]  # two findings folded
+    assert "of entry 'any'" in revoked[0]["message"]  # the first: the chunk's
+    assert _streamed(req) == want
+
+
+def test_one_host_in_two_chunks_folds_as_one(fleet: Path, baseline: Path, tmp_path: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir()
     b.mkdir()
@@ -85,8 +156,8 @@ def test_one_host_in_two_chunks_folds_as_one(fleet: Path, tmp_path: Path) -> Non
         (d / "node-00001.iptables-save").write_bytes(
             (fleet / "node-00001.iptables-save").read_bytes()
         )
-    req = _req(a, b)
-    assert _streamed(req) == render_json(audit_hosts(req)).encode()
+    for req in (_req(a, b), _req(a, b, baseline=baseline)):
+        assert _streamed(req) == render_json(audit_hosts(req)).encode()
 
 
 def test_jsonl_has_the_json_reports_findings_then_its_summary(fleet: Path) -> None:
@@ -129,26 +200,38 @@ def test_spool_merges_runs_in_report_order_with_records_past_a_block(fleet: Path
     spool.close()
 
 
-@pytest.mark.slow
-def test_dask_cluster_gives_the_same_report(app: typer.Typer, fleet: Path, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
     from dask_support import local_cluster
 
-    runner = CliRunner()
-    plain = runner.invoke(app, ["host", "audit", str(fleet), "--no-store", "-f", "json"])
-    with local_cluster() as cluster:
-        remote = runner.invoke(
-            app,
-            [
-                "host",
-                "audit",
-                str(fleet),
-                "--no-store",
-                "-f",
-                "json",
-                "--dask",
-                cluster.scheduler_address,
-            ],
-        )
-    assert plain.exit_code == remote.exit_code == 1, remote.output
-    assert STAMP.sub(b"-", plain.stdout_bytes) == STAMP.sub(b"-", remote.stdout_bytes)
+    with local_cluster() as c:
+        yield c
+
+
+def _cli_json(app: typer.Typer, *args: str) -> tuple[int, bytes]:
+    res = CliRunner().invoke(app, ["host", "audit", *args, "--no-store", "-f", "json"])
+    assert isinstance(res.exception, SystemExit), res.exception
+    return res.exit_code, STAMP.sub(b'"generated_at": "-"', res.stdout_bytes)
+
+
+@pytest.mark.slow
+def test_dask_cluster_gives_the_same_report(app: typer.Typer, fleet: Path, cluster: Any) -> None:
+    plain = _cli_json(app, str(fleet))
+    remote = _cli_json(app, str(fleet), "--dask", cluster.scheduler_address)
+    assert plain[0] == remote[0] == 1
+    assert remote[1] == plain[1]
+
+
+@pytest.mark.slow
+def test_dask_cluster_gives_the_same_baseline_report(
+    app: typer.Typer, fleet: Path, baseline: Path, cluster: Any
+) -> None:
+    args = (str(fleet), str(FIX), "--baseline", str(baseline))
+    plain = _cli_json(app, *args)
+    remote = _cli_json(app, *args, "--dask", cluster.scheduler_address)
+    assert plain[0] == remote[0] == 1
+    assert remote[1] == plain[1]
+    doc = json.loads(plain[1])
+    assert doc["suppressed"] and doc["baseline"] == str(baseline)
+    assert {"modified", "revoked"} <= {f["check"] for f in doc["findings"]}

@@ -4,9 +4,12 @@ Used for ``--org`` / ``--role-arn`` scopes, and for the caller's own account whe
 on a cluster (``--dask``). Phase one lists each account's enabled regions (skipped when
 ``--region`` names them); phase two reads every account x region. A unit names its account and
 role only (`assume.Target`): the process that runs it assumes the role from its own identity.
-Each unit that fails is one coverage entry with its error (assume-role refused, a call failed, a
-lost worker), so the run is incomplete (exit 3), never clean. Units come back in the order they
-were made, so the snapshot is the same however they were scheduled.
+When there are many more account x regions than slots, a unit reads several regions of one
+account, one after the other (`regions_per_unit`): on a cluster the account's regions then
+share one AssumeRole and one session, instead of each worker entering every account. Each
+account x region that fails is one coverage entry with its error (assume-role refused, a call
+failed, a lost worker), so the run is incomplete (exit 3), never clean. Units come back in the
+order they were made, so the snapshot is the same however they were scheduled.
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ from cloudfw.providers.aws.session import ReadOnlyViolation, client_config, read
 from cloudfw.providers.aws.tuning import AwsTuning
 from cloudfw.providers.base import CollectError, CollectOptions, Progress
 
+UNITS_PER_SLOT = 4  # units per slot below which each account x region is a unit of its own
+MAX_REGIONS_PER_UNIT = 32  # every region of an account (AWS has 30-odd)
+
 
 @dataclass(frozen=True)
 class RegionsUnit:
@@ -52,11 +58,11 @@ class RegionsUnit:
 
 @dataclass(frozen=True)
 class RegionUnit:
-    """Read one account x region (phase two)."""
+    """Read some regions of one account, in turn (phase two)."""
 
     run: str
     target: Target
-    region: str
+    regions: tuple[str, ...]
     tuning: AwsTuning
     factory: Factory = None
 
@@ -65,8 +71,8 @@ def account_regions(u: RegionsUnit) -> list[str] | str:
     """The account's enabled regions, or why they cannot be known."""
     config = client_config(u.tuning)
     try:
-        ec2 = SESSIONS.client(u.run, u.target, u.factory, "ec2", u.region, config)
-        regions = call(ec2, "describe_regions")["Regions"]
+        with SESSIONS.clients(u.run, u.target, u.factory, u.region, config, "ec2") as (ec2,):
+            regions = call(ec2, "describe_regions")["Regions"]
     except AwsCallError as exc:
         return str(exc)
     except (BotoCoreError, ValueError, CollectError) as exc:
@@ -78,18 +84,25 @@ def account_regions(u: RegionsUnit) -> list[str] | str:
     )
 
 
-def collect_region(u: RegionUnit) -> _Outcome:
-    """Enter the account (assume its role, cached per process) and read the region."""
-    account, region = u.target.account, u.region
+def collect_regions(u: RegionUnit) -> list[_Outcome]:
+    """Each region of the unit, in its order."""
+    return [collect_region(u, r) for r in u.regions]
+
+
+def collect_region(u: RegionUnit, region: str) -> _Outcome:
+    """Enter the account (assume its role, cached per process) and read ``region``."""
+    account = u.target.account
     config = client_config(u.tuning)
+    services = ("ec2", "network-firewall")
     try:
-        ec2 = SESSIONS.client(u.run, u.target, u.factory, "ec2", region, config)
-        nfw = SESSIONS.client(u.run, u.target, u.factory, "network-firewall", region, config)
+        with SESSIONS.clients(u.run, u.target, u.factory, region, config, *services) as both:
+            return _collect_region(both, u.tuning, account, region)
+    except ReadOnlyViolation:
+        raise
     except AwsCallError as exc:
         return _failed(account, region, str(exc))
     except (BotoCoreError, ValueError, CollectError) as exc:
         return _failed(account, region, describe_error(exc))
-    return _collect_region((ec2, nfw), u.tuning, account, region)
 
 
 def run(
@@ -124,14 +137,15 @@ def run(
     run_id = uuid.uuid4().hex
     unit_factory = None if ex.remote else factory  # a cluster's workers use their own identity
     outcomes, units = _plan(ex, run_id, targets, options, home_region, tuning, unit_factory)
-    progress.start(len(units), "aws accounts x regions")
+    progress.start(sum(len(u.regions) for u in units), "aws accounts x regions")
 
     def done(k: int, _ok: bool) -> None:
-        progress.advance(f"aws:{units[k].target.account}:{units[k].region}", _ok)
+        for region in units[k].regions:
+            progress.advance(f"aws:{units[k].target.account}:{region}", _ok)
 
-    results = ex.submit(collect_region, units, Work.IO, done).results()
+    results = ex.submit(collect_regions, units, Work.IO, done).results()
     progress.done()
-    outcomes.extend(_outcome(u, r) for u, r in zip(units, results, strict=True))
+    outcomes.extend(o for u, r in zip(units, results, strict=True) for o in _outcomes(u, r))
     snap = _snapshot(outcomes, started)
     return Snapshot(snap.rulesets, snap.coverage, snap.collected_at, snap.tool_version,
                     (*warnings, *snap.warnings))  # fmt: skip
@@ -155,7 +169,7 @@ def _plan(
     else:
         asks = [RegionsUnit(run_id, t, home_region, tuning, factory) for t in targets]
         regions = list(ex.submit(account_regions, asks, Work.IO).results())
-    units: list[RegionUnit] = []
+    readable: list[tuple[Target, list[str]]] = []
     for target, got in zip(targets, regions, strict=True):
         if isinstance(got, UnitFailure):
             _reraise(got)
@@ -163,14 +177,27 @@ def _plan(
         elif isinstance(got, str):
             failed.append(_failed(target.account, "*", f"region list unknown: {got}"))
         else:
-            units.extend(RegionUnit(run_id, target, r, tuning, factory) for r in got)
+            readable.append((target, got))
+    per = regions_per_unit(sum(len(rs) for _, rs in readable), ex.slots(Work.IO))
+    units = [
+        RegionUnit(run_id, target, tuple(rs[i : i + per]), tuning, factory)
+        for target, rs in readable
+        for i in range(0, len(rs), per)
+    ]
     return failed, units
 
 
-def _outcome(unit: RegionUnit, got: _Outcome | UnitFailure) -> _Outcome:
+def regions_per_unit(scopes: int, slots: int) -> int:
+    """Regions of one account read by one unit: one while there are few account x regions per
+    slot (they run side by side), up to `MAX_REGIONS_PER_UNIT` when every slot has many."""
+    return max(1, min(MAX_REGIONS_PER_UNIT, scopes // (UNITS_PER_SLOT * max(1, slots))))
+
+
+def _outcomes(unit: RegionUnit, got: list[_Outcome] | UnitFailure) -> list[_Outcome]:
     if isinstance(got, UnitFailure):
         _reraise(got)
-        return _failed(unit.target.account, unit.region, f"unit failed: {got.error}")
+        why = f"unit failed: {got.error}"
+        return [_failed(unit.target.account, r, why) for r in unit.regions]
     return got
 
 
@@ -180,4 +207,11 @@ def _reraise(failure: UnitFailure) -> None:
         raise ReadOnlyViolation(failure.error.partition(": ")[2])
 
 
-__all__ = ["RegionUnit", "RegionsUnit", "account_regions", "collect_region", "run"]
+__all__ = [
+    "RegionUnit",
+    "RegionsUnit",
+    "account_regions",
+    "collect_region",
+    "collect_regions",
+    "run",
+]

@@ -9,17 +9,20 @@ accounts), and nothing else.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 import boto3.session
+import botocore.loaders
 from botocore.config import Config
 
 from cloudfw.providers.aws.tuning import AwsTuning
 from cloudfw.providers.base import CollectError, is_loopback
 
 READ_ONLY_PREFIXES = ("Describe", "List", "Get", "Lookup")
+MAX_POOL = 64  # connections a client keeps (botocore's default is 10)
 GUARD_ID = "cloudfw-read-only-guard"
 
 SessionFactory = Callable[[], boto3.session.Session]
@@ -55,9 +58,29 @@ def default_session() -> boto3.session.Session:
     return boto3.session.Session()
 
 
+_LOADERS: dict[str | None, Any] = {}  # botocore's data path -> this process's one loader
+_LOADERS_LOCK = threading.Lock()
+
+
+def _share_loader(session: boto3.session.Session) -> None:
+    """Give ``session`` this process's loader of botocore's data. A loader caches what it
+    parsed, and a new session's own loader would parse the service models again (EC2's alone
+    is megabytes of JSON): in an organization scan, where every account is a new session, that
+    was most of the CPU."""
+    core = session._session
+    path = core.get_config_variable("data_path")
+    with _LOADERS_LOCK:
+        loader = _LOADERS.get(path)
+        if loader is None:
+            loader = _LOADERS[path] = botocore.loaders.create_loader(path)
+    core.register_component("data_loader", loader)
+
+
 def read_only_session(factory: SessionFactory | None = None) -> boto3.session.Session:
-    """A session from ``factory`` (default: the standard credential chain) with the guard on."""
+    """A session from ``factory`` (default: the standard credential chain) with the guard on,
+    reading botocore's data through the process's shared loader."""
     session = (factory or default_session)()
+    _share_loader(session)
     session.events.register("before-parameter-build", _guard, unique_id=GUARD_ID)
     return session
 
@@ -83,6 +106,7 @@ def client_config(tuning: AwsTuning) -> Config:
         connect_timeout=tuning.connect_timeout,
         read_timeout=tuning.read_timeout,
         user_agent_extra="cloudfw",
+        max_pool_connections=MAX_POOL,  # a client of assumed roles serves a process's threads
     )
 
 
