@@ -1,5 +1,6 @@
 """The fields of a CloudTrail record that a firewall read (`cloudfw.events.reads`) needs,
-decoded in one C pass with msgspec instead of converting the whole record to Python objects.
+decoded in one C pass with msgspec instead of converting the whole record to Python objects,
+and written straight into the read's jsonl line (`cloudfw.events.lines`).
 
 A quarter of a busy trail can be ``Describe*`` calls; turning each of those ~2 KB records into a
 dict (``userIdentity.sessionContext``, ``tlsDetails`` ...) only to read a dozen fields was most of
@@ -7,6 +8,7 @@ the cost of ``--kind enumeration|all``. :func:`decode_read` decodes the record's
 into :class:`AwsRead`, which holds exactly those fields; a record whose fields have other shapes
 than a read's (``userIdentity`` as a string, an EventBridge envelope ...) is None, and the reader
 then takes the whole-record path as before, so the events are the same either way.
+`TrailLines` is `cloudfw.events.reads.aws_read` of such a record, as its line.
 """
 
 from __future__ import annotations
@@ -14,8 +16,12 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+import orjson
 
-from cloudfw.events.reads import DEFAULT_SOURCE
+from cloudfw.events.decode import LINE, PROBLEM, RECORD_ERRORS, Op
+from cloudfw.events.errors import Problem
+from cloudfw.events.lines import LineFields, LineWriter
+from cloudfw.events.reads import AWS_SOURCES, DEFAULT_SOURCE, TARGET_KEYS, aws_target
 
 
 class Identity(msgspec.Struct, frozen=True, gc=False):
@@ -28,6 +34,29 @@ class Identity(msgspec.Struct, frozen=True, gc=False):
     userName: Any = None
     type: Any = None
     accountId: Any = None
+
+
+class Request(msgspec.Struct, frozen=True, gc=False):
+    """``requestParameters``: the keys `aws_target` reads (`TARGET_KEYS`, in order; the
+    others are skipped undecoded)."""
+
+    groupId: Any = None
+    networkAclId: Any = None
+    firewallArn: Any = None
+    firewallName: Any = None
+    firewallPolicyArn: Any = None
+    firewallPolicyName: Any = None
+    ruleGroupArn: Any = None
+    ruleGroupName: Any = None
+    resourceArn: Any = None
+    prefixListId: Any = None
+    vpcId: Any = None
+    dBSecurityGroupName: Any = None
+    securityGroupIdSet: Any = None
+    networkAclIdSet: Any = None
+
+
+_NO_TARGET = (None,) * len(TARGET_KEYS)
 
 
 class AwsRead(msgspec.Struct, frozen=True, gc=False):
@@ -44,7 +73,7 @@ class AwsRead(msgspec.Struct, frozen=True, gc=False):
     errorCode: Any = None
     eventID: Any = None
     userIdentity: Identity | None = None
-    requestParameters: Any = None
+    requestParameters: Request | None = None
     #: present (even null) when the record is an EventBridge envelope, not a plain record
     detail_type: Any = msgspec.field(default=msgspec.UNSET, name="detail-type")
 
@@ -60,3 +89,72 @@ def decode_read(text: bytes) -> AwsRead | None:
     except (msgspec.ValidationError, msgspec.DecodeError):
         return None
     return rec if rec.detail_type is msgspec.UNSET else None
+
+
+class TrailLines(LineWriter):
+    """`cloudfw.events.files.iter_raw`'s ``read`` hook for the CloudTrail reads of one input
+    (``location``): each record decoded (`decode_read`) and written into its line in one call,
+    its op for `cloudfw.events.stream.EventReader` returned. This runs for every read of a
+    trail, so it is written out flat: no call per field."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__()
+        self.location = location
+
+    def __call__(self, text: bytes, index: str) -> Op | None:
+        """The op of one record: ``(LINE, fields)``, ``(PROBLEM, ...)`` for a record that
+        does not fit, or None when it is not a firewall read of a plain record's shape (the
+        reader then converts the whole record)."""
+        try:
+            rec = _DECODER.decode(text)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            return None
+        name, source = rec.eventName, rec.eventSource
+        names = AWS_SOURCES.get(source if source.__class__ is str else str(source))  # is_read_of
+        if names is None or name not in names or rec.detail_type is not msgspec.UNSET:
+            return None
+        try:
+            return (LINE, self._fields(rec, name, index))
+        except RECORD_ERRORS as e:
+            return (PROBLEM, Problem(self.location, str(e) or type(e).__name__, index), False)
+
+    def _fields(self, rec: AwsRead, name: str, index: str) -> LineFields:
+        t, ident, code = rec.eventTime, rec.userIdentity, rec.errorCode
+        when = self._times.get(t) if t.__class__ is str else None
+        if when is None:
+            when = self.time(t, "eventTime")
+        account = rec.recipientAccountId or (None if ident is None else ident.accountId)
+        if ident is None:  # as `principal_of`
+            who = ""
+        elif ident.arn or ident.invokedBy or ident.principalId or ident.userName:
+            who = str(ident.arn or ident.invokedBy or ident.principalId or ident.userName)
+        else:
+            who = "" if ident.type is None else str(ident.type)
+        req = rec.requestParameters
+        if req is None or (values := msgspec.structs.astuple(req)) == _NO_TARGET:
+            target = ""
+        else:
+            target = aws_target(dict(zip(TARGET_KEYS, values, strict=True)))
+        eid, ip = rec.eventID, rec.sourceIPAddress
+        doc = self._doc  # the line's fields, `cloudfw.events.serialize.enumeration_doc`'s
+        account = doc["account"] = "" if account is None else str(account)
+        doc["region"] = "" if rec.awsRegion is None else str(rec.awsRegion)
+        doc["time"] = when[0]
+        doc["event_name"] = name
+        doc["resource_id"] = target
+        doc["principal"] = who
+        ip = doc["source_ip"] = "" if ip is None else str(ip)
+        ok = doc["success"] = not code
+        doc["error_code"] = "" if code is None else str(code)
+        eid = doc["event_id"] = "" if eid is None else str(eid)
+        doc["user_agent"] = "" if rec.userAgent is None else str(rec.userAgent)
+        line = orjson.dumps(doc, option=orjson.OPT_APPEND_NEWLINE)
+        return (
+            line,
+            eid,
+            when[1],
+            self.caller(("aws", account, who, ip)),
+            ok,
+            self.location,
+            index,
+        )
