@@ -286,7 +286,7 @@ def events_cmd(
         fail("--baseline is read for --findings only")
     t0, t1 = parse_window(since, until)
     providers = frozenset(p.value for p in provider or [])
-    options = ReadOptions(since=t0, until=t1, providers=providers, kinds=kind.kinds)
+    options = ReadOptions(since=t0, until=t1, providers=providers, kinds=kind.kinds, lines=True)
     detector = EnumerationRun(baseline, store, no_store) if findings is not None else None
     with executor(dask, 1) as ex, EventSpool(enabled=not no_store) as spool:
         reader = EventReader(options, ex)

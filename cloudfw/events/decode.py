@@ -60,6 +60,7 @@ class DecodeSpec:
     kinds: frozenset[str] = frozenset({CHANGES})
     buffer_limit: int = DEFAULT_BUFFER_LIMIT
     keep_raw: bool = False  # put the raw record in the ops (for a raw sink in this process)
+    lines: bool = False  # CloudTrail reads as ``LINE`` ops (see `ReadOptions.lines`)
 
 
 @dataclass(frozen=True)
@@ -88,13 +89,13 @@ class Decoder:
         self.names = (aws.RELEVANT if self._changes else frozenset()) | (
             reads.AWS_READS if self._reads else frozenset()
         )
-        #: CloudTrail reads are decoded field by field (`cloudfw.events.trailread.TrailLines`)
+        #: CloudTrail reads are decoded field by field (`cloudfw.events.trailread`)
         self.views = reads.AWS_READS if self._reads else frozenset()
-        self._lines: Callable[[str], ReadHook] | None = None
+        self._hook: Callable[[str], ReadHook] | None = None
         if self._reads:  # msgspec is loaded only by runs that ask for reads
-            from cloudfw.events.trailread import TrailLines
+            from cloudfw.events.trailread import TrailEvents, TrailLines
 
-            self._lines = TrailLines
+            self._hook = TrailLines if spec.lines else TrailEvents
 
     def ops(self, unit: StreamUnit | RecordUnit, count: Count) -> Iterator[Op]:
         """The ops of one input, in record order; ``count`` counts its records."""
@@ -111,11 +112,11 @@ class Decoder:
                 with unit.open() as raw:
                     stream = open_maybe_gzip(raw)
                     limit = self.spec.buffer_limit
-                    hook = None if self._lines is None else self._lines(loc)
+                    hook = None if self._hook is None else self._hook(loc)
                     for r in iter_raw(stream, limit, self.names, skipped, self.views, hook):
                         if r.__class__ is Raw:
                             yield from self._record(r.kind, r.data, loc, r.position, count)
-                        else:  # a CloudTrail read's op, from `TrailLines`
+                        else:  # a CloudTrail read's op, from the hook
                             count.n += 1
                             yield cast(Op, r)
             finally:

@@ -121,6 +121,9 @@ class ReadOptions:
     kinds: frozenset[str] = frozenset({CHANGES})
     #: called with every raw record that is a firewall change (for evidence bundles)
     raw_sink: Callable[[SourceRef, Mapping[str, Any]], None] | None = None
+    #: CloudTrail reads may come out of `EventReader.read_lines` as `ReadLine`s (for a reader
+    #: that writes jsonl); otherwise they are decoded straight into events
+    lines: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +177,7 @@ class EventReader:
         kinds = self.options.kinds
         self.stats.reads = ENUMERATION in kinds
         keep = self.options.raw_sink is not None
-        self.spec = DecodeSpec(kinds, self.options.buffer_limit, keep_raw=keep)
+        self.spec = DecodeSpec(kinds, self.options.buffer_limit, keep, self.options.lines)
         self._decoder = Decoder(self.spec)
         o = self.options
         #: the time window in microseconds (`ReadLine.micros`), None when there is none
@@ -197,8 +200,9 @@ class EventReader:
             yield ev.event() if isinstance(ev, ReadLine) else ev
 
     def read_lines(self, units: Iterable[Unit]) -> Iterator[Event | ReadLine]:
-        """:meth:`read_all`, the CloudTrail reads decoded field by field as their jsonl lines
-        (`ReadLine`: what ``cloudfw events --format jsonl`` writes, without an event each)."""
+        """:meth:`read_all`; with ``ReadOptions.lines``, the CloudTrail reads decoded field by
+        field as their jsonl lines (`ReadLine`: what ``cloudfw events --format jsonl`` writes,
+        without an event each)."""
         items = self._items(units)
         if self.executor is not None and self.options.raw_sink is None:
             from cloudfw.events.fanout import decoded

@@ -18,13 +18,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cloudfw.events import ENUMERATION, EventReader, ReadOptions, local_units, reads
-from cloudfw.events.decode import LINE, PROBLEM
+from cloudfw.events.decode import LINE, PROBLEM, READ
 from cloudfw.events.errors import RecordError
 from cloudfw.events.lines import LineWriter, read_line
 from cloudfw.events.normal import parse_time
 from cloudfw.events.reads import TARGET_KEYS
 from cloudfw.events.serialize import stamp, to_jsonl
-from cloudfw.events.trailread import Request, TrailLines, decode_read
+from cloudfw.events.trailread import Request, TrailEvents, TrailLines, decode_read
 from cloudfw.model import EnumerationEvent, SourceRef, epoch_micros
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,6 +86,12 @@ def test_a_decoded_read_is_the_whole_records_read_and_line(rec: dict[str, Any]) 
     origin = SourceRef("record", "f.json", record="0")
     whole = _whole(rec, origin)
     op = TrailLines("f.json")(orjson.dumps(rec), "0")
+    as_event = TrailEvents("f.json")(orjson.dumps(rec), "0")
+    if as_event is None or as_event[0] is PROBLEM:  # both hooks leave it or refuse it alike
+        assert as_event == op
+    else:
+        assert as_event[0] is READ
+        assert as_event[1] == whole
     if op is None:  # not a firewall read, or not a read's shape: the reader converts it whole
         if decode_read(orjson.dumps(rec)) is None:
             ident, envelope = rec.get("userIdentity"), "detail-type" in rec
@@ -150,8 +156,8 @@ def test_shapes_that_are_not_a_plain_read_go_the_whole_record_way() -> None:
     assert decode_read(b"[1]") is None
 
 
-def _lines(path: Path) -> list[bytes]:
-    reader = EventReader(ReadOptions(kinds=frozenset({ENUMERATION})))
+def _lines(path: Path, as_lines: bool = False) -> list[bytes]:
+    reader = EventReader(ReadOptions(kinds=frozenset({ENUMERATION}), lines=as_lines))
     return [to_jsonl(ev) for unit in local_units(str(path)) for ev in reader.read_all([unit])]
 
 
@@ -166,5 +172,5 @@ def test_a_trail_file_reads_the_same_through_the_lazy_parser(tmp_path: Path, gz:
     lines = tmp_path / "t.jsonl"
     lines.write_text("".join(json.dumps(r) + "\n" for r in records))
     decoded, whole = _lines(trail), _lines(lines)
-    assert decoded == whole
+    assert decoded == whole == _lines(trail, as_lines=True)
     assert len(decoded) > 20
