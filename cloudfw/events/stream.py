@@ -249,7 +249,7 @@ class EventReader:
         try:
             for op in ops:
                 if op[0] is LINE:  # most ops of a run that asks for reads: no generator each
-                    fields = op[1]
+                    fields = op[1]  # `LineFields`: the caller's provider, micros, event id
                     if admit(fields[3][0], fields[2], fields[1]):
                         yield read_line(fields)
                 else:
