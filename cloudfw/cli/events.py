@@ -22,6 +22,7 @@ from cloudfw.events import (
     Event,
     EventReader,
     EventsError,
+    ReadLine,
     ReadOptions,
     ReadStats,
     RecordUnit,
@@ -172,16 +173,21 @@ def _write_stream(
 
 
 def _write(
-    spool: EventSpool, events: Iterator[Event], fmt: EventFormat, out: Any, with_agent: bool
+    spool: EventSpool,
+    events: Iterator[Event | ReadLine],
+    fmt: EventFormat,
+    out: Any,
+    with_agent: bool,
 ) -> None:
     """The output, every event spooled for the store on the way (jsonl lines are serialized
-    once for both)."""
+    once for both; CloudTrail reads arrive serialized, as `ReadLine`s)."""
     if fmt is EventFormat.jsonl:
         write = out.write
-        for line in spool.lines(events):
-            write(line)
+        for block in spool.blocks(events):
+            write(block)
     else:
-        _write_stream(spool.tee(events), fmt, out, with_agent)
+        as_events = (ev.event() if isinstance(ev, ReadLine) else ev for ev in events)
+        _write_stream(spool.tee(as_events), fmt, out, with_agent)
 
 
 PathsArg = Annotated[
@@ -280,14 +286,14 @@ def events_cmd(
         fail("--baseline is read for --findings only")
     t0, t1 = parse_window(since, until)
     providers = frozenset(p.value for p in provider or [])
-    options = ReadOptions(since=t0, until=t1, providers=providers, kinds=kind.kinds)
+    options = ReadOptions(since=t0, until=t1, providers=providers, kinds=kind.kinds, lines=True)
     detector = EnumerationRun(baseline, store, no_store) if findings is not None else None
     with executor(dask, 1) as ex, EventSpool(enabled=not no_store) as spool:
         reader = EventReader(options, ex)
-        stream = (
+        stream: Iterator[Event | ReadLine] = (
             reader.read(build_units(paths, t0, t1))
             if kind is EventKind.changes
-            else (reader.read_all(build_units(paths, t0, t1)))
+            else reader.read_lines(build_units(paths, t0, t1))
         )
         judged = stream if detector is None else detector.tee(stream)
         with_agent = kind is not EventKind.changes

@@ -1,8 +1,9 @@
 """Record a ``cloudfw events`` run in the scan history (``--store`` / ``--no-store``).
 
 The events stream straight to the output; :class:`EventSpool` sees each one on the way, adds its
-jsonl contract line to a running SHA-256 (the run's digest), and a change event's line to a
-gzip-compressed temporary file; enumeration records are only tallied per caller and address
+jsonl contract line to a running SHA-256 (the run's digest, fed a block of lines at a time), and
+a change event's line to a gzip-compressed temporary file; enumeration records (CloudTrail reads
+already as their lines, `cloudfw.events.ReadLine`) are only tallied per caller and address
 (`cloudfw.store.events.EnumerationTally`: what the first-seen history needs). Once the output is
 complete the spool is read back into the store in one short transaction: memory stays flat, and
 the store's write lock is not held while inputs are read.
@@ -21,12 +22,15 @@ from typing import IO, Any, TypeVar
 import orjson
 import typer
 
-from cloudfw.events import Event, ReadStats
+from cloudfw.events import Event, ReadLine, ReadStats
 from cloudfw.model import ChangeEvent, Coverage, CoverageStatus, EnumerationEvent
 from cloudfw.store.events import EnumerationTally
 
 PROVIDER = "events"
+#: jsonl output is written (and hashed) in blocks of about this many bytes
+BLOCK = 256 * 1024
 E = TypeVar("E", bound=Event)
+F = TypeVar("F", bound=Event | ReadLine)
 
 
 def events_coverage(scope: str, stats: ReadStats) -> list[Coverage]:
@@ -76,25 +80,40 @@ class EventSpool:
             return events
         return self._tee(events, self._gz)
 
-    def lines(self, events: Iterator[E]) -> Iterator[bytes]:
-        """The events as jsonl contract lines (each serialized once, for the output and the
-        spool alike)."""
+    def blocks(self, events: Iterator[Event | ReadLine]) -> Iterator[bytes]:
+        """The events as jsonl contract lines, joined into blocks of about `BLOCK` bytes (each
+        event serialized once, for the output and the spool alike)."""
         from cloudfw.events.serialize import to_jsonl
 
-        if self._gz is None:
-            for ev in events:
-                yield to_jsonl(ev)
-            return
-        out, sha, tally = self._gz, self._sha, self.tally.add
+        out, tally = self._gz, self.tally
+        block: list[bytes] = []
+        size = 0
         for ev in events:
-            line = to_jsonl(ev)
-            sha.update(line)
-            if ev.__class__ is EnumerationEvent:
-                tally(ev)
+            if isinstance(ev, ReadLine):
+                line = ev.line
+                if out is not None:
+                    tally.add_call(ev.caller, ev.success, ev.micros)
             else:
-                out.write(line)
-            self.count += 1
-            yield line
+                line = to_jsonl(ev)
+                if out is not None:
+                    if isinstance(ev, EnumerationEvent):
+                        tally.add(ev)
+                    else:
+                        out.write(line)
+            block.append(line)
+            size += len(line)
+            if size >= BLOCK:
+                yield self._block(block)
+                block, size = [], 0
+        if block:
+            yield self._block(block)
+
+    def _block(self, lines: list[bytes]) -> bytes:
+        data = b"".join(lines)
+        if self._gz is not None:
+            self._sha.update(data)
+            self.count += len(lines)
+        return data
 
     def _tee(self, events: Iterator[E], out: gzip.GzipFile) -> Iterator[E]:
         from cloudfw.events.serialize import to_jsonl
@@ -186,11 +205,13 @@ class EnumerationRun:
         self.detector = Detector()
         self.changes: list[ChangeEvent] = []  # the openings only: what reads may have led to
 
-    def tee(self, events: Iterator[E]) -> Iterator[E]:
+    def tee(self, events: Iterator[F]) -> Iterator[F]:
         from cloudfw.events.posture import OPENING
 
         for ev in events:
-            if isinstance(ev, EnumerationEvent):
+            if isinstance(ev, ReadLine):
+                self.detector.add(ev.event())
+            elif isinstance(ev, EnumerationEvent):
                 self.detector.add(ev)
             elif ev.success and ev.action in OPENING:
                 self.changes.append(ev)

@@ -5,6 +5,7 @@ filter and dedupe. See :mod:`cloudfw.events.stream` for the entry points.
 """
 
 from cloudfw.events.errors import EventsError, Problem, RecordError
+from cloudfw.events.lines import ReadLine
 from cloudfw.events.stream import (
     CHANGES,
     ENUMERATION,
@@ -21,7 +22,7 @@ from cloudfw.events.stream import (
 )
 
 __all__ = [
-    "CHANGES", "ENUMERATION", "Event", "EventReader", "EventsError", "Problem", "ReadOptions",
-    "ReadStats", "RecordError", "RecordUnit", "StreamUnit", "Unit", "UnitGroup", "local_units",
-    "read_events",
+    "CHANGES", "ENUMERATION", "Event", "EventReader", "EventsError", "Problem", "ReadLine",
+    "ReadOptions", "ReadStats", "RecordError", "RecordUnit", "StreamUnit", "Unit", "UnitGroup",
+    "local_units", "read_events",
 ]  # fmt: skip

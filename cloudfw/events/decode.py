@@ -11,6 +11,8 @@ An op is a tuple, first item its tag:
 
 * ``(CHANGE, event, loc, index, record)``: an AWS change event to filter and de-duplicate;
 * ``(READ, event)``: an enumeration record to filter and de-duplicate;
+* ``(LINE, fields)``: the same, a CloudTrail read already in its jsonl line
+  (the fields of a `cloudfw.events.lines.ReadLine`);
 * ``(ENTRY, kind, entry, loc, index, record)``: an Azure / GCP record for its provider's folder;
 * ``(PROBLEM, problem, unit_failed)``: a record (or the whole input) that could not be read.
 
@@ -20,7 +22,7 @@ from the reader: raw records do not travel).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, cast
 
@@ -30,6 +32,8 @@ from cloudfw.events.files import (
     DEFAULT_BUFFER_LIMIT,
     READ_ERRORS,
     FileDamage,
+    Raw,
+    ReadHook,
     Skipped,
     iter_raw,
     open_maybe_gzip,
@@ -38,12 +42,12 @@ from cloudfw.model import CloudfwError, SourceRef
 
 if TYPE_CHECKING:
     from cloudfw.events.stream import RecordUnit, StreamUnit
-    from cloudfw.events.trailread import AwsRead
 
 CHANGE: Final = 0
 READ: Final = 1
 ENTRY: Final = 2
 PROBLEM: Final = 3
+LINE: Final = 4
 CHANGES, ENUMERATION = "changes", "enumeration"
 RECORD_ERRORS = (CloudfwError, ValueError, TypeError, AttributeError, KeyError)
 Op = tuple[Any, ...]
@@ -56,6 +60,7 @@ class DecodeSpec:
     kinds: frozenset[str] = frozenset({CHANGES})
     buffer_limit: int = DEFAULT_BUFFER_LIMIT
     keep_raw: bool = False  # put the raw record in the ops (for a raw sink in this process)
+    lines: bool = False  # CloudTrail reads as ``LINE`` ops (see `ReadOptions.lines`)
 
 
 @dataclass(frozen=True)
@@ -86,11 +91,11 @@ class Decoder:
         )
         #: CloudTrail reads are decoded field by field (`cloudfw.events.trailread`)
         self.views = reads.AWS_READS if self._reads else frozenset()
-        self._view_type: type | None = None
-        if self._reads:
-            from cloudfw.events.trailread import AwsRead
+        self._hook: Callable[[str], ReadHook] | None = None
+        if self._reads:  # msgspec is loaded only by runs that ask for reads
+            from cloudfw.events.trailread import TrailEvents, TrailLines
 
-            self._view_type = AwsRead
+            self._hook = TrailLines if spec.lines else TrailEvents
 
     def ops(self, unit: StreamUnit | RecordUnit, count: Count) -> Iterator[Op]:
         """The ops of one input, in record order; ``count`` counts its records."""
@@ -107,8 +112,13 @@ class Decoder:
                 with unit.open() as raw:
                     stream = open_maybe_gzip(raw)
                     limit = self.spec.buffer_limit
-                    for r in iter_raw(stream, limit, self.names, skipped, self.views):
-                        yield from self._record(r.kind, r.data, loc, r.index, count)
+                    hook = None if self._hook is None else self._hook(loc)
+                    for r in iter_raw(stream, limit, self.names, skipped, self.views, hook):
+                        if r.__class__ is Raw:
+                            yield from self._record(r.kind, r.data, loc, r.position, count)
+                        else:  # a CloudTrail read's op, from the hook
+                            count.n += 1
+                            yield cast(Op, r)
             finally:
                 count.n += skipped.count
         except FileDamage as e:
@@ -118,16 +128,6 @@ class Decoder:
 
     def _record(self, kind: str, rec: Any, loc: str, index: str, count: Count) -> Iterator[Op]:
         count.n += 1
-        if rec.__class__ is self._view_type:  # a CloudTrail read, decoded field by field
-            try:
-                here = SourceRef("record", loc, record=index)
-                view = reads.aws_view_read(cast("AwsRead", rec), here)
-            except RECORD_ERRORS as e:
-                yield (PROBLEM, Problem(loc, str(e) or type(e).__name__, index), False)
-                return
-            if view is not None:
-                yield (READ, view)
-            return
         if kind == "aws" and type(rec) is dict:  # fast path: most CloudTrail records are noise
             name = rec.get("eventName")
             if type(name) is str and name not in self.names and "detail-type" not in rec:

@@ -20,9 +20,8 @@ import gzip
 import io
 import re
 import zlib
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import IO, Any, cast
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any, NamedTuple, cast
 
 import ijson  # type: ignore[import-untyped]
 import orjson
@@ -46,11 +45,15 @@ class FileDamage(Exception):
     """Raised after the salvageable records of a damaged input were yielded."""
 
 
-@dataclass(frozen=True, slots=True)
-class Raw:
+class Raw(NamedTuple):  # a tuple: one is built for every record that is not skipped
     kind: str  # aws | lookup | lake | azure | gcp | auto
-    index: str  # record index (0-based) or "line N"
+    position: str  # record index (0-based) or "line N"
     data: Any  # the record, or SKIPPED when the pre-filter knew it is not a firewall change
+
+
+#: takes a record's JSON and index; returns what to yield in its place, or None to have the
+#: record yielded as a `Raw` after all
+ReadHook = Callable[[bytes, str], object]
 
 
 class Skipped:
@@ -67,14 +70,12 @@ def _lazy_container(
     names: frozenset[str],
     skipped: Skipped,
     reads: frozenset[str] = frozenset(),
-) -> Iterator[Raw]:
+    read: ReadHook | None = None,
+) -> Iterator[Raw | object]:
     """A buffered CloudTrail-style document through simdjson's lazy parser: only records whose
     ``eventName`` is in ``names`` (or that lack one) become Python objects; the others are only
-    counted in ``skipped``. Records named in ``reads`` come out as `trailread.AwsRead` (just the
-    fields a firewall read needs) when they have a read's shape. Raises ValueError on invalid
-    JSON before yielding anything."""
-    if reads:  # msgspec is loaded only by runs that ask for reads
-        from cloudfw.events.trailread import decode_read
+    counted in ``skipped``. Records named in ``reads`` go to ``read`` first (see `iter_raw`).
+    Raises ValueError on invalid JSON before yielding anything."""
     doc = simdjson.Parser().parse(body)
     items = doc.get(container) if isinstance(doc, simdjson.Object) else None
     if not isinstance(items, simdjson.Array):
@@ -89,8 +90,8 @@ def _lazy_container(
             continue
         if name.__class__ is str and name not in names:
             skipped.count += 1
-        elif name in reads and (view := decode_read(rec.mini)) is not None:
-            yield Raw(kind, str(i), view)
+        elif read is not None and name in reads and (got := read(rec.mini, str(i))) is not None:
+            yield got
         else:
             yield Raw(kind, str(i), rec.as_dict())
 
@@ -327,12 +328,14 @@ def iter_raw(
     aws_names: frozenset[str] | None = None,
     skipped: Skipped | None = None,
     aws_reads: frozenset[str] = frozenset(),
-) -> Iterator[Raw]:
+    read: ReadHook | None = None,
+) -> Iterator[Raw | object]:
     """Every record in one (already decompressed) input; raises FileDamage at the end if the
     input is damaged (after yielding what could be salvaged). With ``aws_names``, buffered
     CloudTrail files are parsed lazily and records with another ``eventName`` are only counted
-    in ``skipped``; plain CloudTrail records named in ``aws_reads`` come out as
-    `trailread.AwsRead`."""
+    in ``skipped``; a plain CloudTrail record named in ``aws_reads`` is first handed to
+    ``read`` (its minified JSON and its index), and what that returns is yielded in its place
+    (a `Raw` of it when None: `cloudfw.events.trailread` decodes reads without a dict each)."""
     head, eof, read_error = _read_head(stream, max(buffer_limit, SNIFF))
     rest = None if eof else stream
     body = head.lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -346,7 +349,7 @@ def iter_raw(
     whole = eof and not read_error and len(head) <= buffer_limit
     if whole and aws_names is not None and skipped is not None and kind in ("aws", "lookup"):
         reads = aws_reads if kind == "aws" else frozenset()
-        lazy = _lazy_container(body, container, kind, aws_names, skipped, reads)
+        lazy = _lazy_container(body, container, kind, aws_names, skipped, reads, read)
         try:
             head_rec = next(lazy, None)  # simdjson validates the whole document here
         except (ValueError, RuntimeError):  # RuntimeError: a number past 64 bits (BIGINT_ERROR)

@@ -17,18 +17,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cloudfw.events.aws import principal as aws_principal
-from cloudfw.events.aws import principal_of
 from cloudfw.events.azure import error_code, field_value, first_of
 from cloudfw.events.azure import principal as azure_principal
 from cloudfw.events.gcp import audit_fields, audit_method
 from cloudfw.events.normal import obj, parse_time, text
 from cloudfw.model import EnumerationEvent, SourceRef
-
-if TYPE_CHECKING:  # loaded (with msgspec) only by runs that ask for reads
-    from cloudfw.events.trailread import AwsRead
 
 #: ``eventSource`` when a CloudTrail record has none (a read's table is then EC2's)
 DEFAULT_SOURCE = "ec2.amazonaws.com"
@@ -60,21 +56,25 @@ _AWS_TARGETS = (
     "firewallPolicyName", "ruleGroupArn", "ruleGroupName", "resourceArn", "prefixListId",
     "vpcId", "dBSecurityGroupName",
 )  # fmt: skip
+#: every request key `aws_target` reads
+TARGET_KEYS = (*_AWS_TARGETS, "securityGroupIdSet", "networkAclIdSet")
 
 
 def is_aws_read(record: Mapping[str, Any]) -> bool:
     name = record.get("eventName")
     if not isinstance(name, str) or name not in AWS_READS:
         return False
-    return _is_read(name, record.get("eventSource", DEFAULT_SOURCE))
+    return is_read_of(name, record.get("eventSource", DEFAULT_SOURCE))
 
 
-def _is_read(name: str, source: object) -> bool:
+def is_read_of(name: str, source: object) -> bool:
+    """Whether ``name`` of the service ``source`` (``eventSource``) reads firewalls."""
     names = AWS_SOURCES.get(str(source))
     return names is not None and name in names
 
 
-def _aws_target(req: object) -> str:
+def aws_target(req: object) -> str:
+    """The resource a read's ``requestParameters`` names ("" for none)."""
     if not isinstance(req, Mapping):
         return ""
     for key in _AWS_TARGETS:
@@ -102,7 +102,7 @@ def aws_read(record: Mapping[str, Any], origin: SourceRef | None = None) -> Enum
         region=text(record.get("awsRegion")),
         time=parse_time(record.get("eventTime"), "eventTime"),
         event_name=str(record["eventName"]),
-        resource_id=_aws_target(record.get("requestParameters")),
+        resource_id=aws_target(record.get("requestParameters")),
         principal=aws_principal(record),
         source_ip=text(record.get("sourceIPAddress")),
         user_agent=text(record.get("userAgent")),
@@ -111,32 +111,6 @@ def aws_read(record: Mapping[str, Any], origin: SourceRef | None = None) -> Enum
         event_id=text(record.get("eventID")),
         origin=origin,
     )
-
-
-def aws_view_read(rec: AwsRead, origin: SourceRef | None = None) -> EnumerationEvent | None:
-    """`aws_read` of a record decoded by `cloudfw.events.trailread` (the same event, field
-    for field); None when the record is not a firewall read after all (another service's
-    call of the same name)."""
-    if not _is_read(rec.eventName, rec.eventSource):
-        return None
-    ident, code = rec.userIdentity, rec.errorCode
-    return EnumerationEvent(
-        "aws",
-        text(rec.recipientAccountId or (None if ident is None else ident.accountId)),
-        text(rec.awsRegion),
-        parse_time(rec.eventTime, "eventTime"),
-        rec.eventName,
-        _aws_target(rec.requestParameters),
-        "" if ident is None else principal_of(
-            ident.arn, ident.invokedBy, ident.principalId, ident.userName, ident.type
-        ),
-        text(rec.sourceIPAddress),
-        text(rec.userAgent),
-        not code,
-        text(code),
-        text(rec.eventID),
-        origin,
-    )  # fmt: skip
 
 
 AZURE_PREFIXES = (

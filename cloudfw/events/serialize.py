@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import orjson
-from tabulate import tabulate
 
 from cloudfw.model import ChangeEvent, EnumerationEvent, PortSpec
 
@@ -26,7 +26,11 @@ _LINE = orjson.OPT_APPEND_NEWLINE  # the jsonl line's newline, written by orjson
 
 def format_time(ev: ChangeEvent | EnumerationEvent) -> str:
     """``2026-11-03T02:10:04Z`` (``.ffffff`` when there are microseconds), in UTC."""
-    t = ev.time
+    return stamp(ev.time)
+
+
+def stamp(t: datetime) -> str:
+    """A reader's time (aware UTC) as the jsonl contract writes it (see `format_time`)."""
     text = t.isoformat()
     if text.endswith("+00:00") and t.year >= 1000:  # the readers' times: aware UTC (fast path)
         return text[:-6] + "Z"
@@ -78,25 +82,38 @@ def event_to_dict(ev: ChangeEvent) -> dict[str, Any]:
 def enumeration_to_dict(ev: EnumerationEvent) -> dict[str, Any]:
     """An enumeration record in the change line's format: :data:`ENUMERATION_FIELDS`, in
     order, with ``action: enumerate``, the API as ``event_name`` and no rule content."""
+    return enumeration_doc(
+        ev.provider, ev.account, ev.region, format_time(ev), ev.event_name, ev.resource_id,
+        ev.principal, ev.source_ip, ev.success, ev.error_code, ev.event_id, ev.user_agent,
+    )  # fmt: skip
+
+
+def enumeration_doc(
+    provider: str, account: str, region: str, time: str, event_name: str, resource_id: str,
+    principal: str, source_ip: str, success: bool, error_code: str, event_id: str,
+    user_agent: str,
+) -> dict[str, Any]:  # fmt: skip
+    """`enumeration_to_dict` of an enumeration record's fields (``time`` as `stamp` writes
+    it): what `cloudfw.events.lines` serializes without building the event."""
     return {
-        "provider": ev.provider,
-        "account": ev.account,
-        "region": ev.region,
-        "time": format_time(ev),
+        "provider": provider,
+        "account": account,
+        "region": region,
+        "time": time,
         "action": ENUMERATE,
-        "event_name": ev.event_name,
-        "resource_id": ev.resource_id,
+        "event_name": event_name,
+        "resource_id": resource_id,
         "direction": "",
         "peers": [],
         "any_peer": False,
         "ports": [],
-        "principal": ev.principal,
-        "source_ip": ev.source_ip,
-        "success": ev.success,
-        "error_code": ev.error_code,
-        "event_id": ev.event_id,
+        "principal": principal,
+        "source_ip": source_ip,
+        "success": success,
+        "error_code": error_code,
+        "event_id": event_id,
         "rule_action": "",
-        "user_agent": ev.user_agent,
+        "user_agent": user_agent,
     }
 
 
@@ -159,4 +176,6 @@ def to_table(events: Iterable[ChangeEvent | EnumerationEvent]) -> str:
     rows = [_row(ev) for ev in events]
     head = ["time", "cloud", "account", "action", "resource", "dir", "rule", "ports", "peers",
             "principal", "source ip", "result"]  # fmt: skip
+    from tabulate import tabulate  # only the table format needs it (and it is slow to import)
+
     return tabulate(rows, headers=head, tablefmt="simple")

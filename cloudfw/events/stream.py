@@ -19,6 +19,7 @@ from cloudfw.events import azure, gcp
 from cloudfw.events.decode import (
     CHANGE,
     ENTRY,
+    LINE,
     READ,
     Count,
     Decoded,
@@ -32,7 +33,8 @@ from cloudfw.events.decode import RECORD_ERRORS as RECORD_ERRORS
 from cloudfw.events.errors import EventsError, Problem
 from cloudfw.events.files import DEFAULT_BUFFER_LIMIT, READ_ERRORS
 from cloudfw.events.files import open_maybe_gzip as open_maybe_gzip
-from cloudfw.model import ChangeEvent, CloudfwError, EnumerationEvent, SourceRef
+from cloudfw.events.lines import ReadLine, read_line
+from cloudfw.model import ChangeEvent, CloudfwError, EnumerationEvent, SourceRef, epoch_micros
 
 if TYPE_CHECKING:
     from cloudfw.executor import Executor
@@ -119,6 +121,9 @@ class ReadOptions:
     kinds: frozenset[str] = frozenset({CHANGES})
     #: called with every raw record that is a firewall change (for evidence bundles)
     raw_sink: Callable[[SourceRef, Mapping[str, Any]], None] | None = None
+    #: CloudTrail reads may come out of `EventReader.read_lines` as `ReadLine`s (for a reader
+    #: that writes jsonl); otherwise they are decoded straight into events
+    lines: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,19 +177,32 @@ class EventReader:
         kinds = self.options.kinds
         self.stats.reads = ENUMERATION in kinds
         keep = self.options.raw_sink is not None
-        self.spec = DecodeSpec(kinds, self.options.buffer_limit, keep_raw=keep)
+        self.spec = DecodeSpec(kinds, self.options.buffer_limit, keep, self.options.lines)
         self._decoder = Decoder(self.spec)
+        o = self.options
+        #: the time window in microseconds (`ReadLine.micros`), None when there is none
+        self._window = None if o.since is None and o.until is None else (
+            None if o.since is None else epoch_micros(o.since),
+            None if o.until is None else epoch_micros(o.until),
+        )  # fmt: skip
 
     def read(self, units: Iterable[Unit]) -> Iterator[ChangeEvent]:
         """The change events (enumeration records, if the options ask for them, are read and
         counted but not returned: use :meth:`read_all`)."""
-        for ev in self.read_all(units):
-            if type(ev) is ChangeEvent:
+        for ev in self.read_lines(units):
+            if isinstance(ev, ChangeEvent):
                 yield ev
 
     def read_all(self, units: Iterable[Unit]) -> Iterator[Event]:
         """Change events and enumeration records, as the options' ``kinds`` ask, in the order
         the inputs hold them (Azure and GCP operations when they complete)."""
+        for ev in self.read_lines(units):
+            yield ev.event() if isinstance(ev, ReadLine) else ev
+
+    def read_lines(self, units: Iterable[Unit]) -> Iterator[Event | ReadLine]:
+        """:meth:`read_all`; with ``ReadOptions.lines``, the CloudTrail reads decoded field by
+        field as their jsonl lines (`ReadLine`: what ``cloudfw events --format jsonl`` writes,
+        without an event each)."""
         items = self._items(units)
         if self.executor is not None and self.options.raw_sink is None:
             from cloudfw.events.fanout import decoded
@@ -194,8 +212,8 @@ class EventReader:
         else:
             for item in items:
                 yield from self._apply_item(item)
-        for ev in (*self._azure.flush(), *self._gcp.flush()):
-            yield from self._emit(ev)
+        for change in (*self._azure.flush(), *self._gcp.flush()):
+            yield from self._emit(change)
 
     def _items(self, units: Iterable[Unit]) -> Iterator[StreamUnit | RecordUnit | Problem]:
         """Every input in order, groups expanded; a group whose expansion failed part-way is a
@@ -217,31 +235,35 @@ class EventReader:
                 loc = str(getattr(e, "location", "") or unit.location)
                 yield Problem(loc, msg.removeprefix(f"{loc}: "))
 
-    def _apply_item(self, item: StreamUnit | RecordUnit | Problem | Decoded) -> Iterator[Event]:
+    def _apply_item(
+        self, item: StreamUnit | RecordUnit | Problem | Decoded
+    ) -> Iterator[Event | ReadLine]:
         if isinstance(item, Problem):
             self.stats.units_failed += 1
             self.stats.add(item)
             return
         self.stats.units += 1
-        if isinstance(item, Decoded):
-            try:
-                for op in item.ops:
-                    yield from self._apply(op)
-            finally:
-                self.stats.records += item.records
-            return
         count = Count()
+        ops = item.ops if isinstance(item, Decoded) else self._decoder.ops(item, count)
+        admit = self._admit
         try:
-            for op in self._decoder.ops(item, count):
-                yield from self._apply(op)
+            for op in ops:
+                if op[0] is LINE:  # most ops of a run that asks for reads: no generator each
+                    fields = op[1]  # `LineFields`: the caller's provider, micros, event id
+                    if admit(fields[3][0], fields[2], fields[1]):
+                        yield read_line(fields)
+                else:
+                    yield from self._apply(op)
         finally:
-            self.stats.records += count.n
+            self.stats.records += item.records if isinstance(item, Decoded) else count.n
 
     def _apply(self, op: Op) -> Iterator[Event]:
         tag = op[0]
         if tag is READ:
-            if self._admit_read(op[1]):
-                yield op[1]
+            read: EnumerationEvent = op[1]
+            when = epoch_micros(read.time) if self._window is not None else 0
+            if self._admit(read.provider, when, read.event_id):
+                yield read
         elif tag is CHANGE:
             _, ev, loc, index, rec = op
             try:
@@ -287,23 +309,25 @@ class EventReader:
         self.stats.events += 1
         yield ev
 
-    def _admit_read(self, ev: EnumerationEvent) -> bool:
-        """Whether an enumeration record is emitted (provider, time window, not a duplicate);
-        counts it."""
+    def _admit(self, provider: str, micros: int, event_id: str) -> bool:
+        """Whether an enumeration record (of ``provider``, at ``micros``, see `ReadLine`) is
+        emitted (provider, time window, not a duplicate); counts it."""
         o = self.options
-        if o.providers and ev.provider not in o.providers:
+        if o.providers and provider not in o.providers:
             return False
-        if (o.since and ev.time < o.since) or (o.until and ev.time >= o.until):
-            self.stats.outside += 1
-            return False
-        if ev.event_id:
-            seen = self._read_ids.get(ev.provider)
+        if self._window is not None:
+            since, until = self._window
+            if (since is not None and micros < since) or (until is not None and micros >= until):
+                self.stats.outside += 1
+                return False
+        if event_id:
+            seen = self._read_ids.get(provider)
             if seen is None:
-                seen = self._read_ids[ev.provider] = set()
-            elif ev.event_id in seen:
+                seen = self._read_ids[provider] = set()
+            elif event_id in seen:
                 self.stats.duplicates += 1
                 return False
-            seen.add(ev.event_id)
+            seen.add(event_id)
         self.stats.enumerations += 1
         return True
 

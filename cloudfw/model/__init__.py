@@ -12,7 +12,14 @@ from cloudfw.model.addr import (
     Peer,
 )
 from cloudfw.model.asset import Asset, Attachment, SourceRef, plain_source
-from cloudfw.model.change import ChangeAction, ChangeEvent, EnumerationEvent, PortSpec
+from cloudfw.model.change import (
+    ChangeAction,
+    ChangeEvent,
+    EnumerationEvent,
+    PortSpec,
+    epoch_micros,
+    from_epoch_micros,
+)
 from cloudfw.model.errors import CloudfwError, ModelError
 from cloudfw.model.finding import Finding, Severity
 from cloudfw.model.iface import (
@@ -84,6 +91,8 @@ __all__ = [
     "SourceRef",
     "Space",
     "conjoin",
+    "epoch_micros",
+    "from_epoch_micros",
     "icmp_space",
     "parse_ports",
     "parse_protocol",

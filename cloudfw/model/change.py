@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from cloudfw.model.asset import SourceRef
@@ -83,3 +83,17 @@ class EnumerationEvent:
 #: ``Forbidden``; GCP status 7 ``PERMISSION_DENIED``
 DENIED_MARKERS = ("accessdenied", "unauthorized", "authorizationfailed", "forbidden",
                   "permission_denied", "permissiondenied")  # fmt: skip
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def epoch_micros(t: datetime) -> int:
+    """An aware time as whole microseconds since the epoch (exact: times compare as before)."""
+    return (t - EPOCH) // _MICROSECOND
+
+
+def from_epoch_micros(us: int) -> datetime:
+    """`epoch_micros` undone: the same aware UTC time."""
+    return EPOCH + timedelta(microseconds=us)

@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from cloudfw.model import EnumerationEvent
+from cloudfw.model import EnumerationEvent, epoch_micros, from_epoch_micros
 from cloudfw.store.chain import add_event_row
 
 BATCH = 5_000
@@ -89,23 +89,29 @@ class EnumerationTally:
 
     def __init__(self) -> None:
         self.records = 0
-        self._seen: dict[tuple[str, str, str, str], list[Any]] = {}
+        #: (provider, account, principal, source IP) -> [reads, refused, first, last], the
+        #: times in microseconds since the epoch
+        self._seen: dict[tuple[str, str, str, str], list[int]] = {}
 
     def add(self, ev: EnumerationEvent) -> None:
-        self.records += 1
         key = (ev.provider, ev.account, ev.principal, ev.source_ip)
-        t = ev.time
-        entry = self._seen.get(key)
+        self.add_call(key, ev.success, epoch_micros(ev.time))
+
+    def add_call(self, caller: tuple[str, str, str, str], success: bool, micros: int) -> None:
+        """`add` of a read known by its caller (provider, account, principal, source IP), its
+        outcome and its time (`cloudfw.model.epoch_micros`)."""
+        self.records += 1
+        entry = self._seen.get(caller)
         if entry is None:
-            self._seen[key] = [1, 0 if ev.success else 1, t, t]
+            self._seen[caller] = [1, 0 if success else 1, micros, micros]
             return
         entry[0] += 1
-        if not ev.success:
+        if not success:
             entry[1] += 1
-        if t < entry[2]:
-            entry[2] = t
-        elif t > entry[3]:
-            entry[3] = t
+        if micros < entry[2]:
+            entry[2] = micros
+        elif micros > entry[3]:
+            entry[3] = micros
 
     def __len__(self) -> int:
         return len(self._seen)
@@ -116,7 +122,8 @@ class EnumerationTally:
             yield {
                 "schema": SEEN_SCHEMA, "provider": provider, "account": account,
                 "principal": principal, "source_ip": ip, "action": "enumerate", "reads": n,
-                "refused": refused, "first": _stamp(first), "last": _stamp(last),
+                "refused": refused, "first": _stamp(from_epoch_micros(first)),
+                "last": _stamp(from_epoch_micros(last)),
             }  # fmt: skip
 
 
