@@ -14,6 +14,7 @@ written straight into the event's jsonl line.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -141,6 +142,20 @@ def _values(rec: AwsRead) -> Values:
     )
 
 
+def _read_op(
+    text: bytes, index: str, location: str, build: Callable[[AwsRead, str], Op]
+) -> Op | None:
+    """``build``'s op for a firewall read of a plain record's shape, ``(PROBLEM, ...)`` naming
+    ``location`` and the record when it does not fit, None when the record is not such a read."""
+    rec = _firewall_read(text)
+    if rec is None:
+        return None
+    try:
+        return build(rec, index)
+    except RECORD_ERRORS as e:
+        return (PROBLEM, Problem(location, str(e) or type(e).__name__, index), False)
+
+
 class TrailEvents:
     """`cloudfw.events.files.iter_raw`'s ``read`` hook for the CloudTrail reads of one input
     (``location``) when the reader wants events: each record decoded (`decode_read`) into its
@@ -152,22 +167,19 @@ class TrailEvents:
         self.location = location
 
     def __call__(self, text: bytes, index: str) -> Op | None:
-        rec = _firewall_read(text)
-        if rec is None:
-            return None
-        try:
-            account, region, target, who, ip, agent, ok, code, eid = _values(rec)
-            t = parse_time(rec.eventTime, "eventTime")
-            origin = SourceRef("record", self.location, record=index)
-            return (
-                READ,
-                EnumerationEvent(
-                    "aws", account, region, t, rec.eventName, target, who, ip, agent, ok, code,
-                    eid, origin,
-                ),
-            )  # fmt: skip
-        except RECORD_ERRORS as e:
-            return (PROBLEM, Problem(self.location, str(e) or type(e).__name__, index), False)
+        return _read_op(text, index, self.location, self._event)
+
+    def _event(self, rec: AwsRead, index: str) -> Op:
+        account, region, target, who, ip, agent, ok, code, eid = _values(rec)
+        t = parse_time(rec.eventTime, "eventTime")
+        origin = SourceRef("record", self.location, record=index)
+        return (
+            READ,
+            EnumerationEvent(
+                "aws", account, region, t, rec.eventName, target, who, ip, agent, ok, code,
+                eid, origin,
+            ),
+        )  # fmt: skip
 
 
 class TrailLines(LineWriter):
@@ -179,13 +191,7 @@ class TrailLines(LineWriter):
         self.location = location
 
     def __call__(self, text: bytes, index: str) -> Op | None:
-        rec = _firewall_read(text)
-        if rec is None:
-            return None
-        try:
-            return (LINE, self._fields(rec, index))
-        except RECORD_ERRORS as e:
-            return (PROBLEM, Problem(self.location, str(e) or type(e).__name__, index), False)
+        return _read_op(text, index, self.location, lambda rec, i: (LINE, self._fields(rec, i)))
 
     def _fields(self, rec: AwsRead, index: str) -> LineFields:
         t = rec.eventTime
